@@ -1,0 +1,339 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One line of an input, as UTF-8 bytes that are valid only inside the reader's callback.
+public struct Line {
+    /// The line's text in UTF-8, without its line terminator (LF, CRLF, or a final lone CR).
+    public let bytes: UnsafeBufferPointer<UInt8>
+    /// The line number in its input, from 1.
+    public let number: Int
+    /// The offset in the original input (before transcoding) of the line's first byte.
+    public let byteOffset: Int
+    /// How many UTF-8 bytes of this line were dropped because it was longer than the maximum.
+    public let skippedBytes: Int
+    /// Whether this line was not valid UTF-8 and was read as Windows-1252 instead.
+    public let wasReadAsWindows1252: Bool
+
+    /// The bytes as a raw buffer, the form ``Matcher`` takes.
+    public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(bytes) }
+
+    /// The line as a `String` (allocates: only for lines that matter).
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// What a ``LineReader`` read: counts for the summary and the JSON result.
+public struct ReaderStatistics: Sendable, Equatable, Codable {
+    /// Bytes read from the input, as stored (before transcoding).
+    public var bytesRead = 0
+    /// Lines delivered.
+    public var lines = 0
+    /// Lines longer than the maximum line length (delivered cut short).
+    public var longLines = 0
+    /// UTF-8 bytes dropped from those lines.
+    public var skippedBytes = 0
+    /// Lines in a UTF-8 input that were not valid UTF-8 and were read as Windows-1252.
+    public var windows1252Lines = 0
+    /// UTF-16 code units or bytes that could not be decoded and became U+FFFD.
+    public var replacedCharacters = 0
+    /// Whether the input ended without a final line terminator.
+    public var endedWithoutNewline = false
+
+    public init() {}
+}
+
+/// Reads lines from a byte stream in fixed chunks through a rolling buffer, in constant memory.
+///
+/// The encoding is detected from the first bytes (see ``EncodingDetection``) unless given, and
+/// the stream is transcoded to UTF-8 as it is read. Lines end at LF or CRLF; a lone CR at the end
+/// of the input is dropped too. A line longer than `maximumLineLength` bytes is delivered cut to
+/// that length (at a character boundary) and the rest is skipped without being buffered.
+public final class LineReader {
+    /// The default maximum line length: 1 MiB.
+    public static let defaultMaximumLineLength = 1 << 20
+    /// The default size of one read: 256 KiB.
+    public static let defaultChunkSize = 256 << 10
+    /// How many bytes are examined to detect the encoding.
+    public static let detectionWindow = 4096
+
+    private var source: any ByteSource
+    private let chunkSize: Int
+    /// The longest line delivered whole, in UTF-8 bytes.
+    public let maximumLineLength: Int
+    private let forcedEncoding: TextEncoding?
+
+    /// The detected or forced encoding; nil until the first bytes have been read.
+    public private(set) var detection: EncodingDetection?
+    /// Counts of what has been read so far.
+    public private(set) var statistics = ReaderStatistics()
+
+    /// Creates a reader; `chunkSize` is the size of each read (any size from 1 byte works).
+    public init(
+        source: some ByteSource, chunkSize: Int = LineReader.defaultChunkSize,
+        maximumLineLength: Int = LineReader.defaultMaximumLineLength, encoding: TextEncoding? = nil
+    ) {
+        self.source = source
+        self.chunkSize = max(1, chunkSize)
+        self.maximumLineLength = max(1, maximumLineLength)
+        self.forcedEncoding = encoding
+    }
+
+    /// Reads the whole input and calls `body` with each line in order.
+    public func forEachLine(_ body: (Line) throws -> Void) throws {
+        var state = try ReadState(reader: self)
+        defer { state.deallocate() }
+        try state.run(body)
+    }
+
+    // MARK: - Reading
+
+    /// The per-call state of one pass over the input: buffers live only while reading.
+    private struct ReadState {
+        unowned let reader: LineReader
+        /// Decoded UTF-8 text; `buffer[lineStart..<end]` is the line being assembled.
+        let buffer: UnsafeMutablePointer<UInt8>
+        let capacity: Int
+        /// Raw bytes before transcoding (unused for UTF-8, which is read straight into `buffer`).
+        let raw: UnsafeMutableRawBufferPointer
+        var lineStart = 0
+        var end = 0
+        var searchFrom = 0
+        var lineNumber = 0
+        /// Decoded offset of `buffer[0]` in the decoded stream (UTF-8 only: equals the original offset minus the BOM).
+        var decodedBase = 0
+        var lineOrigin = 0
+        var skippedInLine = 0
+        var transcoder: Transcoder?
+        var newlineOrigins = OffsetQueue()
+        var byteOrderMarkLength = 0
+        var scratch: [UInt8] = []
+
+        init(reader: LineReader) throws {
+            self.reader = reader
+            let decodedChunk = Transcoder.maximumOutput(forInput: reader.chunkSize)
+            self.capacity = reader.maximumLineLength + decodedChunk + 8
+            self.buffer = .allocate(capacity: capacity)
+            self.raw = .allocate(byteCount: reader.chunkSize, alignment: 8)
+        }
+
+        func deallocate() {
+            buffer.deallocate()
+            raw.deallocate()
+        }
+
+        mutating func run(_ body: (Line) throws -> Void) throws {
+            try detectEncoding(body)
+            guard let detection = reader.detection else { return }
+            if detection.encoding == .utf8 {
+                while true {
+                    makeRoom(for: reader.chunkSize)
+                    let count = try reader.source.read(
+                        into: UnsafeMutableRawBufferPointer(start: buffer + end, count: reader.chunkSize))
+                    if count == 0 { break }
+                    reader.statistics.bytesRead += count
+                    end += count
+                    try deliverCompleteLines(body)
+                }
+            } else {
+                while true {
+                    let count = try reader.source.read(into: raw)
+                    if count == 0 { break }
+                    reader.statistics.bytesRead += count
+                    try append(UnsafeRawBufferPointer(start: raw.baseAddress, count: count), body)
+                }
+                if var transcoder {
+                    makeRoom(for: 16)
+                    end += transcoder.finish(into: buffer + end)
+                    reader.statistics.replacedCharacters = transcoder.replacements
+                    self.transcoder = transcoder
+                    try deliverCompleteLines(body)
+                }
+            }
+            try deliverLastLine(body)
+        }
+
+        /// Reads until the detection window is full (or the input ends), then decides the encoding
+        /// and feeds those first bytes through the normal path.
+        mutating func detectEncoding(_ body: (Line) throws -> Void) throws {
+            let window = LineReader.detectionWindow
+            var prefix = [UInt8](repeating: 0, count: window)
+            var filled = 0
+            var ended = false
+            while filled < window {
+                let count = try prefix.withUnsafeMutableBytes { bytes in
+                    try reader.source.read(
+                        into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled..<min(window, filled + reader.chunkSize)]))
+                }
+                if count == 0 {
+                    ended = true
+                    break
+                }
+                filled += count
+            }
+            reader.statistics.bytesRead += filled
+            let head = prefix[0..<filled]
+            let detection: EncodingDetection = head.withUnsafeBytes { bytes in
+                let found = EncodingDetection.detect(bytes, isComplete: ended)
+                guard let forced = reader.forcedEncoding else { return found }
+                // A forced encoding still skips the byte-order mark that belongs to it.
+                let bomLength = found.encoding == forced && found.evidence == .byteOrderMark ? found.byteOrderMarkLength : 0
+                return EncodingDetection(encoding: forced, byteOrderMarkLength: bomLength, evidence: .forced)
+            }
+            reader.detection = detection
+            byteOrderMarkLength = detection.byteOrderMarkLength
+            lineOrigin = byteOrderMarkLength
+            if detection.encoding != .utf8 {
+                transcoder = Transcoder(encoding: detection.encoding, originalOffset: byteOrderMarkLength)
+            }
+            guard filled > byteOrderMarkLength else { return }
+            // Feed the detection window in pieces no larger than a chunk.
+            var offset = byteOrderMarkLength
+            while offset < filled {
+                let piece = min(reader.chunkSize, filled - offset)
+                try prefix.withUnsafeBytes { bytes in
+                    try append(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + piece]), body)
+                }
+                offset += piece
+            }
+        }
+
+        /// Appends input bytes (decoding them unless the input is UTF-8) and delivers complete lines.
+        mutating func append(_ bytes: UnsafeRawBufferPointer, _ body: (Line) throws -> Void) throws {
+            if var transcoder {
+                makeRoom(for: Transcoder.maximumOutput(forInput: bytes.count))
+                end += transcoder.decode(bytes, into: buffer + end, newlineOrigins: &newlineOrigins)
+                self.transcoder = transcoder
+            } else {
+                makeRoom(for: bytes.count)
+                if let base = bytes.baseAddress {
+                    (buffer + end).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+                }
+                end += bytes.count
+            }
+            try deliverCompleteLines(body)
+        }
+
+        /// Moves the unfinished line to the front when fewer than `count` bytes are free at the end.
+        mutating func makeRoom(for count: Int) {
+            guard capacity - end < count else { return }
+            let pending = end - lineStart
+            if lineStart > 0 {
+                if pending > 0 { buffer.update(from: buffer + lineStart, count: pending) }
+                decodedBase += lineStart
+                searchFrom -= lineStart
+                lineStart = 0
+                end = pending
+            }
+        }
+
+        /// Delivers every line that has its terminator, then caps the unfinished line at the maximum length.
+        mutating func deliverCompleteLines(_ body: (Line) throws -> Void) throws {
+            while searchFrom < end {
+                guard let found = memchr(buffer + searchFrom, 0x0A, end - searchFrom) else {
+                    searchFrom = end
+                    break
+                }
+                let newline = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                var lineEnd = newline
+                if lineEnd > lineStart, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                // Keep at most the maximum; what follows, up to the terminator, is skipped (and what
+                // was skipped before this chunk arrived is already in `skippedInLine`).
+                let keptEnd = min(lineEnd, lineStart + reader.maximumLineLength)
+                try deliver(from: lineStart, to: keptEnd, skipped: skippedInLine + (lineEnd - keptEnd), body)
+                skippedInLine = 0
+                lineStart = newline + 1
+                searchFrom = lineStart
+                lineOrigin = nextLineOrigin(afterNewlineAt: newline)
+            }
+            // No terminator in sight: never hold more than the maximum line length.
+            let pending = end - lineStart
+            if pending > reader.maximumLineLength {
+                let excess = pending - reader.maximumLineLength
+                // A trailing CR may be the first half of a CRLF: keep it so the terminator is seen whole.
+                let keepCR = buffer[end - 1] == 0x0D ? 1 : 0
+                let dropped = excess - keepCR
+                if dropped > 0 {
+                    if keepCR == 1 { buffer[lineStart + reader.maximumLineLength] = 0x0D }
+                    skippedInLine += dropped
+                    decodedBase += dropped
+                    end -= dropped
+                    searchFrom = end
+                }
+            }
+        }
+
+        mutating func nextLineOrigin(afterNewlineAt newline: Int) -> Int {
+            if transcoder != nil { return newlineOrigins.removeFirst() ?? (lineOrigin) }
+            return decodedBase + newline + 1 + byteOrderMarkLength
+        }
+
+        mutating func deliverLastLine(_ body: (Line) throws -> Void) throws {
+            guard end > lineStart || skippedInLine > 0 else { return }
+            reader.statistics.endedWithoutNewline = true
+            var lineEnd = end
+            if lineEnd > lineStart, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let keptEnd = min(lineEnd, lineStart + reader.maximumLineLength)
+            try deliver(from: lineStart, to: keptEnd, skipped: skippedInLine + (lineEnd - keptEnd), body)
+            lineStart = end
+        }
+
+        mutating func deliver(from start: Int, to stop: Int, skipped: Int, _ body: (Line) throws -> Void) throws {
+            lineNumber += 1
+            var stop = stop
+            var skipped = skipped
+            if skipped > 0 {
+                // Cut at a character boundary so the kept prefix stays valid UTF-8.
+                let boundary = Self.characterBoundary(buffer, start: start, stop: stop)
+                skipped += stop - boundary
+                stop = boundary
+                reader.statistics.longLines += 1
+                reader.statistics.skippedBytes += skipped
+            }
+            reader.statistics.lines += 1
+            let text = UnsafeBufferPointer(start: buffer + start, count: stop - start)
+            if transcoder == nil, UTF8Validation.containsNonASCII(text),
+                UTF8Validation.firstInvalidOffset(text) != nil
+            {
+                // A UTF-8 input with a line that is not UTF-8: read that line as Windows-1252.
+                scratch.removeAll(keepingCapacity: true)
+                Windows1252.appendUTF8(of: text, to: &scratch)
+                reader.statistics.windows1252Lines += 1
+                try scratch.withUnsafeBufferPointer { converted in
+                    try body(
+                        Line(
+                            bytes: converted, number: lineNumber, byteOffset: lineOrigin, skippedBytes: skipped,
+                            wasReadAsWindows1252: true))
+                }
+                return
+            }
+            try body(
+                Line(
+                    bytes: text, number: lineNumber, byteOffset: lineOrigin, skippedBytes: skipped,
+                    wasReadAsWindows1252: false))
+        }
+
+        /// The largest offset ≤ `stop` that does not split a UTF-8 sequence.
+        static func characterBoundary(_ buffer: UnsafeMutablePointer<UInt8>, start: Int, stop: Int) -> Int {
+            var index = stop
+            var steps = 0
+            // Step back over continuation bytes to the lead byte of the last sequence.
+            while index > start, steps < 4, buffer[index - 1] & 0xC0 == 0x80 {
+                index -= 1
+                steps += 1
+            }
+            guard index > start else { return stop }
+            let lead = buffer[index - 1]
+            let length: Int
+            switch lead {
+            case 0xC0...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF7: length = 4
+            default: return stop
+            }
+            // The sequence starting at index - 1 is complete only if all its bytes are before `stop`.
+            return (index - 1) + length <= stop ? stop : index - 1
+        }
+    }
+}

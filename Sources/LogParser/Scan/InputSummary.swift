@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What was read from one input: its encoding and how much of it could be read.
+public struct InputSummary: Sendable, Equatable, Codable {
+    /// The input's path (`-` for standard input).
+    public var path: String
+    /// The encoding the input was read as.
+    public var encoding: TextEncoding
+    /// How the encoding was decided.
+    public var encodingEvidence: String
+    /// Bytes read, as stored.
+    public var bytes: Int
+    /// Lines read.
+    public var lines: Int
+    /// What could not be read as it was.
+    public var skipped: Skipped
+
+    /// Counts of text that was cut, replaced or re-read.
+    public struct Skipped: Sendable, Equatable, Codable {
+        /// Lines longer than the maximum line length.
+        public var longLines: Int
+        /// Bytes dropped from those lines.
+        public var bytes: Int
+        /// Lines that were not valid UTF-8 and were read as Windows-1252.
+        public var windows1252Lines: Int
+        /// Characters that could not be decoded (replaced by U+FFFD).
+        public var undecodable: Int
+    }
+
+    init(path: String, detection: EncodingDetection?, statistics: ReaderStatistics) {
+        self.path = path
+        self.encoding = detection?.encoding ?? .utf8
+        self.encodingEvidence = detection?.evidence.rawValue ?? "empty input"
+        self.bytes = statistics.bytesRead
+        self.lines = statistics.lines
+        self.skipped = Skipped(
+            longLines: statistics.longLines, bytes: statistics.skippedBytes,
+            windows1252Lines: statistics.windows1252Lines, undecodable: statistics.replacedCharacters)
+    }
+}
+
+/// Options for reading inputs.
+public struct ReadOptions: Sendable {
+    /// Bytes per read.
+    public var chunkSize = LineReader.defaultChunkSize
+    /// The longest line kept whole.
+    public var maximumLineLength = LineReader.defaultMaximumLineLength
+    /// An encoding that overrides detection.
+    public var encoding: TextEncoding?
+
+    public init(chunkSize: Int = LineReader.defaultChunkSize, maximumLineLength: Int = LineReader.defaultMaximumLineLength, encoding: TextEncoding? = nil) {
+        self.chunkSize = chunkSize
+        self.maximumLineLength = maximumLineLength
+        self.encoding = encoding
+    }
+}
+
+extension InputFile {
+    /// Reads the whole input, calling `body` for every line, and returns what was read.
+    public func read(options: ReadOptions = ReadOptions(), _ body: (Line) throws -> Void = { _ in }) throws -> InputSummary {
+        let source = try open()
+        defer { if !isStandardInput { close(source.descriptor) } }
+        let reader = LineReader(
+            source: source, chunkSize: options.chunkSize, maximumLineLength: options.maximumLineLength,
+            encoding: options.encoding)
+        try reader.forEachLine(body)
+        return InputSummary(path: path, detection: reader.detection, statistics: reader.statistics)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import LogParser
+
+@main
+struct OCSLog: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "ocslog",
+        abstract: "Read Office Communications Server, Lync and Skype for Business setup logs.",
+        discussion: """
+            ocslog streams deployment-wizard HTML logs, LCSCmd XML logs, verbose Windows Installer \
+            logs and event exports (UTF-8, UTF-16 or Windows-1252), finds the firewall exceptions \
+            and the errors per server role, and turns them into firewall rules and a ranked report.
+
+            Examples:
+              cat *.log | ocslog scan
+              ocslog scan /mnt/fe01/Temp --format json
+            """,
+        version: version,
+        subcommands: [Scan.self, Rules.self, Report.self, Explain.self, Roles.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Exit statuses, as grep and linters use them.
+enum ExitStatus {
+    /// No finding at or above the threshold.
+    static let clean = ExitCode(0)
+    /// Findings at or above the threshold.
+    static let findings = ExitCode(1)
+    /// A usage or input error.
+    static let inputError = ExitCode(2)
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
