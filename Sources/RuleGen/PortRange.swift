@@ -164,7 +164,8 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
 
     private static func range(_ low: Int, _ high: Int) -> PortRange {
         // Both bounds come from valid ports, so they are valid ports and ordered.
-        guard let lower = Port(rawValue: low), let upper = Port(rawValue: high), let range = PortRange(lower, upper) else {
+        guard let lower = Port(rawValue: low), let upper = Port(rawValue: high), let range = PortRange(lower, upper)
+        else {
             preconditionFailure("merged port bounds \(low)-\(high) left 1-65535")
         }
         return range

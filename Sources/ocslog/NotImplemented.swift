@@ -23,7 +23,8 @@ struct PlannedInputs: ParsableArguments {
 struct Rules: PlannedCommand {
     static let issue = 5
     static let configuration = CommandConfiguration(
-        abstract: "Write nftables, iptables, firewalld or ufw rules from the exceptions in the logs (not yet implemented).")
+        abstract:
+            "Write nftables, iptables, firewalld or ufw rules from the exceptions in the logs (not yet implemented).")
     @OptionGroup var inputs: PlannedInputs
 }
 

@@ -22,6 +22,20 @@ struct OCSLog: ParsableCommand {
         subcommands: [Scan.self, Rules.self, Report.self, Explain.self, Roles.self],
         defaultSubcommand: nil
     )
+
+    /// Runs the command; usage errors exit 2 (as grep does), not ArgumentParser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(ExitStatus.inputError.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit statuses, as grep and linters use them.

@@ -28,7 +28,8 @@ struct Scan: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
-    @Option(help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
+    @Option(
+        help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
     var encoding: String?
 
     @Option(help: "The longest line kept whole, in bytes; the rest of a longer line is skipped and counted.")
@@ -37,7 +38,8 @@ struct Scan: ParsableCommand {
     func validate() throws {
         if let encoding, TextEncoding(userName: encoding) == nil {
             throw ValidationError(
-                "unknown encoding '\(encoding)'; use one of: \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))")
+                "unknown encoding '\(encoding)'; use one of: \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard maxLineLength >= 80 else { throw ValidationError("--max-line-length must be at least 80 bytes") }
     }
@@ -45,7 +47,8 @@ struct Scan: ParsableCommand {
     func run() throws {
         let (inputs, pathErrors) = InputFile.expand(paths)
         for error in pathErrors { printError("ocslog: \(error)") }
-        let options = ReadOptions(maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
+        let options = ReadOptions(
+            maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
         var summaries: [InputSummary] = []
         var failed = !pathErrors.isEmpty
         for input in inputs {
@@ -69,9 +72,11 @@ enum ScanText {
     static func render(_ summaries: [InputSummary]) -> String {
         let totalLines = summaries.reduce(0) { $0 + $1.lines }
         let totalBytes = summaries.reduce(0) { $0 + $1.bytes }
-        var output = "ocslog scan: \(summaries.count) input\(summaries.count == 1 ? "" : "s"), \(totalLines) lines, \(totalBytes) bytes\n"
+        var output =
+            "ocslog scan: \(summaries.count) input\(summaries.count == 1 ? "" : "s"), \(totalLines) lines, \(totalBytes) bytes\n"
         for summary in summaries {
-            output += "  \(summary.path): \(summary.encoding) (\(summary.encodingEvidence)), \(summary.lines) lines, \(summary.bytes) bytes"
+            output +=
+                "  \(summary.path): \(summary.encoding) (\(summary.encodingEvidence)), \(summary.lines) lines, \(summary.bytes) bytes"
             var notes: [String] = []
             if summary.skipped.longLines > 0 {
                 notes.append("\(summary.skipped.longLines) long lines cut, \(summary.skipped.bytes) bytes skipped")

@@ -8,7 +8,9 @@ struct ReadLine: Equatable, CustomStringConvertible {
     let number: Int
     let offset: Int
     let skipped: Int
-    var description: String { "\(number)@\(offset)+\(skipped): \(String(decoding: text, as: UTF8.self).debugDescription)" }
+    var description: String {
+        "\(number)@\(offset)+\(skipped): \(String(decoding: text, as: UTF8.self).debugDescription)"
+    }
 }
 
 func readAll(
@@ -20,7 +22,8 @@ func readAll(
         maximumLineLength: maximumLineLength, encoding: encoding)
     var lines: [ReadLine] = []
     try reader.forEachLine { line in
-        lines.append(ReadLine(text: Array(line.bytes), number: line.number, offset: line.byteOffset, skipped: line.skippedBytes))
+        lines.append(
+            ReadLine(text: Array(line.bytes), number: line.number, offset: line.byteOffset, skipped: line.skippedBytes))
     }
     return (lines, reader)
 }
@@ -38,7 +41,8 @@ func utf16(_ text: String, bigEndian: Bool = false, byteOrderMark: Bool = true) 
 @Suite struct LineReaderTests {
     static let sample =
         "=== Verbose logging started: 11/16/2006  19:01:39  Build type: SHIP UNICODE 3.01.4000.2435 ===\r\n"
-        + "MSI (s) (84:34) [12:12:03:391]: Größe € 😀 Überprüfung\r\n" + "\r\n" + "Action ended 16:34:29: InstallFiles. Return value 3.\n"
+        + "MSI (s) (84:34) [12:12:03:391]: Größe € 😀 Überprüfung\r\n" + "\r\n"
+        + "Action ended 16:34:29: InstallFiles. Return value 3.\n"
         + "last line without terminator\r"
 
     /// The sample's lines as UTF-8 bytes, split at LF only (Swift treats CRLF as one Character).
@@ -119,7 +123,8 @@ func utf16(_ text: String, bigEndian: Bool = false, byteOrderMark: Bool = true) 
 
     @Test func windows1252WhenNotValidUTF8() throws {
         // "Erfolg- bzw. Fehlerstatus der Installation: 1603" in a German ANSI log, with ü (0xFC) and € (0x80).
-        let ansi: [UInt8] = Array("Status f".utf8) + [0xFC] + Array("r Installation: 1603 ".utf8) + [0x80] + [0x0D, 0x0A]
+        let ansi: [UInt8] =
+            Array("Status f".utf8) + [0xFC] + Array("r Installation: 1603 ".utf8) + [0x80] + [0x0D, 0x0A]
         let result = try readAll(ansi, sourceChunk: 1, readerChunk: 1)
         #expect(result.reader.detection?.encoding == .windows1252)
         #expect(String(decoding: result.lines[0].text, as: UTF8.self) == "Status für Installation: 1603 €")
@@ -139,7 +144,9 @@ func utf16(_ text: String, bigEndian: Bool = false, byteOrderMark: Bool = true) 
         let bytes: [UInt8] = [0xFF, 0xFE, 0x41, 0x00, 0x3D, 0xD8, 0x42, 0x00, 0x0A, 0x00, 0x43]
         for chunk in [1, 2, 3, 100] {
             let result = try readAll(bytes, sourceChunk: chunk, readerChunk: chunk)
-            #expect(result.lines.map { String(decoding: $0.text, as: UTF8.self) } == ["A\u{FFFD}B", "\u{FFFD}"], "chunk \(chunk)")
+            #expect(
+                result.lines.map { String(decoding: $0.text, as: UTF8.self) } == ["A\u{FFFD}B", "\u{FFFD}"],
+                "chunk \(chunk)")
             #expect(result.reader.statistics.replacedCharacters == 2)
         }
     }

@@ -164,7 +164,8 @@ public final class LineReader {
             while filled < window {
                 let count = try prefix.withUnsafeMutableBytes { bytes in
                     try reader.source.read(
-                        into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled..<min(window, filled + reader.chunkSize)]))
+                        into: UnsafeMutableRawBufferPointer(
+                            rebasing: bytes[filled..<min(window, filled + reader.chunkSize)]))
                 }
                 if count == 0 {
                     ended = true
@@ -178,7 +179,8 @@ public final class LineReader {
                 let found = EncodingDetection.detect(bytes, isComplete: ended)
                 guard let forced = reader.forcedEncoding else { return found }
                 // A forced encoding still skips the byte-order mark that belongs to it.
-                let bomLength = found.encoding == forced && found.evidence == .byteOrderMark ? found.byteOrderMarkLength : 0
+                let bomLength =
+                    found.encoding == forced && found.evidence == .byteOrderMark ? found.byteOrderMarkLength : 0
                 return EncodingDetection(encoding: forced, byteOrderMarkLength: bomLength, evidence: .forced)
             }
             reader.detection = detection

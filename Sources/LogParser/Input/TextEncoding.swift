@@ -86,11 +86,13 @@ public enum UTF8Validation {
     /// end of the buffer counts as valid (more bytes may follow).
     public static func isValid(_ bytes: UnsafeRawBufferPointer, allowTruncatedEnd: Bool = false) -> Bool {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return true }
-        return firstInvalidOffset(UnsafeBufferPointer(start: base, count: bytes.count), allowTruncatedEnd: allowTruncatedEnd) == nil
+        return firstInvalidOffset(
+            UnsafeBufferPointer(start: base, count: bytes.count), allowTruncatedEnd: allowTruncatedEnd) == nil
     }
 
     /// The offset of the first byte that starts an ill-formed sequence, or nil when all is well-formed.
-    public static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>, allowTruncatedEnd: Bool = false) -> Int? {
+    public static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>, allowTruncatedEnd: Bool = false) -> Int?
+    {
         guard let base = bytes.baseAddress else { return nil }
         let count = bytes.count
         var index = 0
@@ -112,12 +114,20 @@ public enum UTF8Validation {
             var highest: UInt8 = 0xBF
             switch lead {
             case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; lowest = 0xA0
+            case 0xE0:
+                length = 3
+                lowest = 0xA0
             case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; highest = 0x9F
-            case 0xF0: length = 4; lowest = 0x90
+            case 0xED:
+                length = 3
+                highest = 0x9F
+            case 0xF0:
+                length = 4
+                lowest = 0x90
             case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; highest = 0x8F
+            case 0xF4:
+                length = 4
+                highest = 0x8F
             default: return index
             }
             for offset in 1..<length {

@@ -28,11 +28,14 @@ struct Transcoder {
     ) -> Int {
         switch encoding {
         case .windows1252: return decodeWindows1252(input, into: output, newlineOrigins: &newlineOrigins)
-        case .utf16LittleEndian: return decodeUTF16(input, bigEndian: false, into: output, newlineOrigins: &newlineOrigins)
+        case .utf16LittleEndian:
+            return decodeUTF16(input, bigEndian: false, into: output, newlineOrigins: &newlineOrigins)
         case .utf16BigEndian: return decodeUTF16(input, bigEndian: true, into: output, newlineOrigins: &newlineOrigins)
         case .utf8:
             // UTF-8 is read in place by the line reader and never passes through here.
-            if let base = input.baseAddress { output.update(from: base.assumingMemoryBound(to: UInt8.self), count: input.count) }
+            if let base = input.baseAddress {
+                output.update(from: base.assumingMemoryBound(to: UInt8.self), count: input.count)
+            }
             var index = 0
             while index < input.count {
                 if input[index] == 0x0A { newlineOrigins.append(originalOffset + index + 1) }

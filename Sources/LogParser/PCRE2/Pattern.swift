@@ -69,14 +69,16 @@ public final class Pattern: @unchecked Sendable {
     public init(_ source: String, options: PatternOptions = [], jit: Bool = true) throws(PatternCompileError) {
         var errorCode: Int32 = 0
         var errorOffset = 0
-        let compiled: OpaquePointer? = source.utf8.withContiguousStorageIfAvailable { bytes in
-            pcre2_compile_8(bytes.baseAddress, bytes.count, options.pcre2Flags, &errorCode, &errorOffset, nil)
-        } ?? {
-            var copy = Array(source.utf8)
-            return copy.withUnsafeMutableBufferPointer { bytes in
+        let compiled: OpaquePointer? =
+            source.utf8.withContiguousStorageIfAvailable { bytes in
                 pcre2_compile_8(bytes.baseAddress, bytes.count, options.pcre2Flags, &errorCode, &errorOffset, nil)
             }
-        }()
+            ?? {
+                var copy = Array(source.utf8)
+                return copy.withUnsafeMutableBufferPointer { bytes in
+                    pcre2_compile_8(bytes.baseAddress, bytes.count, options.pcre2Flags, &errorCode, &errorOffset, nil)
+                }
+            }()
         guard let compiled else {
             throw PatternCompileError(
                 pattern: source, message: Self.message(for: errorCode), offset: errorOffset, code: errorCode)
@@ -123,7 +125,9 @@ public final class Pattern: @unchecked Sendable {
 
     static func message(for errorCode: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
-        let length = buffer.withUnsafeMutableBufferPointer { pcre2_get_error_message_8(errorCode, $0.baseAddress, $0.count) }
+        let length = buffer.withUnsafeMutableBufferPointer {
+            pcre2_get_error_message_8(errorCode, $0.baseAddress, $0.count)
+        }
         guard length > 0 else { return "PCRE2 error \(errorCode)" }
         return String(decoding: buffer[0..<Int(length)], as: UTF8.self)
     }

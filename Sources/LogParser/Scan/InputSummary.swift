@@ -50,7 +50,10 @@ public struct ReadOptions: Sendable {
     /// An encoding that overrides detection.
     public var encoding: TextEncoding?
 
-    public init(chunkSize: Int = LineReader.defaultChunkSize, maximumLineLength: Int = LineReader.defaultMaximumLineLength, encoding: TextEncoding? = nil) {
+    public init(
+        chunkSize: Int = LineReader.defaultChunkSize, maximumLineLength: Int = LineReader.defaultMaximumLineLength,
+        encoding: TextEncoding? = nil
+    ) {
         self.chunkSize = chunkSize
         self.maximumLineLength = maximumLineLength
         self.encoding = encoding
@@ -59,7 +62,9 @@ public struct ReadOptions: Sendable {
 
 extension InputFile {
     /// Reads the whole input, calling `body` for every line, and returns what was read.
-    public func read(options: ReadOptions = ReadOptions(), _ body: (Line) throws -> Void = { _ in }) throws -> InputSummary {
+    public func read(options: ReadOptions = ReadOptions(), _ body: (Line) throws -> Void = { _ in }) throws
+        -> InputSummary
+    {
         let source = try open()
         defer { if !isStandardInput { close(source.descriptor) } }
         let reader = LineReader(

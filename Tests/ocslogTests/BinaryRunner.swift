@@ -1,0 +1,80 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs the built `ocslog` binary as a user would, capturing its output, status and peak memory.
+struct BinaryRunner {
+    struct Outcome {
+        let status: Int32
+        let standardOutput: String
+        let standardError: String
+        /// Peak resident set size of the child, in KiB (from `wait4`'s rusage).
+        let peakResidentKiB: Int
+    }
+
+    /// The package root, found from this file's path.
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The binary: `$OCSLOG_BIN`, or the debug build in `.build`.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["OCSLOG_BIN"] { return path }
+        return packageRoot.appendingPathComponent(".build/debug/ocslog").path
+    }
+
+    /// A fresh temporary folder for one test.
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs `ocslog arguments…` with `standardInput` (a file path, or /dev/null).
+    static func run(
+        _ arguments: [String], standardInput: String = "/dev/null", environment: [String: String] = [:]
+    ) throws -> Outcome {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outPath = folder.appendingPathComponent("stdout").path
+        let errPath = folder.appendingPathComponent("stderr").path
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, standardInput, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        for (key, value) in environment { env[key] = value }
+        let argv = [binary] + arguments
+        let cArguments = argv.map { strdup($0) } + [nil]
+        let cEnvironment = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for argument in cArguments { free(argument) }
+            for variable in cEnvironment { free(variable) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, binary, &actions, nil, cArguments, cEnvironment)
+        guard spawned == 0 else {
+            throw NSError(
+                domain: "BinaryRunner", code: Int(spawned),
+                userInfo: [
+                    NSLocalizedDescriptionKey:
+                        "cannot run \(binary): \(String(cString: strerror(spawned))) (build it first)"
+                ])
+        }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Outcome(
+            status: exitStatus,
+            standardOutput: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
+            peakResidentKiB: Int(usage.ru_maxrss))
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# ocslog's two entry points (see README.md, Quick start):
+#   ./ocslog.sh demo   install what is missing, build in release mode, scan the bundled corpus/
+#   ./ocslog.sh test   install what is missing, build, lint and run every test
+# Other verbs: deps (install only), build, bench (see bench/README.md).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_PACKAGES=(libpcre2-dev pkg-config)
+TEST_PACKAGES=(nftables iptables iproute2 socat netcat-openbsd ripgrep)
+
+# Installs the Debian packages that are missing (apt-get as root, or through sudo).
+install_packages() {
+    local missing=()
+    for package in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$package")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    echo "ocslog.sh: installing ${missing[*]}" >&2
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+case "${1:-}" in
+    deps)
+        install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        ;;
+    build)
+        install_packages "${BUILD_PACKAGES[@]}"
+        swift build -c release --product ocslog
+        ;;
+    demo)
+        install_packages "${BUILD_PACKAGES[@]}"
+        swift build -c release --product ocslog
+        echo "\$ ocslog scan corpus/" >&2
+        status=0
+        .build/release/ocslog scan corpus/ || status=$?
+        # 1 means findings were reported, which is the point of the demo.
+        [ "$status" -le 1 ] || exit "$status"
+        ;;
+    test)
+        install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        swift format lint --strict -r Sources Tests bench/Sources
+        swift build --build-tests
+        swift test
+        ;;
+    bench)
+        install_packages "${BUILD_PACKAGES[@]}" ripgrep
+        shift
+        python3 bench/reader.py "$@"
+        ;;
+    *)
+        echo "usage: ./ocslog.sh demo|test|deps|build|bench" >&2
+        exit 2
+        ;;
+esac
