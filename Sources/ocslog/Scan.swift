@@ -32,6 +32,12 @@ struct Scan: ParsableCommand {
         help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
     var encoding: String?
 
+    @Option(help: "Read every input as this format (msi, html, xml, event, csv, text) instead of detecting it.")
+    var formatHint: String?
+
+    @Flag(help: "Print every parsed record as one JSON object per line (what ocslog understood, line by line).")
+    var records = false
+
     @Option(help: "The longest line kept whole, in bytes; the rest of a longer line is skipped and counted.")
     var maxLineLength: Int = LineReader.defaultMaximumLineLength
 
@@ -40,6 +46,10 @@ struct Scan: ParsableCommand {
             throw ValidationError(
                 "unknown encoding '\(encoding)'; use one of: \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))"
             )
+        }
+        if let formatHint, LogFormat(userName: formatHint) == nil {
+            throw ValidationError(
+                "unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text")
         }
         guard maxLineLength >= 80 else { throw ValidationError("--max-line-length must be at least 80 bytes") }
     }
@@ -51,17 +61,24 @@ struct Scan: ParsableCommand {
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
         var summaries: [InputSummary] = []
         var failed = !pathErrors.isEmpty
+        let hint = formatHint.flatMap(LogFormat.init(userName:))
+        let recordPrinter = records ? RecordPrinter() : nil
         for input in inputs {
             do {
-                summaries.append(try input.read(options: options))
+                summaries.append(
+                    try input.parse(options: options, formatHint: hint) { draft in
+                        recordPrinter?.print(draft.materialize())
+                    })
             } catch {
                 printError("ocslog: \(error)")
                 failed = true
             }
         }
-        switch format {
-        case .text: print(ScanText.render(summaries), terminator: "")
-        case .json: print(try ScanJSON.render(summaries))
+        if !records {
+            switch format {
+            case .text: print(ScanText.render(summaries), terminator: "")
+            case .json: print(try ScanJSON.render(summaries))
+            }
         }
         if failed { throw ExitStatus.inputError }
     }
@@ -75,8 +92,9 @@ enum ScanText {
         var output =
             "ocslog scan: \(summaries.count) input\(summaries.count == 1 ? "" : "s"), \(totalLines) lines, \(totalBytes) bytes\n"
         for summary in summaries {
+            let formats = summary.formats.isEmpty ? "empty" : summary.formats.map(\.rawValue).joined(separator: "+")
             output +=
-                "  \(summary.path): \(summary.encoding) (\(summary.encodingEvidence)), \(summary.lines) lines, \(summary.bytes) bytes"
+                "  \(summary.path): \(formats), \(summary.encoding) (\(summary.encodingEvidence)), \(summary.lines) lines, \(summary.bytes) bytes"
             var notes: [String] = []
             if summary.skipped.longLines > 0 {
                 notes.append("\(summary.skipped.longLines) long lines cut, \(summary.skipped.bytes) bytes skipped")
@@ -103,5 +121,42 @@ enum ScanJSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(Document(inputs: summaries)), as: UTF8.self)
+    }
+}
+
+/// Prints records as JSON lines, for `scan --records`.
+struct RecordPrinter {
+    struct Row: Encodable {
+        let path: String
+        let line: Int
+        let format: LogFormat
+        let kind: RecordKind
+        let context: [String]
+        let text: String
+        let time: String?
+        let rollback: Bool?
+        let outcome: String?
+        let number: Int?
+        let event: EventInfo?
+    }
+
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    func print(_ record: Record) {
+        let outcome: String? =
+            switch record.outcome {
+            case .success: "success"
+            case .failure(let code): code.map { "failure \($0)" } ?? "failure"
+            case nil: nil
+            }
+        let row = Row(
+            path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
+            text: record.text, time: record.time, rollback: record.inRollback ? true : nil, outcome: outcome,
+            number: record.number, event: record.event)
+        if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
     }
 }

@@ -174,6 +174,45 @@ func utf16(_ text: String, bigEndian: Bool = false, byteOrderMark: Bool = true) 
         #expect(UTF8Validation.isValid(UnsafeRawBufferPointer(start: lines[0].text, count: lines[0].text.count)))
     }
 
+    @Test func concatenatedLogsSwitchEncodingAtTheirStart() throws {
+        let first = Array("<html><body>first log\r\nsecond line\r\n".utf8)
+        let second = utf16("=== Verbose logging started: 11/16/2006  19:01:39 ===\r\nMSI (s) (84:34): Größe\r\n")
+        let third = [0xEF, 0xBB, 0xBF] + Array("Event[0]:\r\n  Source: Service Control Manager\r\n".utf8)
+        let fourth = utf16("Action ended 16:34:29: InstallFiles. Return value 3.\r\n", bigEndian: true)
+        let fifth = Array("ok\n".utf8)
+        let parts = [first, second, third, fourth, fifth]
+        var expected: [ReadLine] = []
+        var offset = 0
+        var number = 0
+        for part in parts {
+            for line in try readAll(part).lines {
+                number += 1
+                expected.append(ReadLine(text: line.text, number: number, offset: offset + line.offset, skipped: 0))
+            }
+            offset += part.count
+        }
+        let stream = parts.flatMap { $0 }
+        for chunk in [1, 2, 3, 5, 8, 13, 4096] {
+            let result = try readAll(stream, sourceChunk: chunk, readerChunk: chunk)
+            #expect(result.lines == expected, "chunk \(chunk)")
+            #expect(
+                result.reader.encodings == [.utf8, .utf16LittleEndian, .utf8, .utf16BigEndian, .utf8], "chunk \(chunk)")
+        }
+    }
+
+    @Test func nonASCIIUTF16LinesAreNotMistakenForANewLog() throws {
+        // CJK text whose code units have no zero byte must stay UTF-16.
+        let text = "MSI (s) (84:34): x\r\n操作开始 16:34:29: InstallFiles。\r\n最后\r\n"
+        for chunk in [1, 3, 4096] {
+            let result = try readAll(utf16(text), sourceChunk: chunk, readerChunk: chunk)
+            #expect(
+                result.lines.map { String(decoding: $0.text, as: UTF8.self) } == [
+                    "MSI (s) (84:34): x", "操作开始 16:34:29: InstallFiles。", "最后",
+                ])
+            #expect(result.reader.encodings == [.utf16LittleEndian])
+        }
+    }
+
     @Test func forcedEncodingOverridesDetection() throws {
         let result = try readAll(Array("plain ascii\n".utf8), encoding: .windows1252)
         #expect(result.reader.detection?.encoding == .windows1252)

@@ -68,6 +68,9 @@ public final class LineReader {
     public private(set) var detection: EncodingDetection?
     /// Counts of what has been read so far.
     public private(set) var statistics = ReaderStatistics()
+    /// Every encoding the input was read in, in order: more than one when logs in different
+    /// encodings were concatenated (each announced by its byte-order mark or, after UTF-16, by ASCII text).
+    public fileprivate(set) var encodings: [TextEncoding] = []
 
     /// Creates a reader; `chunkSize` is the size of each read (any size from 1 byte works).
     public init(
@@ -107,7 +110,11 @@ public final class LineReader {
         var skippedInLine = 0
         var transcoder: Transcoder?
         var newlineOrigins = OffsetQueue()
-        var byteOrderMarkLength = 0
+        /// In UTF-8: original offset minus decoded offset (the byte-order mark, or where UTF-8 resumed).
+        var originDelta = 0
+        /// Whether the current line's start was checked for a UTF-16 byte-order mark (a new log in a pipe).
+        var checkedLineStart = false
+        var replacedBefore = 0
         var scratch: [UInt8] = []
 
         init(reader: LineReader) throws {
@@ -125,9 +132,10 @@ public final class LineReader {
 
         mutating func run(_ body: (Line) throws -> Void) throws {
             try detectEncoding(body)
-            guard let detection = reader.detection else { return }
-            if detection.encoding == .utf8 {
-                while true {
+            guard reader.detection != nil else { return }
+            while true {
+                if transcoder == nil {
+                    // UTF-8 is read straight into the line buffer: no copy, no transcoding.
                     makeRoom(for: reader.chunkSize)
                     let count = try reader.source.read(
                         into: UnsafeMutableRawBufferPointer(start: buffer + end, count: reader.chunkSize))
@@ -135,23 +143,51 @@ public final class LineReader {
                     reader.statistics.bytesRead += count
                     end += count
                     try deliverCompleteLines(body)
-                }
-            } else {
-                while true {
+                } else {
                     let count = try reader.source.read(into: raw)
                     if count == 0 { break }
                     reader.statistics.bytesRead += count
                     try append(UnsafeRawBufferPointer(start: raw.baseAddress, count: count), body)
                 }
-                if var transcoder {
-                    makeRoom(for: 16)
-                    end += transcoder.finish(into: buffer + end)
-                    reader.statistics.replacedCharacters = transcoder.replacements
-                    self.transcoder = transcoder
-                    try deliverCompleteLines(body)
+            }
+            if var transcoder {
+                makeRoom(for: 64)
+                end += transcoder.finish(into: buffer + end, newlineOrigins: &newlineOrigins)
+                self.transcoder = transcoder
+                try deliverCompleteLines(body)
+                if transcoder.switchRequest == .utf8 {
+                    let leftover = transcoder.takeLookahead()
+                    try switchEncoding(to: .utf8, at: transcoder.switchOrigin, leftover: leftover, body)
+                } else {
+                    replacedBefore += transcoder.replacements
                 }
             }
+            reader.statistics.replacedCharacters = replacedBefore
             try deliverLastLine(body)
+        }
+
+        /// Switches to another encoding where a new log begins at a line start, and decodes the
+        /// bytes that follow in it.
+        mutating func switchEncoding(
+            to encoding: TextEncoding, at origin: Int, leftover: [UInt8], _ body: (Line) throws -> Void
+        ) throws {
+            reader.encodings.append(encoding)
+            if let transcoder { replacedBefore += transcoder.replacements }
+            var leftover = leftover
+            var origin = origin
+            if encoding == .utf8, leftover.starts(with: [0xEF, 0xBB, 0xBF]) {
+                leftover.removeFirst(3)
+                origin += 3
+            }
+            if encoding == .utf8 {
+                transcoder = nil
+                originDelta = origin - (decodedBase + end)
+            } else {
+                transcoder = Transcoder(encoding: encoding, originalOffset: origin)
+            }
+            lineOrigin = origin
+            checkedLineStart = true
+            try leftover.withUnsafeBytes { try append($0, body) }
         }
 
         /// Reads until the detection window is full (or the input ends), then decides the encoding
@@ -184,8 +220,11 @@ public final class LineReader {
                 return EncodingDetection(encoding: forced, byteOrderMarkLength: bomLength, evidence: .forced)
             }
             reader.detection = detection
-            byteOrderMarkLength = detection.byteOrderMarkLength
+            let byteOrderMarkLength = detection.byteOrderMarkLength
+            reader.encodings = [detection.encoding]
+            originDelta = byteOrderMarkLength
             lineOrigin = byteOrderMarkLength
+            checkedLineStart = true
             if detection.encoding != .utf8 {
                 transcoder = Transcoder(encoding: detection.encoding, originalOffset: byteOrderMarkLength)
             }
@@ -206,6 +245,16 @@ public final class LineReader {
             if var transcoder {
                 makeRoom(for: Transcoder.maximumOutput(forInput: bytes.count))
                 end += transcoder.decode(bytes, into: buffer + end, newlineOrigins: &newlineOrigins)
+                if let next = transcoder.switchRequest {
+                    // Deliver the lines of the old encoding first: the switch happens right after a line feed.
+                    let leftover = transcoder.takeLookahead() + Array(bytes[transcoder.consumedBeforeSwitch...])
+                    let origin = transcoder.switchOrigin
+                    self.transcoder = transcoder
+                    try deliverCompleteLines(body)
+                    let skip = next == .utf8 ? 0 : 2  // a UTF-16 byte-order mark is no text
+                    try switchEncoding(to: next, at: origin + skip, leftover: Array(leftover.dropFirst(skip)), body)
+                    return
+                }
                 self.transcoder = transcoder
             } else {
                 makeRoom(for: bytes.count)
@@ -233,6 +282,24 @@ public final class LineReader {
         /// Delivers every line that has its terminator, then caps the unfinished line at the maximum length.
         mutating func deliverCompleteLines(_ body: (Line) throws -> Void) throws {
             while searchFrom < end {
+                if !checkedLineStart, transcoder == nil {
+                    // A UTF-16 log concatenated after UTF-8 text announces itself with its byte-order mark.
+                    guard end - lineStart >= 2 else { break }
+                    checkedLineStart = true
+                    let first = buffer[lineStart]
+                    let second = buffer[lineStart + 1]
+                    if (first == 0xFF && second == 0xFE) || (first == 0xFE && second == 0xFF) {
+                        let leftover = Array(
+                            UnsafeBufferPointer(start: buffer + lineStart + 2, count: end - lineStart - 2))
+                        end = lineStart
+                        searchFrom = lineStart
+                        try switchEncoding(
+                            to: first == 0xFF ? .utf16LittleEndian : .utf16BigEndian, at: lineOrigin + 2,
+                            leftover: leftover,
+                            body)
+                        return
+                    }
+                }
                 guard let found = memchr(buffer + searchFrom, 0x0A, end - searchFrom) else {
                     searchFrom = end
                     break
@@ -248,6 +315,7 @@ public final class LineReader {
                 lineStart = newline + 1
                 searchFrom = lineStart
                 lineOrigin = nextLineOrigin(afterNewlineAt: newline)
+                checkedLineStart = false
             }
             // No terminator in sight: never hold more than the maximum line length.
             let pending = end - lineStart
@@ -268,7 +336,7 @@ public final class LineReader {
 
         mutating func nextLineOrigin(afterNewlineAt newline: Int) -> Int {
             if transcoder != nil { return newlineOrigins.removeFirst() ?? (lineOrigin) }
-            return decodedBase + newline + 1 + byteOrderMarkLength
+            return decodedBase + newline + 1 + originDelta
         }
 
         mutating func deliverLastLine(_ body: (Line) throws -> Void) throws {
@@ -294,7 +362,13 @@ public final class LineReader {
                 reader.statistics.skippedBytes += skipped
             }
             reader.statistics.lines += 1
-            let text = UnsafeBufferPointer(start: buffer + start, count: stop - start)
+            var text = UnsafeBufferPointer(start: buffer + start, count: stop - start)
+            var origin = lineOrigin
+            if transcoder == nil, text.count >= 3, text[0] == 0xEF, text[1] == 0xBB, text[2] == 0xBF {
+                // The byte-order mark of a UTF-8 log concatenated after another one.
+                text = UnsafeBufferPointer(rebasing: text[3...])
+                origin += 3
+            }
             if transcoder == nil, UTF8Validation.containsNonASCII(text),
                 UTF8Validation.firstInvalidOffset(text) != nil
             {
@@ -305,14 +379,14 @@ public final class LineReader {
                 try scratch.withUnsafeBufferPointer { converted in
                     try body(
                         Line(
-                            bytes: converted, number: lineNumber, byteOffset: lineOrigin, skippedBytes: skipped,
+                            bytes: converted, number: lineNumber, byteOffset: origin, skippedBytes: skipped,
                             wasReadAsWindows1252: true))
                 }
                 return
             }
             try body(
                 Line(
-                    bytes: text, number: lineNumber, byteOffset: lineOrigin, skippedBytes: skipped,
+                    bytes: text, number: lineNumber, byteOffset: origin, skippedBytes: skipped,
                     wasReadAsWindows1252: false))
         }
 

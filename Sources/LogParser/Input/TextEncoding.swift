@@ -42,7 +42,21 @@ public struct EncodingDetection: Sendable, Equatable {
     /// Order: a byte-order mark; the NUL pattern of ASCII text in UTF-16 (one byte of each pair is
     /// zero); UTF-8 when the bytes are valid UTF-8; Windows-1252 otherwise. `isComplete` says that
     /// `prefix` is the whole input, so a multi-byte sequence cut at its end is invalid, not pending.
-    public static func detect(_ prefix: UnsafeRawBufferPointer, isComplete: Bool) -> EncodingDetection {
+    public static func detect(_ whole: UnsafeRawBufferPointer, isComplete: Bool) -> EncodingDetection {
+        // Only the first log counts: a UTF-16 log concatenated after it starts at a line with a BOM.
+        var prefix = whole
+        var complete = isComplete
+        if whole.count > 3 {
+            for index in 0..<(whole.count - 2) where whole[index] == 0x0A {
+                let first = whole[index + 1]
+                let second = whole[index + 2]
+                if (first == 0xFF && second == 0xFE) || (first == 0xFE && second == 0xFF) {
+                    prefix = UnsafeRawBufferPointer(rebasing: whole[0...index])
+                    complete = true
+                    break
+                }
+            }
+        }
         let count = prefix.count
         if count >= 3, prefix[0] == 0xEF, prefix[1] == 0xBB, prefix[2] == 0xBF {
             return EncodingDetection(encoding: .utf8, byteOrderMarkLength: 3, evidence: .byteOrderMark)
@@ -56,7 +70,7 @@ public struct EncodingDetection: Sendable, Equatable {
         if let utf16 = nulPattern(prefix) {
             return EncodingDetection(encoding: utf16, byteOrderMarkLength: 0, evidence: .nulPattern)
         }
-        if UTF8Validation.isValid(prefix, allowTruncatedEnd: !isComplete) {
+        if UTF8Validation.isValid(prefix, allowTruncatedEnd: !complete) {
             return EncodingDetection(encoding: .utf8, byteOrderMarkLength: 0, evidence: .validUTF8)
         }
         return EncodingDetection(encoding: .windows1252, byteOrderMarkLength: 0, evidence: .invalidUTF8)

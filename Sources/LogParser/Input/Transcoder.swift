@@ -10,6 +10,14 @@ struct Transcoder {
     private(set) var originalOffset: Int
     private var pendingByte: UInt8?
     private var pendingHighSurrogate: UInt16?
+    /// Whether the next bytes start a line (after a line feed): they are checked for a new encoding.
+    private var atLineStart = false
+    private var lookahead: [UInt8] = []
+    private var lookaheadOrigin = 0
+    /// Set when a log in another encoding begins at a line start; the reader switches.
+    private(set) var switchRequest: TextEncoding?
+    /// How many bytes of the last chunk were decoded before the switch point.
+    private(set) var consumedBeforeSwitch = 0
     /// Code units or bytes that could not be decoded and were replaced by U+FFFD.
     private(set) var replacements = 0
 
@@ -46,9 +54,40 @@ struct Transcoder {
         }
     }
 
+    /// The bytes held at a line start when an encoding switch was requested; they belong to the new encoding.
+    mutating func takeLookahead() -> [UInt8] {
+        defer {
+            lookahead.removeAll()
+            atLineStart = false
+        }
+        return lookahead
+    }
+
+    /// The original offset where the bytes of the new encoding begin.
+    var switchOrigin: Int { lookaheadOrigin }
+
     /// Flushes what is left at the end of the input (an odd byte, a lone high surrogate).
-    mutating func finish(into output: UnsafeMutablePointer<UInt8>) -> Int {
+    mutating func finish(into output: UnsafeMutablePointer<UInt8>, newlineOrigins: inout OffsetQueue) -> Int {
         var written = 0
+        if !lookahead.isEmpty {
+            let bigEndian = encoding == .utf16BigEndian
+            switch lineStartDecision(bigEndian: bigEndian, atEnd: true) {
+            case .switchEncoding(.utf8):
+                // The input ends with a short line of ASCII after UTF-16 text: the reader takes it as UTF-8.
+                switchRequest = .utf8
+                return written
+            case .switchEncoding:
+                lookahead.removeAll()  // only a byte-order mark of an empty log
+            case .stay(let dropByteOrderMark):
+                written += replayLookahead(
+                    dropByteOrderMark: dropByteOrderMark, bigEndian: bigEndian, into: output + written,
+                    newlineOrigins: &newlineOrigins)
+            case .needMoreInput:
+                written += replayLookahead(
+                    dropByteOrderMark: false, bigEndian: bigEndian, into: output + written,
+                    newlineOrigins: &newlineOrigins)
+            }
+        }
         if pendingHighSurrogate != nil {
             pendingHighSurrogate = nil
             written += writeReplacement(output + written)
@@ -94,34 +133,153 @@ struct Transcoder {
         var written = 0
         var index = 0
         let count = input.count
-        // `position` is the original offset of the byte at `index`.
         let base = originalOffset
-        // Complete a code unit whose first byte ended the previous chunk.
-        if let first = pendingByte, count > 0 {
+        while index < count {
+            guard atLineStart else {
+                index = decodeUnits(
+                    input, from: index, origin: base, bigEndian: bigEndian, into: output, written: &written,
+                    newlineOrigins: &newlineOrigins)
+                continue
+            }
+            // The start of a line: hold its first bytes until we know it is still UTF-16.
+            if lookahead.isEmpty { lookaheadOrigin = base + index }
+            while index < count, lookahead.count < Self.lookaheadLength {
+                let byte = input[index]
+                lookahead.append(byte)
+                index += 1
+                if byte == 0 || byte >= 0x80 || lookahead.count == 2 && Self.isByteOrderMark(lookahead) { break }
+            }
+            switch lineStartDecision(bigEndian: bigEndian, atEnd: false) {
+            case .needMoreInput:
+                break
+            case .switchEncoding(let encoding):
+                switchRequest = encoding
+                consumedBeforeSwitch = index
+                originalOffset = base + index
+                return written
+            case .stay(let dropByteOrderMark):
+                written += replayLookahead(
+                    dropByteOrderMark: dropByteOrderMark, bigEndian: bigEndian, into: output + written,
+                    newlineOrigins: &newlineOrigins)
+            }
+        }
+        originalOffset += count
+        return written
+    }
+
+    /// How many bytes at a line start decide whether UTF-16 text goes on.
+    static let lookaheadLength = 8
+
+    enum LineStartDecision {
+        case needMoreInput
+        case switchEncoding(TextEncoding)
+        case stay(dropByteOrderMark: Bool)
+    }
+
+    /// UTF-16 text of ASCII has a NUL in every code unit; eight bytes without one, all printable
+    /// ASCII (or a UTF-8 byte-order mark), mean a UTF-8 log was concatenated after this one.
+    private func lineStartDecision(bigEndian: Bool, atEnd: Bool) -> LineStartDecision {
+        if lookahead.count >= 3, lookahead[0] == 0xEF, lookahead[1] == 0xBB, lookahead[2] == 0xBF {
+            return .switchEncoding(.utf8)
+        }
+        if lookahead.count >= 2 {
+            let sameOrder: [UInt8] = bigEndian ? [0xFE, 0xFF] : [0xFF, 0xFE]
+            let otherOrder: [UInt8] = bigEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]
+            if Array(lookahead.prefix(2)) == sameOrder { return .stay(dropByteOrderMark: true) }
+            if Array(lookahead.prefix(2)) == otherOrder {
+                return .switchEncoding(bigEndian ? .utf16LittleEndian : .utf16BigEndian)
+            }
+        }
+        let asciiText = lookahead.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        if asciiText {
+            if lookahead.count >= Self.lookaheadLength { return .switchEncoding(.utf8) }
+            if atEnd { return lookahead.count >= 2 ? .switchEncoding(.utf8) : .stay(dropByteOrderMark: false) }
+            return .needMoreInput
+        }
+        if lookahead.count == 1, lookahead[0] == 0xEF || lookahead[0] == 0xFE || lookahead[0] == 0xFF, !atEnd {
+            return .needMoreInput
+        }
+        if lookahead.count == 2, lookahead[0] == 0xEF, lookahead[1] == 0xBB, !atEnd { return .needMoreInput }
+        return .stay(dropByteOrderMark: false)
+    }
+
+    private static func isByteOrderMark(_ bytes: [UInt8]) -> Bool {
+        (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)
+    }
+
+    /// Decodes the held line-start bytes as UTF-16 after all.
+    private mutating func replayLookahead(
+        dropByteOrderMark: Bool, bigEndian: Bool, into output: UnsafeMutablePointer<UInt8>,
+        newlineOrigins: inout OffsetQueue
+    ) -> Int {
+        var replay = lookahead
+        var origin = lookaheadOrigin
+        lookahead.removeAll(keepingCapacity: true)
+        atLineStart = false
+        if dropByteOrderMark {
+            replay.removeFirst(2)
+            origin += 2
+        }
+        var written = 0
+        replay.withUnsafeBytes { bytes in
+            var index = 0
+            while index < bytes.count {
+                // A replay holds at most one line start (its decisive byte ends it), so no nested check.
+                index = decodeUnits(
+                    bytes, from: index, origin: origin, bigEndian: bigEndian, into: output, written: &written,
+                    newlineOrigins: &newlineOrigins)
+            }
+        }
+        return written
+    }
+
+    /// Decodes code units from `from` up to the end of `input` or just past a line feed (which
+    /// sets `atLineStart`); returns where it stopped.
+    private mutating func decodeUnits(
+        _ input: UnsafeRawBufferPointer, from: Int, origin: Int, bigEndian: Bool,
+        into output: UnsafeMutablePointer<UInt8>,
+        written: inout Int, newlineOrigins: inout OffsetQueue
+    ) -> Int {
+        var index = from
+        let count = input.count
+        // Complete a code unit whose first byte ended the previous piece.
+        if let first = pendingByte, index < count {
             pendingByte = nil
-            let second = input[0]
+            let second = input[index]
             let unit = bigEndian ? UInt16(first) << 8 | UInt16(second) : UInt16(second) << 8 | UInt16(first)
             written += emit(unit, output + written)
-            if unit == 0x0A { newlineOrigins.append(base + 1) }
-            index = 1
+            index += 1
+            if unit == 0x0A {
+                newlineOrigins.append(origin + index)
+                atLineStart = true
+                return index
+            }
         }
         while index + 1 < count {
             let unit =
                 bigEndian
                 ? UInt16(input[index]) << 8 | UInt16(input[index + 1])
                 : UInt16(input[index + 1]) << 8 | UInt16(input[index])
+            index += 2
             if unit < 0x80, pendingHighSurrogate == nil {
                 output[written] = UInt8(truncatingIfNeeded: unit)
                 written += 1
-                if unit == 0x0A { newlineOrigins.append(base + index + 2) }
+                if unit == 0x0A {
+                    newlineOrigins.append(origin + index)
+                    atLineStart = true
+                    return index
+                }
+            } else if unit == 0xFEFF, written == 0 || output[written - 1] == 0x0A {
+                continue  // a byte-order mark at a line start is no text
             } else {
                 written += emit(unit, output + written)
             }
-            index += 2
         }
-        if index < count { pendingByte = input[index] }
-        originalOffset += count
-        return written
+        if index < count {
+            pendingByte = input[index]
+            index += 1
+        }
+        return index
     }
 
     /// Writes one UTF-16 code unit, pairing surrogates across calls.

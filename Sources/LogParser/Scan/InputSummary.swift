@@ -6,10 +6,16 @@
 public struct InputSummary: Sendable, Equatable, Codable {
     /// The input's path (`-` for standard input).
     public var path: String
+    /// The format of the (first) log in the input; nil when the input was only read, not parsed.
+    public var format: LogFormat?
+    /// Every log format found, in order, when the input holds several concatenated logs.
+    public var formats: [LogFormat]
     /// The encoding the input was read as.
     public var encoding: TextEncoding
     /// How the encoding was decided.
     public var encodingEvidence: String
+    /// Every encoding read, in order, when concatenated logs switched encoding mid-stream.
+    public var encodings: [TextEncoding]?
     /// Bytes read, as stored.
     public var bytes: Int
     /// Lines read.
@@ -29,8 +35,11 @@ public struct InputSummary: Sendable, Equatable, Codable {
         public var undecodable: Int
     }
 
-    init(path: String, detection: EncodingDetection?, statistics: ReaderStatistics) {
+    init(path: String, detection: EncodingDetection?, statistics: ReaderStatistics, encodings: [TextEncoding]) {
+        self.encodings = encodings.count > 1 ? encodings : nil
         self.path = path
+        self.format = nil
+        self.formats = []
         self.encoding = detection?.encoding ?? .utf8
         self.encodingEvidence = detection?.evidence.rawValue ?? "empty input"
         self.bytes = statistics.bytesRead
@@ -71,6 +80,7 @@ extension InputFile {
             source: source, chunkSize: options.chunkSize, maximumLineLength: options.maximumLineLength,
             encoding: options.encoding)
         try reader.forEachLine(body)
-        return InputSummary(path: path, detection: reader.detection, statistics: reader.statistics)
+        return InputSummary(
+            path: path, detection: reader.detection, statistics: reader.statistics, encodings: reader.encodings)
     }
 }

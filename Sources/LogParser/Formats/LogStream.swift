@@ -1,0 +1,160 @@
+/// Turns the lines of one input into records: detects the format of each log in it (an input may
+/// hold several logs concatenated through a pipe) and hands each line to that format's parser.
+public struct LogStream {
+    /// The input's path (`-` for standard input).
+    public let path: String
+    /// A format that overrides detection for the whole input.
+    public let formatHint: LogFormat?
+    /// The format of each log found, in order.
+    public private(set) var formats: [LogFormat] = []
+
+    private var parser: Parser?
+    private var sawContent = false
+
+    private enum Parser {
+        case msi(MSIParser)
+        case markup(MarkupParser)
+        case event(EventParser)
+        case plain
+    }
+
+    public init(path: String, formatHint: LogFormat? = nil) {
+        self.path = path
+        self.formatHint = formatHint
+    }
+
+    /// The format of the first log, or plain text when the input was empty.
+    public var format: LogFormat { formats.first ?? formatHint ?? .plainText }
+
+    /// Parses one line, emitting zero or more records.
+    public mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
+        if formatHint == nil, let starting = Self.logStart(line.bytes) {
+            // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
+            try begin(starting, emit)
+        } else if parser == nil {
+            let trimmed = Bytes.trimmed(line.bytes)
+            if trimmed.isEmpty { return }  // leading blank lines decide nothing
+            try begin(formatHint ?? Self.guess(trimmed), emit)
+        }
+        switch parser {
+        case .msi(var msi):
+            parser = nil
+            try msi.parse(line, emit)
+            parser = .msi(msi)
+        case .markup(var markup):
+            parser = nil
+            try markup.parse(line, emit)
+            parser = .markup(markup)
+        case .event(var event):
+            parser = nil
+            try event.parse(line, emit)
+            parser = .event(event)
+        case .plain:
+            let bytes = line.bytes
+            try emit(
+                RecordDraft(
+                    bytes: bytes, path: path, line: line.number, byteOffset: line.byteOffset, format: .plainText,
+                    kind: .text, context: [], clock: nil, inRollback: false, outcome: nil, number: nil, event: nil))
+        case nil:
+            break
+        }
+    }
+
+    /// Flushes records still pending at the end of the input.
+    public mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
+        switch parser {
+        case .markup(var markup): try markup.finish(emit)
+        case .event(var event): try event.finish(emit)
+        default: break
+        }
+        parser = nil
+    }
+
+    private mutating func begin(_ format: LogFormat, _ emit: (RecordDraft) throws -> Void) rethrows {
+        try finish(emit)
+        formats.append(format)
+        switch format {
+        case .msiVerbose: parser = .msi(MSIParser(path: path))
+        case .deploymentHTML, .lcscmdXML: parser = .markup(MarkupParser(path: path, format: format))
+        case .eventText, .eventCSV: parser = .event(EventParser(path: path, format: format))
+        case .plainText: parser = .plain
+        }
+    }
+
+    // MARK: - Detection
+
+    /// The format of a log that starts at this line, when the line is unmistakably a log's first.
+    static func logStart(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat? {
+        var start = 0
+        if Bytes.hasPrefix(line, "\u{FEFF}") { start = 3 }
+        start = Bytes.skipSpaces(line, from: start)
+        guard start < line.count else { return nil }
+        switch line[start] {
+        case UInt8(ascii: "="):
+            // "=== Verbose logging started: …" / "=== Logging started: …" (localized: "=== Protokollierung gestartet").
+            if Bytes.hasPrefix(line, "=== ", at: start), Bytes.find("stop", in: line, ignoringCase: true) == nil,
+                Bytes.find("beendet", in: line, ignoringCase: true) == nil,
+                Bytes.find(": ", in: line, from: start) != nil
+            {
+                return .msiVerbose
+            }
+        case UInt8(ascii: "<"):
+            if Bytes.hasPrefix(line, "<?xml", at: start, ignoringCase: true) {
+                // An XHTML document declares XML too: look for html on the same line.
+                return Bytes.find("<html", in: line, ignoringCase: true) != nil ? .deploymentHTML : .lcscmdXML
+            }
+            if Bytes.hasPrefix(line, "<!DOCTYPE html", at: start, ignoringCase: true)
+                || Bytes.hasPrefix(line, "<html", at: start, ignoringCase: true)
+            {
+                return .deploymentHTML
+            }
+        case UInt8(ascii: "E"):
+            if Bytes.hasPrefix(line, "Event[0]:", at: start) { return .eventText }
+        case UInt8(ascii: "L"), UInt8(ascii: "\""):
+            // Event Viewer's CSV header: Level,Date and Time,Source,Event ID,Task Category
+            if Bytes.find("Event ID", in: line, ignoringCase: true) != nil,
+                Bytes.find("Source", in: line, ignoringCase: true) != nil,
+                Bytes.find(",", in: line) != nil
+            {
+                return .eventCSV
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// The format of an input whose first non-blank line is no log header.
+    static func guess(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat {
+        if Bytes.hasPrefix(line, "MSI (") || Bytes.hasPrefix(line, "Action start ")
+            || Bytes.hasPrefix(line, "Property(")
+        {
+            return .msiVerbose
+        }
+        if line.first == UInt8(ascii: "<") {
+            for marker: StaticString in ["<html", "<body", "<div", "<table", "<head", "<p>", "<ul", "<span"]
+            where Bytes.find(marker, in: line, ignoringCase: true) != nil {
+                return .deploymentHTML
+            }
+            return .lcscmdXML
+        }
+        if Bytes.hasPrefix(line, "Log Name:") || Bytes.hasPrefix(line, "Event[") { return .eventText }
+        return .plainText
+    }
+}
+
+extension InputFile {
+    /// Reads and parses the whole input, calling `body` with every record draft.
+    public func parse(
+        options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, _ body: (RecordDraft) throws -> Void
+    ) throws -> InputSummary {
+        var stream = LogStream(path: path, formatHint: formatHint)
+        var summary = try read(options: options) { line in
+            try stream.parse(line, body)
+        }
+        try stream.finish(body)
+        summary.format = stream.format
+        summary.formats = stream.formats
+        return summary
+    }
+}

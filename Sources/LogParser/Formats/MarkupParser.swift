@@ -1,0 +1,429 @@
+/// Parses the deployment wizard's HTML logs and LCSCmd's XML logs as a stream of text runs
+/// inside a tree of elements.
+///
+/// The real element names are not public, so the parser relies on structure only: it strips
+/// tags (which may span lines), decodes entities, skips scripts, styles and comments, and gives
+/// each element a heading — its `name`/`title` attribute or its first text. A record's context
+/// is the headings of the elements that enclose it: "Activate Enterprise Edition Server ›
+/// Add firewall exceptions". Unclosed tags are tolerated; nesting is capped; entities declared
+/// in a DOCTYPE are never expanded (no entity bombs).
+struct MarkupParser {
+    let path: String
+    let format: LogFormat
+
+    /// The most elements kept open; deeper nesting is counted but not tracked.
+    static let maximumDepth = 64
+    /// A text run longer than this ends at the next line break.
+    static let maximumRunLength = 4096
+    /// The most bytes kept for one tag; the rest of a longer tag is skipped.
+    static let maximumTagLength = 8192
+
+    private struct Element {
+        var name: [UInt8]
+        var heading: String?
+        /// Whether this element may hold a heading (document-level and table containers do not).
+        var takesHeading: Bool
+    }
+
+    private enum State {
+        case text
+        case tag
+        case comment
+        case declaration
+        case rawText(closing: [UInt8])
+    }
+
+    private var stack: [Element] = []
+    private var overflowDepth = 0
+    private var state = State.text
+    private var tag: [UInt8] = []
+    private var text: [UInt8] = []
+    private var textLine = 0
+    private var textOffset = 0
+    private var context: [String] = []
+    private var contextIsCurrent = true
+    /// The document's `<title>`: the wizard names its logs after the step, so it roots the context.
+    private var documentTitle: String?
+    /// The last text and the depth it was at, while no element has opened or closed since.
+    private var headingCandidate: (text: String, depth: Int)?
+    private var preDepth: Int { stack.contains { $0.name == Self.preName } ? 1 : 0 }
+    private static let preName = Array("pre".utf8)
+
+    init(path: String, format: LogFormat) {
+        self.path = path
+        self.format = format
+    }
+
+    mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
+        let bytes = line.bytes
+        var index = 0
+        while index < bytes.count {
+            switch state {
+            case .text:
+                // Copy text up to the next tag.
+                var end = index
+                while end < bytes.count, bytes[end] != 0x3C { end += 1 }
+                if end > index {
+                    if text.isEmpty {
+                        textLine = line.number
+                        textOffset = line.byteOffset
+                    }
+                    text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                }
+                index = end
+                if index < bytes.count {
+                    // "<" starts a tag, a comment or a declaration.
+                    if Bytes.hasPrefix(bytes, "<!--", at: index) {
+                        state = .comment
+                        index += 4
+                    } else if Bytes.hasPrefix(bytes, "<!", at: index) || Bytes.hasPrefix(bytes, "<?", at: index) {
+                        state = .declaration
+                        index += 2
+                    } else {
+                        state = .tag
+                        tag.removeAll(keepingCapacity: true)
+                        index += 1
+                    }
+                }
+            case .tag:
+                var end = index
+                while end < bytes.count, bytes[end] != 0x3E { end += 1 }
+                let room = Self.maximumTagLength - tag.count
+                if room > 0 {
+                    tag.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<min(end, index + room)]))
+                }
+                index = end
+                if index < bytes.count {
+                    index += 1
+                    state = .text
+                    try handleTag(line: line, emit)
+                } else {
+                    tag.append(0x20)  // a tag split across lines: the line break separates attributes
+                }
+            case .comment:
+                guard let close = Bytes.find("-->", in: bytes, from: index) else {
+                    index = bytes.count
+                    continue
+                }
+                index = close + 3
+                state = .text
+            case .declaration:
+                // DOCTYPE, <?xml …?>, CDATA openers: skipped whole; entity declarations are never expanded.
+                var end = index
+                while end < bytes.count, bytes[end] != 0x3E { end += 1 }
+                index = end
+                if index < bytes.count {
+                    index += 1
+                    state = .text
+                }
+            case .rawText(let closing):
+                // Script and style bodies: skip to their closing tag.
+                var found: Int?
+                var search = index
+                while search < bytes.count {
+                    if bytes[search] == 0x3C, search + 1 < bytes.count, bytes[search + 1] == 0x2F,
+                        Self.nameMatches(bytes, at: search + 2, closing)
+                    {
+                        found = search
+                        break
+                    }
+                    search += 1
+                }
+                guard let found else {
+                    index = bytes.count
+                    continue
+                }
+                index = found + 2 + closing.count
+                while index < bytes.count, bytes[index] != 0x3E { index += 1 }
+                if index < bytes.count { index += 1 }
+                state = .text
+            }
+        }
+        // Tags delimit text runs, so an entry wrapped over two lines stays one record. Inside <pre>,
+        // and for runs that grow long, a line break ends the run (records stay tied to their lines).
+        if case .text = state, preDepth > 0 || text.count > Self.maximumRunLength { try flushText(emit) }
+    }
+
+    mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
+        try flushText(emit)
+    }
+
+    private static func nameMatches(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int, _ name: [UInt8]) -> Bool {
+        guard bytes.count - offset >= name.count else { return false }
+        for (position, expected) in name.enumerated() where Bytes.lower(bytes[offset + position]) != expected {
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Tags
+
+    private static let voidElements: Set<[UInt8]> = Set(
+        ["br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr", "param", "source"].map {
+            Array($0.utf8)
+        })
+    private static let noHeading: Set<[UInt8]> = Set(
+        [
+            "html", "head", "body", "table", "thead", "tbody", "tfoot", "form", "title", "style", "script", "b", "i",
+            "u",
+            "em", "strong", "font", "a", "span", "code", "small", "big", "sup", "sub", "img", "br",
+        ].map { Array($0.utf8) })
+    private static let inlineElements: Set<[UInt8]> = Set(
+        ["b", "i", "u", "em", "strong", "font", "a", "span", "code", "small", "big", "sup", "sub"].map {
+            Array($0.utf8)
+        })
+    private static let rawTextElements: Set<[UInt8]> = Set(["script", "style"].map { Array($0.utf8) })
+
+    private mutating func handleTag(line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
+        var index = 0
+        while index < tag.count, Bytes.isSpace(tag[index]) { index += 1 }
+        let closing = index < tag.count && tag[index] == 0x2F
+        if closing { index += 1 }
+        let nameStart = index
+        while index < tag.count, !Bytes.isSpace(tag[index]), tag[index] != 0x2F, tag[index] != 0x3E { index += 1 }
+        let name = tag[nameStart..<index].map(Bytes.lower)
+        guard !name.isEmpty, name[0] >= 0x41 else {
+            // "<" that starts no tag ("a < b", "<5061>"): keep it as text.
+            text.append(0x3C)
+            text.append(contentsOf: tag)
+            if !tag.isEmpty, tag.last == 0x20 { text.removeLast() }
+            return
+        }
+        let isInline = Self.inlineElements.contains(name)
+        // Inline elements (span, b, font …) do not split text: "Execution Result: <b>&lt;Success&gt;</b>" stays one run.
+        if !isInline { try flushText(emit) }
+        if closing {
+            if overflowDepth > 0 {
+                overflowDepth -= 1
+                return
+            }
+            // A table row's first cell names the row: "<tr><td>Task</td><td>result…</td></tr>".
+            if let candidate = headingCandidate, candidate.depth == stack.count, stack.count >= 2,
+                name == Array("td".utf8) || name == Array("th".utf8), stack[stack.count - 1].name == name,
+                stack[stack.count - 2].name == Array("tr".utf8), stack[stack.count - 2].heading == nil
+            {
+                stack[stack.count - 2].heading = candidate.text
+            }
+            headingCandidate = nil
+            // Pop to the matching element when it is open; a stray closing tag is ignored.
+            if let position = stack.lastIndex(where: { $0.name == name }) {
+                stack.removeSubrange(position...)
+                contextIsCurrent = false
+            }
+            return
+        }
+        let selfClosing = tag.last == 0x2F || (tag.count >= 2 && tag[tag.count - 2] == 0x2F && tag.last == 0x20)
+        if Self.rawTextElements.contains(name) && !selfClosing {
+            state = .rawText(closing: name)
+            return
+        }
+        if selfClosing || Self.voidElements.contains(name) || isInline { return }
+        if stack.count >= Self.maximumDepth {
+            overflowDepth += 1
+            return
+        }
+        if let candidate = headingCandidate, candidate.depth == stack.count, let parent = stack.indices.last,
+            stack[parent].takesHeading, stack[parent].heading == nil
+        {
+            stack[parent].heading = candidate.text
+        }
+        headingCandidate = nil
+        var element = Element(name: name, heading: nil, takesHeading: !Self.noHeading.contains(name))
+        if element.takesHeading, let heading = Self.headingAttribute(tag) {
+            element.heading = heading
+        }
+        stack.append(element)
+        contextIsCurrent = false
+    }
+
+    /// The value of a `name`, `title`, `displayname` or `description` attribute, decoded.
+    private static func headingAttribute(_ tag: [UInt8]) -> String? {
+        let lowered = tag.map(Bytes.lower)
+        for attribute in ["name", "displayname", "title", "description"] {
+            let key = Array((attribute + "=").utf8)
+            var search = 0
+            while let found = firstRange(of: key, in: lowered, from: search) {
+                search = found + 1
+                // It must be a whole attribute name.
+                guard found > 0, Bytes.isSpace(lowered[found - 1]) else { continue }
+                var index = found + key.count
+                guard index < tag.count else { break }
+                let quote = tag[index]
+                var value: ArraySlice<UInt8>
+                if quote == 0x22 || quote == 0x27 {
+                    index += 1
+                    let end = tag[index...].firstIndex(of: quote) ?? tag.count
+                    value = tag[index..<end]
+                } else {
+                    let end = tag[index...].firstIndex(where: { Bytes.isSpace($0) || $0 == 0x2F }) ?? tag.count
+                    value = tag[index..<end]
+                }
+                var decoded: [UInt8] = []
+                Entities.decode(value, into: &decoded)
+                let text = String(decoding: decoded, as: UTF8.self).trimmingSpaces()
+                if !text.isEmpty { return text }
+            }
+        }
+        return nil
+    }
+
+    private static func firstRange(of needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var index = from
+        while index + needle.count <= haystack.count {
+            if haystack[index] == needle[0], Array(haystack[index..<index + needle.count]) == needle { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    // MARK: - Text
+
+    private mutating func flushText(_ emit: (RecordDraft) throws -> Void) rethrows {
+        guard !text.isEmpty else { return }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(text.count)
+        Entities.decode(text[...], into: &decoded)
+        text.removeAll(keepingCapacity: true)
+        let collapsed = Self.collapseSpaces(decoded)
+        guard !collapsed.isEmpty else { return }
+        let string = String(decoding: collapsed, as: UTF8.self)
+        let (kind, outcome) = Self.classify(string)
+        if documentTitle == nil, stack.last?.name == Array("title".utf8) {
+            documentTitle = string
+            contextIsCurrent = false
+        }
+        if !contextIsCurrent { rebuildContext() }
+        let enclosing = context
+        // A text directly followed by a child element is that element's parent's heading
+        // ("<li>Add firewall exceptions<ul>…", "<div><span>Task</span><div>…"); remember it until we know.
+        headingCandidate = kind == .executionResult ? nil : (string, stack.count)
+        try collapsed.withUnsafeBufferPointer { buffer in
+            try emit(
+                RecordDraft(
+                    bytes: buffer, path: path, line: textLine, byteOffset: textOffset, format: format, kind: kind,
+                    context: enclosing, clock: nil, inRollback: false, outcome: outcome, number: nil, event: nil))
+        }
+    }
+
+    private mutating func rebuildContext() {
+        var headings: [String] = []
+        if let documentTitle, stack.last?.name != Array("title".utf8) { headings.append(documentTitle) }
+        for element in stack {
+            guard let heading = element.heading, headings.last != heading else { continue }
+            headings.append(heading)
+        }
+        context = headings
+        contextIsCurrent = true
+    }
+
+    /// Spaces, tabs and line breaks collapsed to one space; leading and trailing ones dropped.
+    private static func collapseSpaces(_ bytes: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var pendingSpace = false
+        for byte in bytes {
+            if Bytes.isSpace(byte) {
+                pendingSpace = !output.isEmpty
+            } else {
+                if pendingSpace { output.append(0x20) }
+                pendingSpace = false
+                output.append(byte)
+            }
+        }
+        return output
+    }
+
+    /// Whether a text run is a task's Execution Result, and its outcome.
+    ///
+    /// Numbers over words: a bracketed `[0x……]` code is a failure in any language; `<Success>`,
+    /// "Execution Result" and "Task status" mark a result in the English logs.
+    static func classify(_ text: String) -> (RecordKind, Outcome?) {
+        let code = bracketedCode(text)
+        let lower = text.lowercased()
+        let isResult =
+            code != nil || lower.contains("execution result") || lower.contains("task status")
+            || lower.contains("<success>") || lower == "success"
+        guard isResult else { return (.text, nil) }
+        if let code { return (.executionResult, .failure(code: code)) }
+        if lower.contains("fail") || lower.contains("error") { return (.executionResult, .failure(code: nil)) }
+        if lower.contains("success") || lower.contains("completed") { return (.executionResult, .success) }
+        return (.executionResult, nil)
+    }
+
+    /// `0xC3EC796C` from `Failure [0xC3EC796C] …`, normalized to upper-case hex.
+    static func bracketedCode(_ text: String) -> String? {
+        guard let open = text.range(of: "[0x", options: .caseInsensitive) else { return nil }
+        let digits = text[open.upperBound...].prefix { $0.isHexDigit }
+        guard digits.count == 8, text[open.upperBound...].dropFirst(8).first == "]" else { return nil }
+        return "0x" + digits.uppercased()
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        return String(slice)
+    }
+
+}
+
+/// HTML and XML character references: the five XML entities, `&nbsp;` and a few common HTML
+/// names, and numeric references. Unknown names are kept as written; nothing is ever expanded
+/// recursively.
+enum Entities {
+    private static let named: [String: String] = [
+        "lt": "<", "gt": ">", "amp": "&", "quot": "\"", "apos": "'", "nbsp": " ", "copy": "©", "reg": "®",
+        "trade": "™", "hellip": "…", "ndash": "–", "mdash": "—", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”",
+        "auml": "ä", "ouml": "ö", "uuml": "ü", "Auml": "Ä", "Ouml": "Ö", "Uuml": "Ü", "szlig": "ß", "eacute": "é",
+        "egrave": "è", "agrave": "à", "ccedil": "ç",
+    ]
+
+    static func decode(_ bytes: ArraySlice<UInt8>, into output: inout [UInt8]) {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            guard byte == 0x26 else {
+                output.append(byte)
+                index += 1
+                continue
+            }
+            // Find ";" within 12 bytes.
+            var end = index + 1
+            while end < bytes.endIndex, end - index <= 12, bytes[end] != 0x3B, bytes[end] != 0x26,
+                !Bytes.isSpace(bytes[end])
+            {
+                end += 1
+            }
+            guard end < bytes.endIndex, bytes[end] == 0x3B, end > index + 1 else {
+                output.append(byte)
+                index += 1
+                continue
+            }
+            let name = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
+            if let scalar = numericReference(name) {
+                output.append(contentsOf: String(Character(scalar)).utf8)
+            } else if let replacement = named[name] {
+                output.append(contentsOf: replacement.utf8)
+            } else {
+                output.append(contentsOf: bytes[index...end])
+            }
+            index = end + 1
+        }
+    }
+
+    private static func numericReference(_ name: String) -> Unicode.Scalar? {
+        guard name.hasPrefix("#") else { return nil }
+        let digits = name.dropFirst()
+        let value: UInt32?
+        if digits.hasPrefix("x") || digits.hasPrefix("X") {
+            value = UInt32(digits.dropFirst(), radix: 16)
+        } else {
+            value = UInt32(digits, radix: 10)
+        }
+        guard let value, value != 0, let scalar = Unicode.Scalar(value) else { return "\u{FFFD}" }
+        return scalar
+    }
+}
