@@ -10,7 +10,8 @@ let package = Package(
         .library(name: "RuleGen", targets: ["RuleGen"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -35,7 +36,7 @@ let package = Package(
             ],
             path: "bench/Sources/ocslog-bench"
         ),
-        .testTarget(name: "LogParserTests", dependencies: ["LogParser"]),
+        .testTarget(name: "LogParserTests", dependencies: ["LogParser", "Yams"]),
         .testTarget(name: "RuleGenTests", dependencies: ["RuleGen"]),
         .testTarget(name: "ocslogTests", dependencies: ["LogParser"]),
     ],

@@ -28,14 +28,18 @@ public struct LogStream {
 
     /// Parses one line, emitting zero or more records.
     public mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        if formatHint == nil, let starting = Self.logStart(line.bytes) {
+        if formatHint == nil, let starting = Self.logStart(line.bytes),
+            !(starting == formats.last && !sawContent)
+        {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
+            // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
             try begin(starting, emit)
         } else if parser == nil {
             let trimmed = Bytes.trimmed(line.bytes)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
             try begin(formatHint ?? Self.guess(trimmed), emit)
         }
+        if !sawContent, !Bytes.trimmed(line.bytes).isEmpty, Self.logStart(line.bytes) == nil { sawContent = true }
         switch parser {
         case .msi(var msi):
             parser = nil
@@ -73,6 +77,7 @@ public struct LogStream {
     private mutating func begin(_ format: LogFormat, _ emit: (RecordDraft) throws -> Void) rethrows {
         try finish(emit)
         formats.append(format)
+        sawContent = false
         switch format {
         case .msiVerbose: parser = .msi(MSIParser(path: path))
         case .deploymentHTML, .lcscmdXML: parser = .markup(MarkupParser(path: path, format: format))

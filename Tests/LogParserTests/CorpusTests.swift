@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import Yams
+
+@testable import LogParser
+
+/// The expectations a corpus file carries in its `.expect.yaml` sidecar.
+struct CorpusExpectation: Decodable {
+    struct RecordCheck: Decodable {
+        let line: Int
+        let kind: String
+        let context: [String]?
+        let outcome: String?
+        let number: Int?
+        let rollback: Bool?
+        let time: String?
+        let text: String?
+        let textContains: String?
+        let textLacks: String?
+        let source: String?
+        let level: String?
+
+        enum CodingKeys: String, CodingKey {
+            case line, kind, context, outcome, number, rollback, time, text, source, level
+            case textContains = "text_contains"
+            case textLacks = "text_lacks"
+        }
+    }
+
+    let format: String
+    let encoding: String
+    let lines: Int
+    let records: Int
+    let recordsAt: [RecordCheck]
+
+    enum CodingKeys: String, CodingKey {
+        case format, encoding, lines, records
+        case recordsAt = "records_at"
+    }
+}
+
+enum Corpus {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("corpus")
+
+    /// Every log in the corpus (not its sidecars or documentation), sorted by path.
+    static func logs(under folder: String? = nil) throws -> [String] {
+        let base = folder.map { root.appendingPathComponent($0) } ?? root
+        guard let enumerator = FileManager.default.enumerator(atPath: base.path) else { return [] }
+        return enumerator.compactMap { $0 as? String }
+            .filter { !$0.hasSuffix(".yaml") && !$0.hasSuffix(".md") && !$0.hasPrefix("adversarial") }
+            .map { base.appendingPathComponent($0).path }
+            .filter { path in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }
+            .sorted()
+    }
+
+    static func expectation(for path: String) throws -> CorpusExpectation? {
+        let sidecar = path + ".expect.yaml"
+        guard FileManager.default.fileExists(atPath: sidecar) else { return nil }
+        return try YAMLDecoder().decode(CorpusExpectation.self, from: String(contentsOfFile: sidecar, encoding: .utf8))
+    }
+
+    static func outcomeText(_ outcome: Outcome?) -> String? {
+        switch outcome {
+        case .success: "success"
+        case .failure(let code): code.map { "failure \($0)" } ?? "failure"
+        case nil: nil
+        }
+    }
+}
+
+@Suite struct CorpusTests {
+    @Test func everyCorpusLogHasExpectations() throws {
+        let logs = try Corpus.logs()
+        #expect(logs.count >= 14)
+        for log in logs {
+            #expect(try Corpus.expectation(for: log) != nil, "\(log) has no .expect.yaml")
+        }
+    }
+
+    @Test(arguments: try Corpus.logs())
+    func parsesAsExpected(path: String) throws {
+        let expected = try #require(try Corpus.expectation(for: path))
+        var records: [Record] = []
+        let summary = try InputFile(path: path).parse { records.append($0.materialize()) }
+        #expect(summary.format?.rawValue == expected.format)
+        #expect(summary.encoding.rawValue == expected.encoding)
+        #expect(summary.lines == expected.lines)
+        #expect(records.count == expected.records, "records: \(records.map { "\($0.line) \($0.kind)" })")
+        for check in expected.recordsAt {
+            guard let record = records.first(where: { $0.line == check.line }) else {
+                Issue.record("no record at line \(check.line)")
+                continue
+            }
+            let at = "line \(check.line)"
+            #expect(record.kind.rawValue == check.kind, "\(at)")
+            if let context = check.context { #expect(record.context == context, "\(at)") }
+            if let outcome = check.outcome { #expect(Corpus.outcomeText(record.outcome) == outcome, "\(at)") }
+            if let number = check.number { #expect(record.number == number, "\(at)") }
+            if let rollback = check.rollback { #expect(record.inRollback == rollback, "\(at)") }
+            if let time = check.time { #expect(record.time == time, "\(at)") }
+            if let text = check.text { #expect(record.text == text, "\(at)") }
+            if let part = check.textContains { #expect(record.text.contains(part), "\(at): \(record.text)") }
+            if let part = check.textLacks { #expect(!record.text.contains(part), "\(at): \(record.text)") }
+            if let source = check.source { #expect(record.event?.source == source, "\(at)") }
+            if let level = check.level { #expect(record.event?.level == level, "\(at)") }
+        }
+    }
+
+    /// `cat corpus/**/* | ocslog scan` must see the same records as reading the files one by one.
+    @Test func concatenatedCorpusGivesTheSameRecords() throws {
+        let logs = try Corpus.logs()
+        var expected: [Record] = []
+        var stream: [UInt8] = []
+        var lineOffset = 0
+        var byteOffset = 0
+        for log in logs {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: log)))
+            let summary = try InputFile(path: log).parse { draft in
+                var record = draft.materialize()
+                record.path = "-"
+                record.line += lineOffset
+                record.byteOffset += byteOffset
+                expected.append(record)
+            }
+            lineOffset += summary.lines
+            byteOffset += bytes.count
+            stream += bytes
+        }
+        for chunk in [7, 4096, LineReader.defaultChunkSize] {
+            var records: [Record] = []
+            var parser = LogStream(path: "-")
+            let reader = LineReader(source: MemorySource(stream, chunkSize: chunk), chunkSize: chunk)
+            try reader.forEachLine { line in parser.parse(line) { records.append($0.materialize()) } }
+            parser.finish { records.append($0.materialize()) }
+            #expect(records.count == expected.count, "chunk \(chunk)")
+            for (got, want) in zip(records, expected) where got != want {
+                Issue.record("chunk \(chunk): got \(got)\nwant \(want)")
+                break
+            }
+            #expect(parser.formats.count == logs.count, "chunk \(chunk): \(parser.formats)")
+        }
+    }
+}
