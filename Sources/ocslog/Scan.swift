@@ -92,7 +92,8 @@ enum ScanText {
         var output =
             "ocslog scan: \(summaries.count) input\(summaries.count == 1 ? "" : "s"), \(totalLines) lines, \(totalBytes) bytes\n"
         for summary in summaries {
-            let formats = summary.formats.isEmpty ? "empty" : summary.formats.map(\.rawValue).joined(separator: "+")
+            var formats = summary.formats.isEmpty ? "empty" : summary.formats.map(\.rawValue).joined(separator: "+")
+            if summary.logs > 1 { formats += " (\(summary.logs) logs)" }
             output +=
                 "  \(summary.path): \(formats), \(summary.encoding) (\(summary.encodingEvidence)), \(summary.lines) lines, \(summary.bytes) bytes"
             var notes: [String] = []

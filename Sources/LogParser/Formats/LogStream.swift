@@ -5,8 +5,11 @@ public struct LogStream {
     public let path: String
     /// A format that overrides detection for the whole input.
     public let formatHint: LogFormat?
-    /// The format of each log found, in order.
+    /// The formats of the logs found, each once, in the order first seen (bounded: never grows with the input).
     public private(set) var formats: [LogFormat] = []
+    /// How many logs the input held (concatenated logs each count).
+    public private(set) var logCount = 0
+    private var currentFormat: LogFormat?
 
     private var parser: Parser?
     private var sawContent = false
@@ -29,7 +32,7 @@ public struct LogStream {
     /// Parses one line, emitting zero or more records.
     public mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
         if formatHint == nil, let starting = Self.logStart(line.bytes),
-            !(starting == formats.last && !sawContent)
+            !(starting == currentFormat && !sawContent)
         {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
             // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
@@ -76,7 +79,9 @@ public struct LogStream {
 
     private mutating func begin(_ format: LogFormat, _ emit: (RecordDraft) throws -> Void) rethrows {
         try finish(emit)
-        formats.append(format)
+        if !formats.contains(format) { formats.append(format) }
+        currentFormat = format
+        logCount += 1
         sawContent = false
         switch format {
         case .msiVerbose: parser = .msi(MSIParser(path: path))
@@ -160,6 +165,7 @@ extension InputFile {
         try stream.finish(body)
         summary.format = stream.format
         summary.formats = stream.formats
+        summary.logs = stream.logCount
         return summary
     }
 }

@@ -8,8 +8,10 @@ public struct InputSummary: Sendable, Equatable, Codable {
     public var path: String
     /// The format of the (first) log in the input; nil when the input was only read, not parsed.
     public var format: LogFormat?
-    /// Every log format found, in order, when the input holds several concatenated logs.
+    /// Every log format found, each once in the order first seen.
     public var formats: [LogFormat]
+    /// How many logs the input held (more than one when logs were concatenated).
+    public var logs: Int
     /// The encoding the input was read as.
     public var encoding: TextEncoding
     /// How the encoding was decided.
@@ -40,6 +42,7 @@ public struct InputSummary: Sendable, Equatable, Codable {
         self.path = path
         self.format = nil
         self.formats = []
+        self.logs = 0
         self.encoding = detection?.encoding ?? .utf8
         self.encodingEvidence = detection?.evidence.rawValue ?? "empty input"
         self.bytes = statistics.bytesRead
