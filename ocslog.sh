@@ -36,9 +36,9 @@ case "${1:-}" in
     demo)
         install_packages "${BUILD_PACKAGES[@]}"
         swift build -c release --product ocslog
-        echo "\$ ocslog scan corpus/" >&2
+        echo "\$ ocslog scan corpus/logs/" >&2
         status=0
-        .build/release/ocslog scan corpus/ || status=$?
+        .build/release/ocslog scan corpus/logs/ || status=$?
         # 1 means findings were reported, which is the point of the demo.
         [ "$status" -le 1 ] || exit "$status"
         ;;

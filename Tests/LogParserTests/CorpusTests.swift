@@ -4,7 +4,7 @@ import Yams
 
 @testable import LogParser
 
-/// The expectations a corpus file carries in its `.expect.yaml` sidecar.
+/// The expectations a corpus log carries in `corpus/expected/<same path>.yaml`.
 struct CorpusExpectation: Decodable {
     struct RecordCheck: Decodable {
         let line: Int
@@ -42,14 +42,14 @@ struct CorpusExpectation: Decodable {
 enum Corpus {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("corpus")
+    static let logsRoot = root.appendingPathComponent("logs")
+    static let expectedRoot = root.appendingPathComponent("expected")
 
-    /// Every log in the corpus (not its sidecars or documentation), sorted by path.
-    static func logs(under folder: String? = nil) throws -> [String] {
-        let base = folder.map { root.appendingPathComponent($0) } ?? root
-        guard let enumerator = FileManager.default.enumerator(atPath: base.path) else { return [] }
+    /// Every log in `corpus/logs`, sorted by path.
+    static func logs() throws -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: logsRoot.path) else { return [] }
         return enumerator.compactMap { $0 as? String }
-            .filter { !$0.hasSuffix(".yaml") && !$0.hasSuffix(".md") && !$0.hasPrefix("adversarial") }
-            .map { base.appendingPathComponent($0).path }
+            .map { logsRoot.appendingPathComponent($0).path }
             .filter { path in
                 var isDirectory: ObjCBool = false
                 return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
@@ -58,7 +58,8 @@ enum Corpus {
     }
 
     static func expectation(for path: String) throws -> CorpusExpectation? {
-        let sidecar = path + ".expect.yaml"
+        let relative = String(path.dropFirst(logsRoot.path.count + 1))
+        let sidecar = expectedRoot.appendingPathComponent(relative + ".yaml").path
         guard FileManager.default.fileExists(atPath: sidecar) else { return nil }
         return try YAMLDecoder().decode(CorpusExpectation.self, from: String(contentsOfFile: sidecar, encoding: .utf8))
     }
@@ -77,7 +78,7 @@ enum Corpus {
         let logs = try Corpus.logs()
         #expect(logs.count >= 14)
         for log in logs {
-            #expect(try Corpus.expectation(for: log) != nil, "\(log) has no .expect.yaml")
+            #expect(try Corpus.expectation(for: log) != nil, "\(log) has no expectation in corpus/expected")
         }
     }
 
