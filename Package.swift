@@ -19,25 +19,35 @@ let package = Package(
             pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]
         ),
-        .target(name: "LogParser", dependencies: ["CPCRE2"]),
-        .target(name: "RuleGen", dependencies: ["LogParser"]),
+        .target(name: "PCRE2", dependencies: ["CPCRE2"]),
+        .target(
+            name: "Knowledge",
+            dependencies: ["PCRE2", "Yams"],
+            resources: [
+                .embedInCode("Data/roles.yaml"), .embedInCode("Data/ports.yaml"),
+                .embedInCode("Data/signatures.yaml"), .embedInCode("Data/known-issues.yaml"),
+            ]
+        ),
+        .target(name: "LogParser", dependencies: ["PCRE2", "Knowledge"]),
+        .target(name: "RuleGen", dependencies: ["LogParser", "Knowledge"]),
         .executableTarget(
             name: "ocslog",
             dependencies: [
-                "LogParser", "RuleGen",
+                "LogParser", "RuleGen", "Knowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "ocslog-bench",
             dependencies: [
-                "LogParser",
+                "LogParser", "PCRE2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/Sources/ocslog-bench"
         ),
-        .testTarget(name: "LogParserTests", dependencies: ["LogParser", "Yams"]),
-        .testTarget(name: "RuleGenTests", dependencies: ["RuleGen"]),
+        .testTarget(name: "LogParserTests", dependencies: ["LogParser", "PCRE2", "Knowledge", "Yams"]),
+        .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge", "PCRE2"]),
+        .testTarget(name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge"]),
         .testTarget(name: "ocslogTests", dependencies: ["LogParser"]),
     ],
     swiftLanguageModes: [.v6]

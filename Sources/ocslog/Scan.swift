@@ -1,32 +1,59 @@
 import ArgumentParser
 import Foundation
+import Knowledge
 import LogParser
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read logs from files, folders or standard input and summarise each input.",
+        abstract: "Find the firewall exceptions, errors and warnings in setup logs, per server role.",
         discussion: """
             With no path, reads standard input, so `cat *.log | ocslog scan` works. Folders are \
-            read recursively in name order. Each input's encoding is detected from its first \
-            bytes (byte-order mark, the NUL pattern of UTF-16, UTF-8 validity) unless --encoding \
-            is given. An input that cannot be read is reported on standard error and the others \
-            are still read; the exit status is then 2.
+            read recursively in name order. Each input's encoding and format are detected (a pipe \
+            may hold several logs one after another). An input that cannot be read is reported on \
+            standard error and the others are still read.
+
+            Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for a usage error \
+            or an input that could not be read.
 
             Examples:
               cat *.log | ocslog scan
               ocslog scan MSI*.LOG "Activate Enterprise Edition Server.html"
-              ocslog scan logs/ --format json
+              ocslog scan logs/ --format json > scan.json
+              ocslog scan logs/ --explain          # what matched, and what looked relevant but did not
+              ocslog scan --knowledge ./my-signatures logs/
             """)
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, jsonl
+    }
+
+    enum Threshold: String, ExpressibleByArgument, CaseIterable {
+        case error, warning, never
     }
 
     @Argument(help: "Log files or folders; standard input when none (or `-`).")
     var paths: [String] = []
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output: text (a summary per role), json (one document), jsonl (one event per line, as found).")
     var format: OutputFormat = .text
+
+    @Option(help: "Exit 1 when a finding is at least this severe: error, warning or never.")
+    var failOn: Threshold = .error
+
+    @Option(name: .customLong("role"), help: "Treat every input as this role (repeatable; the first is used).")
+    var roles: [String] = []
+
+    @Option(
+        help:
+            "A folder of YAML files that add to or replace the built-in knowledge (roles, ports, signatures, known issues)."
+    )
+    var knowledge: String?
+
+    @Flag(
+        help:
+            "Print, per line, the signature that matched and its fields, and the lines that looked relevant but matched nothing."
+    )
+    var explain = false
 
     @Option(
         help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
@@ -35,7 +62,7 @@ struct Scan: ParsableCommand {
     @Option(help: "Read every input as this format (msi, html, xml, event, csv, text) instead of detecting it.")
     var formatHint: String?
 
-    @Flag(help: "Print every parsed record as one JSON object per line (what ocslog understood, line by line).")
+    @Flag(help: "Print every parsed record as one JSON object per line (what ocslog read, before classification).")
     var records = false
 
     @Option(help: "The longest line kept whole, in bytes; the rest of a longer line is skipped and counted.")
@@ -48,116 +75,69 @@ struct Scan: ParsableCommand {
             )
         }
         if let formatHint, LogFormat(userName: formatHint) == nil {
-            throw ValidationError(
-                "unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text")
+            throw ValidationError("unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text")
         }
         guard maxLineLength >= 80 else { throw ValidationError("--max-line-length must be at least 80 bytes") }
     }
 
     func run() throws {
+        let knowledgeBase: KnowledgeBase
+        do {
+            knowledgeBase = try KnowledgeBase.load(overrides: knowledge)
+        } catch {
+            printError("ocslog: \(error)")
+            throw ExitStatus.inputError
+        }
+        for role in roles where !knowledgeBase.roleIDs.contains(role) {
+            printError("ocslog: unknown role '\(role)'; valid roles: \(knowledgeBase.roleIDs.joined(separator: ", "))")
+            throw ExitStatus.inputError
+        }
         let (inputs, pathErrors) = InputFile.expand(paths)
         for error in pathErrors { printError("ocslog: \(error)") }
-        let options = ReadOptions(
+        let readOptions = ReadOptions(
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
-        var summaries: [InputSummary] = []
-        var failed = !pathErrors.isEmpty
         let hint = formatHint.flatMap(LogFormat.init(userName:))
-        let recordPrinter = records ? RecordPrinter() : nil
+        var failed = !pathErrors.isEmpty
+
+        if records {
+            let printer = RecordPrinter()
+            for input in inputs {
+                do {
+                    _ = try input.parse(options: readOptions, formatHint: hint) { printer.print($0.materialize()) }
+                } catch {
+                    printError("ocslog: \(error)")
+                    failed = true
+                }
+            }
+            if failed { throw ExitStatus.inputError }
+            return
+        }
+
+        let analyzer = Analyzer(
+            knowledge: knowledgeBase, options: AnalysisOptions(roles: roles, readOptions: readOptions, formatHint: hint)
+        )
+        let lines = EventPrinter(format: format, explain: explain)
         for input in inputs {
             do {
-                summaries.append(
-                    try input.parse(options: options, formatHint: hint) { draft in
-                        recordPrinter?.print(draft.materialize())
-                    })
+                try analyzer.analyze(input) { lines.print($0) }
             } catch {
                 printError("ocslog: \(error)")
                 failed = true
             }
         }
-        if !records {
-            switch format {
-            case .text: print(ScanText.render(summaries), terminator: "")
-            case .json: print(try ScanJSON.render(summaries))
-            }
+        let result = analyzer.result()
+        switch format {
+        case .text: print(ScanText.render(result), terminator: "")
+        case .json: print(try ScanJSON.render(result))
+        case .jsonl: lines.printSummary(result)
         }
         if failed { throw ExitStatus.inputError }
-    }
-}
-
-/// The human-readable scan summary.
-enum ScanText {
-    static func render(_ summaries: [InputSummary]) -> String {
-        let totalLines = summaries.reduce(0) { $0 + $1.lines }
-        let totalBytes = summaries.reduce(0) { $0 + $1.bytes }
-        var output =
-            "ocslog scan: \(summaries.count) input\(summaries.count == 1 ? "" : "s"), \(totalLines) lines, \(totalBytes) bytes\n"
-        for summary in summaries {
-            var formats = summary.formats.isEmpty ? "empty" : summary.formats.map(\.rawValue).joined(separator: "+")
-            if summary.logs > 1 { formats += " (\(summary.logs) logs)" }
-            output +=
-                "  \(summary.path): \(formats), \(summary.encoding) (\(summary.encodingEvidence)), \(summary.lines) lines, \(summary.bytes) bytes"
-            var notes: [String] = []
-            if summary.skipped.longLines > 0 {
-                notes.append("\(summary.skipped.longLines) long lines cut, \(summary.skipped.bytes) bytes skipped")
+        let threshold: Severity? =
+            switch failOn {
+            case .error: .error
+            case .warning: .warning
+            case .never: nil
             }
-            if summary.skipped.windows1252Lines > 0 {
-                notes.append("\(summary.skipped.windows1252Lines) lines read as windows-1252")
-            }
-            if summary.skipped.undecodable > 0 { notes.append("\(summary.skipped.undecodable) undecodable characters") }
-            if !notes.isEmpty { output += "; " + notes.joined(separator: "; ") }
-            output += "\n"
-        }
-        return output
-    }
-}
-
-/// The scan result as one JSON document (a public contract: see the README).
-enum ScanJSON {
-    struct Document: Encodable {
-        let schemaVersion = 1
-        let inputs: [InputSummary]
-    }
-
-    static func render(_ summaries: [InputSummary]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(Document(inputs: summaries)), as: UTF8.self)
-    }
-}
-
-/// Prints records as JSON lines, for `scan --records`.
-struct RecordPrinter {
-    struct Row: Encodable {
-        let path: String
-        let line: Int
-        let format: LogFormat
-        let kind: RecordKind
-        let context: [String]
-        let text: String
-        let time: String?
-        let rollback: Bool?
-        let outcome: String?
-        let number: Int?
-        let event: EventInfo?
-    }
-
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    func print(_ record: Record) {
-        let outcome: String? =
-            switch record.outcome {
-            case .success: "success"
-            case .failure(let code): code.map { "failure \($0)" } ?? "failure"
-            case nil: nil
-            }
-        let row = Row(
-            path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
-            text: record.text, time: record.time, rollback: record.inRollback ? true : nil, outcome: outcome,
-            number: record.number, event: record.event)
-        if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
+        if let threshold, result.findings.contains(where: { $0.severity >= threshold }) { throw ExitStatus.findings }
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import LogParser
+@testable import PCRE2
 
 @Suite struct PatternTests {
     @Test func compileErrorCarriesMessageAndOffset() {

@@ -95,3 +95,126 @@ import Testing
         #expect(outcome.standardError.contains("unknown encoding 'ebcdic'"))
     }
 }
+
+@Suite struct ScanCommandTests {
+    static let corpus = BinaryRunner.packageRoot.appendingPathComponent("corpus/logs").path
+
+    @Test func exitStatusFollowsFailOn() throws {
+        let failing = try BinaryRunner.run(["scan", Self.corpus + "/kb974571"])
+        #expect(failing.status == 1)
+        #expect(failing.standardOutput.contains("KI-09"))
+        let never = try BinaryRunner.run(["scan", "--fail-on", "never", Self.corpus + "/kb974571"])
+        #expect(never.status == 0)
+        let clean = try BinaryRunner.run(["scan", Self.corpus + "/edge"])
+        #expect(clean.status == 0)
+        let warningOnly = try BinaryRunner.run(["scan", Self.corpus + "/firewall-stopped"])
+        #expect(warningOnly.status == 0)
+        let strict = try BinaryRunner.run(["scan", "--fail-on", "warning", Self.corpus + "/firewall-stopped"])
+        #expect(strict.status == 1)
+    }
+
+    @Test func jsonDocumentKeepsItsContract() throws {
+        let outcome = try BinaryRunner.run([
+            "scan", "--format", "json", Self.corpus + "/edge", Self.corpus + "/msi-failure",
+        ])
+        #expect(outcome.status == 1)
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any])
+        #expect(document["schemaVersion"] as? Int == 1)
+        let inputs = try #require(document["inputs"] as? [[String: Any]])
+        for key in ["path", "format", "encoding", "lines", "role"] { #expect(inputs[0][key] != nil, "inputs[].\(key)") }
+        let exceptions = try #require(document["exceptions"] as? [[String: Any]])
+        for key in ["role", "protocol", "portFrom", "portTo", "origin", "evidence"] {
+            #expect(exceptions[0][key] != nil, "exceptions[].\(key)")
+        }
+        #expect(exceptions.contains { $0["interface"] as? String == "external" })
+        let findings = try #require(document["findings"] as? [[String: Any]])
+        for key in ["rank", "severity", "role", "title", "count", "evidence", "references"] {
+            #expect(findings[0][key] != nil, "findings[].\(key)")
+        }
+        let summary = try #require(document["summary"] as? [String: Any])
+        for key in ["errors", "warnings", "exceptions", "roles"] { #expect(summary[key] != nil, "summary.\(key)") }
+    }
+
+    @Test func standardInputPathIsADash() throws {
+        let log = Self.corpus + "/edge/Activate Edge Server.html"
+        let outcome = try BinaryRunner.run(["scan", "--format", "json"], standardInput: log)
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any])
+        let exceptions = try #require(document["exceptions"] as? [[String: Any]])
+        #expect(exceptions.allSatisfy { ($0["evidence"] as? [String: Any])?["path"] as? String == "-" })
+        #expect(exceptions.count == 8)
+    }
+
+    @Test func jsonLinesStreamEventsThenASummary() throws {
+        let outcome = try BinaryRunner.run(["scan", "--format", "jsonl", Self.corpus + "/monitoring"])
+        let lines = outcome.standardOutput.split(separator: "\n")
+        // Raw events as found (two programs completed from documentation, two ports from the log), then the summary.
+        #expect(lines.count == 7)
+        #expect(
+            lines.dropLast().allSatisfy { $0.contains("\"type\":\"exception\"") && $0.contains("\"portFrom\":1801") })
+        #expect(lines.last?.contains("\"type\":\"summary\"") == true)
+        #expect(lines.last?.contains("\"exceptions\":2") == true)
+    }
+
+    @Test func explainShowsMatchesAndWhatWasNotUnderstood() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("setup.log")
+        try
+            "Added firewall exception: port 5061/TCP\nFirewall rule 'SIP' opened on port (unspecified) for TCP traffic\n"
+            .write(
+                to: log, atomically: true, encoding: .utf8)
+        let outcome = try BinaryRunner.run(["scan", "--explain", log.path])
+        #expect(outcome.standardError.contains("setup.log:1: [exception-entry] exception role=unknown tcp/5061"))
+        #expect(outcome.standardError.contains("setup.log:2: not understood: Firewall rule 'SIP'"))
+        #expect(outcome.standardOutput.contains("not understood (see --explain): \(log.path): 1 line"))
+    }
+
+    @Test func knowledgeFolderAddsASignatureAndARoleWithoutRebuilding() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let knowledge = folder.appendingPathComponent("knowledge")
+        try FileManager.default.createDirectory(at: knowledge, withIntermediateDirectories: true)
+        try """
+        prefilter: [regle]
+        roles:
+          - {id: xmpp-gateway, name: XMPP Gateway, weight: 2, steps: [Activer la passerelle XMPP], programs: [XmppTGW.exe]}
+        ports:
+          - {role: xmpp-gateway, ports: "5269", protocol: tcp, purpose: XMPP federation, origin: known}
+        signatures:
+          - id: french-rule
+            type: exception
+            pattern: '(?i)regle de pare-feu ajoutee'
+            samples: ["Regle de pare-feu ajoutee : TCP 5269"]
+        """.write(to: knowledge.appendingPathComponent("xmpp.yaml"), atomically: true, encoding: .utf8)
+        let log = folder.appendingPathComponent("xmpp.html")
+        try """
+        <html><head><title>Activer la passerelle XMPP</title></head><body>
+        <div>Regle de pare-feu ajoutee : TCP 5269</div></body></html>
+        """.write(to: log, atomically: true, encoding: .utf8)
+        let without = try BinaryRunner.run(["scan", "--format", "json", log.path])
+        #expect(!without.standardOutput.contains("xmpp-gateway"))
+        let with = try BinaryRunner.run(["scan", "--format", "json", "--knowledge", knowledge.path, log.path])
+        #expect(with.status == 0, "\(with.standardError)")
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(with.standardOutput.utf8)) as? [String: Any])
+        let exceptions = try #require(document["exceptions"] as? [[String: Any]])
+        #expect(exceptions.count == 1)
+        #expect(exceptions.first?["role"] as? String == "xmpp-gateway")
+        #expect(exceptions.first?["portFrom"] as? Int == 5269)
+    }
+
+    @Test func badKnowledgeAndUnknownRolesAreClearErrors() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "signatures:\n  - {id: broken, type: error, pattern: '(', samples: [x]}\n".write(
+            to: folder.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        let bad = try BinaryRunner.run(["scan", "--knowledge", folder.path])
+        #expect(bad.status == 2)
+        #expect(bad.standardError.contains("bad.yaml: entry 'broken'"))
+        let role = try BinaryRunner.run(["scan", "--role", "mail-server"])
+        #expect(role.status == 2)
+        #expect(role.standardError.contains("unknown role 'mail-server'; valid roles: back-end, front-end"))
+    }
+}

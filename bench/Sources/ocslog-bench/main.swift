@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import LogParser
+import PCRE2
 
 @main
 struct Bench: ParsableCommand {

@@ -1,0 +1,172 @@
+import Foundation
+import PCRE2
+import Yams
+
+/// Whether a fact was seen in a public source or inferred.
+public enum FactOrigin: String, Sendable, Codable {
+    case known
+    case likely
+}
+
+/// A server role and what identifies it in logs (roles.yaml).
+public struct Role: Sendable, Codable, Equatable {
+    /// The public id: `front-end`, `edge`, … (a contract: see the README).
+    public var id: String
+    public var name: String
+    /// How much other roles depend on this one (ranking).
+    public var weight: Int
+    public var steps: [String]
+    public var products: [String]
+    public var programs: [String]
+    public var services: [String]
+    public var files: [String]
+
+    /// The role of anything ocslog could not place.
+    public static let unknownID = "unknown"
+}
+
+/// A documented port of a role (ports.yaml).
+public struct DocumentedPort: Sendable, Equatable {
+    public var role: String
+    public var interface: String?
+    public var range: PortRange
+    public var protocols: [TransportProtocol]
+    public var purpose: String
+    public var origin: FactOrigin
+    public var programs: [String]
+}
+
+/// The kind of a signature.
+public enum SignatureType: String, Sendable, Codable {
+    /// The record is a firewall-exception entry.
+    case exception
+    /// A field extractor applied to exception records (ports, protocol, program, service, interface).
+    case field
+    case error
+    case warning
+    case info
+    /// Understood and of no concern: no finding, and not "not understood" either.
+    case noise
+}
+
+/// Conditions on a record's structure (signatures' `when`).
+public struct RecordCondition: Sendable {
+    public var kinds: [String]
+    public var numbers: [ClosedRange<Int>]
+    public var outcome: String?
+    public var levels: [String]
+    public var context: Pattern?
+}
+
+/// A sample a signature must match: text, optionally parsed as a format first.
+public struct SignatureSample: Sendable, Equatable {
+    public var text: String
+    public var format: String?
+    public var context: String?
+}
+
+/// A signature (signatures.yaml): a pattern and/or a structural condition.
+public struct Signature: Sendable {
+    public var id: String
+    public var type: SignatureType
+    public var title: String
+    public var pattern: Pattern?
+    public var when: RecordCondition?
+    public var samples: [SignatureSample]
+    /// The file the signature came from (embedded or `--knowledge DIR`).
+    public var source: String
+}
+
+/// A known failure and its fix (known-issues.yaml).
+public struct KnownIssue: Sendable {
+    public var id: String
+    public var title: String
+    public var severity: String
+    public var roles: [String]
+    public var codes: [String]
+    public var events: [Int]
+    public var signatures: [String]
+    public var patterns: [Pattern]
+    public var conditions: [String]
+    public var explanation: String
+    public var fix: String
+    public var references: [String]
+    public var origin: FactOrigin
+}
+
+/// Everything ocslog knows about OCS deployments, loaded from data and validated.
+public struct KnowledgeBase: Sendable {
+    public var roles: [Role]
+    public var ports: [DocumentedPort]
+    public var signatures: [Signature]
+    public var knownIssues: [KnownIssue]
+    /// Words one of which a record's text must contain before any text pattern runs (signatures.yaml `prefilter`).
+    public var prefilterWords: [String]
+    /// The prefilter as one case-insensitive pattern.
+    public var prefilter: Pattern
+    /// What makes a record "look relevant" for `--explain` (signatures.yaml `attention`).
+    public var attention: Pattern?
+
+    /// The role with this id.
+    public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
+
+    /// The valid role ids, including `unknown`.
+    public var roleIDs: [String] { roles.map(\.id) + [Role.unknownID] }
+
+    /// The knowledge built into the binary.
+    public static func embedded() throws(KnowledgeError) -> KnowledgeBase {
+        var loader = KnowledgeLoader()
+        for (name, bytes) in EmbeddedData.files {
+            try loader.add(file: "embedded:\(name)", text: String(decoding: bytes, as: UTF8.self))
+        }
+        return try loader.build()
+    }
+
+    /// The embedded knowledge with a folder's YAML files added on top (entries with the same id replace).
+    public static func load(overrides directory: String?) throws(KnowledgeError) -> KnowledgeBase {
+        var loader = KnowledgeLoader()
+        for (name, bytes) in EmbeddedData.files {
+            try loader.add(file: "embedded:\(name)", text: String(decoding: bytes, as: UTF8.self))
+        }
+        if let directory {
+            let files: [String]
+            do {
+                files = try FileManager.default.contentsOfDirectory(atPath: directory)
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            } catch {
+                throw KnowledgeError(
+                    file: directory, entry: nil, message: "cannot read the folder: \(error.localizedDescription)")
+            }
+            for name in files {
+                let path = (directory as NSString).appendingPathComponent(name)
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw KnowledgeError(file: path, entry: nil, message: "cannot read the file as UTF-8")
+                }
+                try loader.add(file: path, text: text)
+            }
+        }
+        return try loader.build()
+    }
+}
+
+/// A knowledge file that could not be used: which file, which entry, what is wrong.
+public struct KnowledgeError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var entry: String?
+    public var message: String
+
+    public var description: String {
+        if let entry { return "\(file): entry '\(entry)': \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// The data files compiled into the binary.
+enum EmbeddedData {
+    static let files: [(String, [UInt8])] = [
+        ("roles.yaml", PackageResources.roles_yaml),
+        ("ports.yaml", PackageResources.ports_yaml),
+        ("signatures.yaml", PackageResources.signatures_yaml),
+        ("known-issues.yaml", PackageResources.known_issues_yaml),
+    ]
+}

@@ -1,0 +1,357 @@
+import Foundation
+import PCRE2
+import Yams
+
+/// Reads knowledge files (YAML), lets later files replace entries of earlier ones by id, and
+/// validates everything into a ``KnowledgeBase``.
+struct KnowledgeLoader {
+    private var roles: [(String, RawRole)] = []
+    private var ports: [(String, RawPort)] = []
+    private var signatures: [(String, RawSignature)] = []
+    private var knownIssues: [(String, RawKnownIssue)] = []
+    private var definitions: [String: String] = [:]
+    private var prefilter: [String] = []
+    private var attention: (String, String)?
+
+    /// Adds one file's entries.
+    mutating func add(file: String, text: String) throws(KnowledgeError) {
+        let raw: RawFile
+        do {
+            raw = try YAMLDecoder().decode(RawFile.self, from: text)
+        } catch {
+            throw KnowledgeError(file: file, entry: nil, message: "not a valid knowledge file: \(Self.describe(error))")
+        }
+        for (key, value) in raw.definitions ?? [:] { definitions[key] = value }
+        for word in raw.prefilter ?? [] where !prefilter.contains(word.lowercased()) {
+            prefilter.append(word.lowercased())
+        }
+        if let pattern = raw.attention { attention = (file, pattern) }
+        for role in raw.roles ?? [] { Self.replace(&roles, file, role, id: role.id) }
+        // Ports have no id: a file that lists ports for a role replaces that role's ports.
+        let portRoles = Set((raw.ports ?? []).map(\.role))
+        ports.removeAll { portRoles.contains($0.1.role) && $0.0 != file }
+        ports += (raw.ports ?? []).map { (file, $0) }
+        for signature in raw.signatures ?? [] { Self.replace(&signatures, file, signature, id: signature.id) }
+        for issue in raw.knownIssues ?? [] { Self.replace(&knownIssues, file, issue, id: issue.id) }
+    }
+
+    private static func replace<T>(_ list: inout [(String, T)], _ file: String, _ entry: T, id: String) {
+        if let index = list.firstIndex(where: { Self.id(of: $0.1) == id }) {
+            list[index] = (file, entry)
+        } else {
+            list.append((file, entry))
+        }
+    }
+
+    private static func id(of entry: Any) -> String? {
+        switch entry {
+        case let role as RawRole: role.id
+        case let signature as RawSignature: signature.id
+        case let issue as RawKnownIssue: issue.id
+        default: nil
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if let decoding = error as? DecodingError {
+            switch decoding {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+                .dataCorrupted(let context):
+                let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(
+                    separator: ".")
+                return "\(context.debugDescription) at \(path.isEmpty ? "top level" : path)"
+            @unknown default:
+                return String(describing: error)
+            }
+        }
+        return String(describing: error)
+    }
+
+    // MARK: - Validation
+
+    func build() throws(KnowledgeError) -> KnowledgeBase {
+        var seenRoles = Set<String>()
+        var builtRoles: [Role] = []
+        for (file, raw) in roles {
+            guard raw.id.range(of: "^[a-z][a-z0-9-]*$", options: .regularExpression) != nil else {
+                throw KnowledgeError(
+                    file: file, entry: raw.id, message: "a role id is lower-case letters, digits and '-'")
+            }
+            guard raw.id != Role.unknownID, seenRoles.insert(raw.id).inserted else {
+                throw KnowledgeError(file: file, entry: raw.id, message: "duplicate or reserved role id")
+            }
+            builtRoles.append(
+                Role(
+                    id: raw.id, name: raw.name, weight: raw.weight ?? 1, steps: raw.steps ?? [],
+                    products: raw.products ?? [],
+                    programs: raw.programs ?? [], services: raw.services ?? [], files: raw.files ?? []))
+        }
+        let roleIDs = seenRoles
+
+        var builtPorts: [DocumentedPort] = []
+        for (file, raw) in ports {
+            let entry = "\(raw.role) \(raw.ports)"
+            guard roleIDs.contains(raw.role) else {
+                throw KnowledgeError(file: file, entry: entry, message: "unknown role '\(raw.role)'")
+            }
+            let range: PortRange
+            switch PortRange.parse(raw.ports) {
+            case .success(let parsed): range = parsed
+            case .failure(let error): throw KnowledgeError(file: file, entry: entry, message: error.description)
+            }
+            var protocols: [TransportProtocol] = []
+            for name in raw.protocol.values {
+                guard let parsed = TransportProtocol(rawValue: name.lowercased()) else {
+                    throw KnowledgeError(file: file, entry: entry, message: "unknown protocol '\(name)' (tcp or udp)")
+                }
+                protocols.append(parsed)
+            }
+            if let interface = raw.interface, !["external", "internal"].contains(interface) {
+                throw KnowledgeError(file: file, entry: entry, message: "interface must be external or internal")
+            }
+            builtPorts.append(
+                DocumentedPort(
+                    role: raw.role, interface: raw.interface, range: range, protocols: protocols, purpose: raw.purpose,
+                    origin: raw.origin ?? .likely, programs: raw.programs ?? []))
+        }
+
+        var builtSignatures: [Signature] = []
+        var signatureIDs = Set<String>()
+        for (file, raw) in signatures {
+            guard signatureIDs.insert(raw.id).inserted else {
+                throw KnowledgeError(file: file, entry: raw.id, message: "duplicate signature id")
+            }
+            let pattern = try raw.pattern.map { text throws(KnowledgeError) in
+                try compile(text, file: file, entry: raw.id)
+            }
+            let when = try raw.when.map { condition throws(KnowledgeError) in
+                try RecordCondition(
+                    kinds: condition.kinds ?? [], numbers: numbers(condition.numbers ?? [], file: file, entry: raw.id),
+                    outcome: condition.outcome, levels: (condition.levels ?? []).map { $0.lowercased() },
+                    context: condition.context.map { text throws(KnowledgeError) in
+                        try compile(text, file: file, entry: raw.id)
+                    })
+            }
+            guard pattern != nil || when != nil else {
+                throw KnowledgeError(
+                    file: file, entry: raw.id, message: "a signature needs a pattern, a `when`, or both")
+            }
+            guard !(raw.samples ?? []).isEmpty else {
+                throw KnowledgeError(file: file, entry: raw.id, message: "a signature needs at least one sample")
+            }
+            builtSignatures.append(
+                Signature(
+                    id: raw.id, type: raw.type, title: raw.title ?? raw.id, pattern: pattern, when: when,
+                    samples: (raw.samples ?? []).map {
+                        SignatureSample(text: $0.text, format: $0.format, context: $0.context)
+                    },
+                    source: file))
+        }
+
+        var builtIssues: [KnownIssue] = []
+        for (file, raw) in knownIssues {
+            for role in raw.roles ?? [] where !roleIDs.contains(role) {
+                throw KnowledgeError(file: file, entry: raw.id, message: "unknown role '\(role)'")
+            }
+            for signature in raw.match.signatures ?? [] where !signatureIDs.contains(signature) {
+                throw KnowledgeError(file: file, entry: raw.id, message: "unknown signature '\(signature)'")
+            }
+            for condition in raw.match.conditions ?? [] {
+                let valid =
+                    condition == "activation-without-exceptions"
+                    || (condition.hasPrefix("role-present:") && roleIDs.contains(String(condition.dropFirst(13))))
+                guard valid else {
+                    throw KnowledgeError(
+                        file: file, entry: raw.id,
+                        message: "unknown condition '\(condition)' (activation-without-exceptions, role-present:ROLE)")
+                }
+            }
+            guard ["error", "warning", "info"].contains(raw.severity) else {
+                throw KnowledgeError(file: file, entry: raw.id, message: "severity must be error, warning or info")
+            }
+            var patterns: [Pattern] = []
+            for text in raw.match.patterns ?? [] { patterns.append(try compile(text, file: file, entry: raw.id)) }
+            builtIssues.append(
+                KnownIssue(
+                    id: raw.id, title: raw.title, severity: raw.severity, roles: raw.roles ?? [],
+                    codes: (raw.match.codes ?? []).map { ErrorCode.normalize($0) }, events: raw.match.events ?? [],
+                    signatures: raw.match.signatures ?? [], patterns: patterns, conditions: raw.match.conditions ?? [],
+                    explanation: raw.explanation, fix: raw.fix, references: raw.references ?? [],
+                    origin: raw.origin ?? .likely))
+        }
+        guard !prefilter.isEmpty else {
+            throw KnowledgeError(file: "signatures", entry: nil, message: "the prefilter word list is empty")
+        }
+        let prefilterPattern = try compile(
+            "(?i)" + prefilter.map(Self.escape).joined(separator: "|"), file: "signatures", entry: "prefilter")
+        let attentionPattern = try attention.map { file, text throws(KnowledgeError) in
+            try compile(text, file: file, entry: "attention")
+        }
+        return KnowledgeBase(
+            roles: builtRoles, ports: builtPorts, signatures: builtSignatures, knownIssues: builtIssues,
+            prefilterWords: prefilter, prefilter: prefilterPattern, attention: attentionPattern)
+    }
+
+    /// A literal word as a pattern (PCRE2 metacharacters escaped).
+    static func escape(_ word: String) -> String {
+        var escaped = ""
+        for character in word {
+            if "\\^$.|?*+()[]{}".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    /// Compiles a pattern after replacing `{{name}}` with its definition.
+    private func compile(_ text: String, file: String, entry: String) throws(KnowledgeError) -> Pattern {
+        var expanded = text
+        for (name, value) in definitions { expanded = expanded.replacingOccurrences(of: "{{\(name)}}", with: value) }
+        if let unknown = expanded.range(of: "\\{\\{[a-z-]+\\}\\}", options: .regularExpression) {
+            throw KnowledgeError(file: file, entry: entry, message: "unknown definition \(expanded[unknown])")
+        }
+        do {
+            return try Pattern(expanded)
+        } catch {
+            throw KnowledgeError(file: file, entry: entry, message: error.description)
+        }
+    }
+
+    private func numbers(_ values: [StringOrInt], file: String, entry: String) throws(KnowledgeError) -> [ClosedRange<
+        Int
+    >] {
+        var ranges: [ClosedRange<Int>] = []
+        for value in values {
+            switch value {
+            case .int(let number): ranges.append(number...number)
+            case .string(let text):
+                let parts = text.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high else {
+                    throw KnowledgeError(file: file, entry: entry, message: "'\(text)' is not a number or a range A-B")
+                }
+                ranges.append(low...high)
+            }
+        }
+        return ranges
+    }
+}
+
+// MARK: - The files as written
+
+private struct RawFile: Decodable {
+    var definitions: [String: String]?
+    var prefilter: [String]?
+    var attention: String?
+    var roles: [RawRole]?
+    var ports: [RawPort]?
+    var signatures: [RawSignature]?
+    var knownIssues: [RawKnownIssue]?
+
+    enum CodingKeys: String, CodingKey {
+        case definitions, prefilter, attention, roles, ports, signatures
+        case knownIssues = "known-issues"
+    }
+}
+
+private struct RawRole: Decodable {
+    var id: String
+    var name: String
+    var weight: Int?
+    var steps: [String]?
+    var products: [String]?
+    var programs: [String]?
+    var services: [String]?
+    var files: [String]?
+}
+
+private struct RawPort: Decodable {
+    var role: String
+    var interface: String?
+    var ports: String
+    var `protocol`: OneOrMany
+    var purpose: String
+    var origin: FactOrigin?
+    var programs: [String]?
+}
+
+private struct RawSignature: Decodable {
+    struct When: Decodable {
+        var kinds: [String]?
+        var numbers: [StringOrInt]?
+        var outcome: String?
+        var levels: [String]?
+        var context: String?
+    }
+
+    struct Sample: Decodable {
+        var text: String
+        var format: String?
+        var context: String?
+
+        init(from decoder: Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                self.text = text
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            text = try container.decode(String.self, forKey: .text)
+            format = try container.decodeIfPresent(String.self, forKey: .format)
+            context = try container.decodeIfPresent(String.self, forKey: .context)
+        }
+
+        enum CodingKeys: String, CodingKey { case text, format, context }
+    }
+
+    var id: String
+    var type: SignatureType
+    var title: String?
+    var pattern: String?
+    var when: When?
+    var samples: [Sample]?
+}
+
+private struct RawKnownIssue: Decodable {
+    struct Match: Decodable {
+        var codes: [String]?
+        var events: [Int]?
+        var signatures: [String]?
+        var patterns: [String]?
+        var conditions: [String]?
+    }
+
+    var id: String
+    var title: String
+    var severity: String
+    var roles: [String]?
+    var match: Match
+    var explanation: String
+    var fix: String
+    var references: [String]?
+    var origin: FactOrigin?
+}
+
+private enum StringOrInt: Decodable {
+    case string(String)
+    case int(Int)
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int.self) {
+            self = .int(number)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+}
+
+private struct OneOrMany: Decodable {
+    var values: [String]
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let one = try? container.decode(String.self) {
+            values = [one]
+        } else {
+            values = try container.decode([String].self)
+        }
+    }
+}

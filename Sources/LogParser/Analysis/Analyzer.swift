@@ -1,0 +1,663 @@
+import Knowledge
+import PCRE2
+
+/// What the analyzer reports as it goes (for `--format jsonl` and `--explain`).
+public enum ScanEvent: Sendable {
+    /// A firewall exception found in a record.
+    case exception(FirewallException, signature: String)
+    /// An error, warning or note found in a record (not yet grouped or ranked).
+    case finding(severity: Severity, role: String, code: String?, title: String, evidence: Evidence, signature: String)
+    /// A record that looked relevant but matched no signature.
+    case notUnderstood(Evidence)
+}
+
+/// Options for an analysis.
+public struct AnalysisOptions: Sendable {
+    /// Roles that override detection for every input (`--role`); the first is used.
+    public var roles: [String]
+    public var readOptions: ReadOptions
+    public var formatHint: LogFormat?
+
+    public init(roles: [String] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil) {
+        self.roles = roles
+        self.readOptions = readOptions
+        self.formatHint = formatHint
+    }
+}
+
+/// Classifies records with the knowledge base and correlates them per role into a ``ScanResult``.
+///
+/// One analyzer reads the inputs of one scan in order (`analyze(_:)` per input), keeping only
+/// what it found — never the records — so memory does not grow with the logs' size.
+public final class Analyzer {
+    public let knowledge: KnowledgeBase
+    public let options: AnalysisOptions
+    private let resolver: RoleResolver
+    private let prefilter: Matcher
+    private let attention: Matcher?
+    private let exceptionSignatures: [(Signature, Matcher?)]
+    private let fieldSignatures: [(Signature, Matcher)]
+    private let findingSignatures: [(Signature, Matcher?)]
+    private let knownIssuePatterns: [(KnownIssue, [Matcher])]
+    private let contextMatchers: [String: Matcher]
+
+    private var inputs: [InputResult] = []
+    private var exceptions: [PendingException] = []
+    private var findings: [PendingFinding] = []
+    private var activationInputs: [(input: Int, evidence: Evidence)] = []
+    /// Where each input's role was first recognised.
+    private var roleEvidence: [Int: Evidence] = [:]
+
+    private struct PendingException {
+        var exception: FirewallException
+        var explicitRole: String?
+        var input: Int
+    }
+
+    private struct PendingFinding {
+        var severity: Severity
+        var explicitRole: String?
+        var input: Int
+        var code: String?
+        var event: Int?
+        var title: String
+        var signature: String
+        var knownIssue: KnownIssue?
+        var evidence: Evidence
+        var context: [String]
+        var consequence: Bool
+        var group: String
+    }
+
+    public init(knowledge: KnowledgeBase, options: AnalysisOptions = AnalysisOptions()) {
+        self.knowledge = knowledge
+        self.options = options
+        self.resolver = RoleResolver(knowledge)
+        self.prefilter = knowledge.prefilter.makeMatcher()
+        self.attention = knowledge.attention?.makeMatcher()
+        exceptionSignatures = knowledge.signatures.filter { $0.type == .exception }.map {
+            ($0, $0.pattern?.makeMatcher())
+        }
+        fieldSignatures = knowledge.signatures.filter { $0.type == .field }.compactMap { signature in
+            signature.pattern.map { (signature, $0.makeMatcher()) }
+        }
+        findingSignatures = knowledge.signatures.filter { [.error, .warning, .info, .noise].contains($0.type) }.map {
+            ($0, $0.pattern?.makeMatcher())
+        }
+        knownIssuePatterns = knowledge.knownIssues.map { issue in (issue, issue.patterns.map { $0.makeMatcher() }) }
+        var contextMatchers: [String: Matcher] = [:]
+        for signature in knowledge.signatures {
+            if let context = signature.when?.context { contextMatchers[signature.id] = context.makeMatcher() }
+        }
+        self.contextMatchers = contextMatchers
+    }
+
+    // MARK: - One input
+
+    /// Per-input state while its records stream by.
+    private struct InputState {
+        var index: Int
+        var path: String
+        var stepRole: String?
+        var productRole: String?
+        var eventRoles: [String: Int] = [:]
+        var failedSteps: Set<String> = []
+        var failedActions: Set<String> = []
+        var exceptionCount = 0
+        var notUnderstood = 0
+        var activation: Evidence?
+    }
+
+    /// Reads, parses and classifies one input; `onEvent` sees each event as it is found.
+    @discardableResult
+    public func analyze(_ input: InputFile, onEvent: (ScanEvent) -> Void = { _ in }) throws -> InputResult {
+        var state = InputState(index: inputs.count, path: input.path)
+        let summary = try input.parse(options: options.readOptions, formatHint: options.formatHint) { draft in
+            classify(draft, &state, onEvent)
+        }
+        let fileRole = resolver.role(ofFileName: input.path)
+        let commonEventRole = state.eventRoles.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        let role =
+            options.roles.first ?? state.stepRole ?? state.productRole ?? fileRole ?? commonEventRole ?? Role.unknownID
+        let hadErrors = findings.contains { $0.input == state.index && $0.severity == .error }
+        if let activation = state.activation, state.exceptionCount == 0, !hadErrors {
+            activationInputs.append((state.index, activation))
+        }
+        let result = InputResult(
+            path: summary.path, format: (summary.format ?? .plainText).rawValue,
+            formats: summary.formats.map(\.rawValue),
+            logs: summary.logs, encoding: summary.encoding.rawValue, encodings: summary.encodings?.map(\.rawValue),
+            lines: summary.lines, bytes: summary.bytes, role: role, skipped: summary.skipped,
+            notUnderstood: state.notUnderstood)
+        inputs.append(result)
+        return result
+    }
+
+    private func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
+        // Roles from structure, cheaply: the wizard step, and the MSI product.
+        if state.stepRole == nil, let step = draft.context.first, let role = resolver.role(ofStep: step) {
+            state.stepRole = role
+            roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: step)
+        }
+        if state.activation == nil, let step = draft.context.first,
+            step.range(of: "activat", options: .caseInsensitive) != nil
+        {
+            state.activation = Evidence(path: draft.path, line: draft.line, text: step)
+        }
+        if state.productRole == nil, draft.kind == .property || draft.kind == .productOutcome || draft.kind == .summary
+        {
+            let text = Bytes.string(draft.bytes)
+            if text.contains("ProductName") || text.contains("Product: ") || text.contains("Product Name") {
+                state.productRole = resolver.role(ofProduct: text)
+                if state.productRole != nil, roleEvidence[state.index] == nil {
+                    roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
+                }
+            }
+        }
+
+        let text = draft.bytes
+        let raw = UnsafeRawBufferPointer(text)
+        let passesPrefilter = prefilter.firstMatch(in: raw)
+        var produced = false
+        var materialized: Record?
+        func record() -> Record {
+            if let materialized { return materialized }
+            let made = draft.materialize()
+            materialized = made
+            return made
+        }
+
+        // Firewall exceptions.
+        if passesPrefilter, let signature = exceptionSignatures.first(where: { matches($0.0, $0.1, draft, raw) })?.0 {
+            produced = extractExceptions(record(), signature: signature, &state, onEvent) || produced
+        }
+
+        // Errors, warnings, notes: the first signature that matches.
+        for (signature, matcher) in findingSignatures {
+            if signature.pattern != nil && !passesPrefilter { continue }
+            guard matches(signature, matcher, draft, raw) else { continue }
+            if signature.type != .noise {
+                addFinding(record(), signature: signature, matcher: matcher, raw: raw, &state, onEvent)
+            }
+            produced = true
+            break
+        }
+
+        if !produced, passesPrefilter || draft.kind != .text, let attention, attention.firstMatch(in: raw) {
+            state.notUnderstood += 1
+            onEvent(.notUnderstood(Evidence(path: draft.path, line: draft.line, text: record().text)))
+        }
+    }
+
+    /// Whether a signature's structural condition and pattern both hold for a record.
+    private func matches(
+        _ signature: Signature, _ matcher: Matcher?, _ draft: RecordDraft, _ raw: UnsafeRawBufferPointer
+    ) -> Bool {
+        if let condition = signature.when {
+            if !condition.kinds.isEmpty, !condition.kinds.contains(draft.kind.rawValue) { return false }
+            if !condition.numbers.isEmpty {
+                guard let number = draft.number, condition.numbers.contains(where: { $0.contains(number) }) else {
+                    return false
+                }
+            }
+            if let outcome = condition.outcome {
+                switch (outcome, draft.outcome) {
+                case ("failure", .failure?), ("success", .success?): break
+                default: return false
+                }
+            }
+            if !condition.levels.isEmpty {
+                guard let level = draft.event?.level.lowercased(),
+                    condition.levels.contains(where: { level.hasPrefix($0) })
+                else {
+                    return false
+                }
+            }
+            if condition.context != nil, let contextMatcher = contextMatchers[signature.id] {
+                guard
+                    draft.context.contains(where: { step in
+                        var copy = step
+                        return copy.withUTF8 { contextMatcher.firstMatch(in: UnsafeRawBufferPointer($0)) }
+                    })
+                else { return false }
+            }
+        }
+        if let matcher { return matcher.firstMatch(in: raw) }
+        return true
+    }
+
+    /// Every signature that matches a record (not only the first), for tests and for teaching:
+    /// exception triggers, finding and noise signatures, and — on exception records — field extractors.
+    public func signatures(matching draft: RecordDraft) -> [String] {
+        let raw = UnsafeRawBufferPointer(draft.bytes)
+        let passesPrefilter = prefilter.firstMatch(in: raw)
+        var found: [String] = []
+        var isException = false
+        for (signature, matcher) in exceptionSignatures where passesPrefilter && matches(signature, matcher, draft, raw)
+        {
+            found.append(signature.id)
+            isException = true
+        }
+        if isException {
+            for (signature, matcher) in fieldSignatures where matcher.firstMatch(in: raw) { found.append(signature.id) }
+        }
+        for (signature, matcher) in findingSignatures {
+            if signature.pattern != nil && !passesPrefilter { continue }
+            if matches(signature, matcher, draft, raw) { found.append(signature.id) }
+        }
+        return found
+    }
+
+    /// Whether a record's text passes the prefilter (a test checks every sample does).
+    public func passesPrefilter(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { prefilter.firstMatch(in: UnsafeRawBufferPointer($0)) }
+    }
+
+    // MARK: - Exceptions
+
+    private struct PortMention {
+        var ranges: [PortRange]
+        var protocols: [TransportProtocol]
+        var span: Range<Int>
+        var invalid: [String]
+    }
+
+    /// Pulls ports, protocols, program, service and interface out of an exception record.
+    private func extractExceptions(
+        _ record: Record, signature: Signature, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void
+    ) -> Bool {
+        var mentions: [PortMention] = []
+        var program: String?
+        var service: String?
+        var interface: String?
+        var text = record.text
+        text.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            for (field, matcher) in fieldSignatures {
+                let groups = field.pattern?.groupNumbers ?? [:]
+                var offset = 0
+                while offset <= raw.count, matcher.firstMatch(in: raw, from: offset),
+                    let whole = matcher.range(ofGroup: 0)
+                {
+                    offset = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
+                    func value(_ name: String) -> String? {
+                        guard groups[name] != nil, let range = matcher.range(ofGroup: name) else { return nil }
+                        return String(decoding: raw[range], as: UTF8.self)
+                    }
+                    if let ports = value("ports") ?? value("port") {
+                        // A span another extractor already read is not read twice.
+                        if mentions.contains(where: { $0.span.overlaps(whole) }) { continue }
+                        let protocolText = value("protocol") ?? value("protocol2")
+                        var mention = PortMention(
+                            ranges: [],
+                            protocols: protocolText.flatMap { TransportProtocol(logText: $0) }.map { [$0] } ?? [],
+                            span: whole, invalid: [])
+                        for part in Self.splitPortList(ports) {
+                            switch PortRange.parse(part) {
+                            case .success(let range): mention.ranges.append(range)
+                            case .failure(let error): mention.invalid.append(error.description)
+                            }
+                        }
+                        mentions.append(mention)
+                    }
+                    if program == nil, let found = value("program") { program = found }
+                    if service == nil, let found = value("service") ?? value("service2") ?? value("service3") {
+                        service = found.trimmingCharacters(in: .whitespaces)
+                    }
+                    if interface == nil, let found = value("interface") {
+                        interface = found.lowercased().hasPrefix("ext") ? "external" : "internal"
+                    }
+                }
+            }
+        }
+        let explicitRole =
+            options.roles.first ?? record.context.lazy.compactMap { self.resolver.role(ofStep: $0) }.first
+            ?? resolver.role(namedIn: record.text)
+        let role =
+            explicitRole ?? state.stepRole ?? state.productRole ?? program.flatMap { resolver.role(ofProgram: $0) }
+        let evidence = Evidence(path: record.path, line: record.line)
+        var made: [FirewallException] = []
+        for mention in mentions {
+            for problem in mention.invalid {
+                let finding = PendingFinding(
+                    severity: .warning, explicitRole: explicitRole, input: state.index, code: nil, event: nil,
+                    title: "Firewall exception with an invalid port: \(problem)", signature: "invalid-exception-port",
+                    knownIssue: nil, evidence: Evidence(path: record.path, line: record.line, text: record.text),
+                    context: record.context, consequence: false,
+                    group: "invalid-exception-port|\(Template.mask(record.text))")
+                findings.append(finding)
+                onEvent(
+                    .finding(
+                        severity: .warning, role: role ?? Role.unknownID, code: nil, title: finding.title,
+                        evidence: finding.evidence,
+                        signature: finding.signature))
+            }
+            for range in mention.ranges {
+                var protocols = mention.protocols
+                var note: String?
+                if protocols.isEmpty {
+                    let documented = documentedProtocols(role: role, range: range)
+                    if documented.isEmpty {
+                        protocols = [.tcp]
+                        note = "protocol not stated; assumed tcp"
+                    } else {
+                        protocols = documented
+                        note = "protocol not stated; taken from the documented ports of \(role ?? Role.unknownID)"
+                    }
+                }
+                for transport in protocols {
+                    made.append(
+                        FirewallException(
+                            role: role ?? Role.unknownID, protocol: transport, portFrom: Int(range.lowerBound.rawValue),
+                            portTo: Int(range.upperBound.rawValue),
+                            interface: interface ?? edgeInterface(role: role, range: range, transport: transport),
+                            program: program, service: service, origin: "log", evidence: evidence, note: note))
+                }
+            }
+        }
+        if mentions.isEmpty, let program {
+            // A program without a port: complete it from the documented ports of the program's role.
+            let programRole = role ?? resolver.role(ofProgram: program)
+            for port in documentedPorts(role: programRole, program: program) {
+                for transport in port.protocols {
+                    made.append(
+                        FirewallException(
+                            role: programRole ?? Role.unknownID, protocol: transport,
+                            portFrom: Int(port.range.lowerBound.rawValue),
+                            portTo: Int(port.range.upperBound.rawValue), interface: port.interface, program: program,
+                            service: service,
+                            origin: "documented", evidence: evidence,
+                            note:
+                                "the log names the program but no port; ports completed from the documented ports of \(programRole ?? Role.unknownID)"
+                        ))
+                }
+            }
+        }
+        for exception in made {
+            exceptions.append(PendingException(exception: exception, explicitRole: explicitRole, input: state.index))
+            onEvent(.exception(exception, signature: signature.id))
+        }
+        state.exceptionCount += made.count
+        return !made.isEmpty || mentions.contains { !$0.invalid.isEmpty }
+    }
+
+    /// `5060 and 5061`, `2103, 2105`, `50000-59999` → the single ports and ranges.
+    static func splitPortList(_ text: String) -> [String] {
+        var normalized = text
+        for word in [" and ", " und ", " et ", " y ", "&", ";"] {
+            normalized = normalized.replacingOccurrences(of: word, with: ",", options: .caseInsensitive)
+        }
+        return normalized.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    private func documentedProtocols(role: String?, range: PortRange) -> [TransportProtocol] {
+        var found: [TransportProtocol] = []
+        for port in knowledge.ports where port.role == role && port.range == range {
+            for transport in port.protocols where !found.contains(transport) { found.append(transport) }
+        }
+        return found.sorted()
+    }
+
+    /// The Edge interface a port belongs to when the documentation names only one.
+    private func edgeInterface(role: String?, range: PortRange, transport: TransportProtocol) -> String? {
+        let interfaces = Set(
+            knowledge.ports.filter { $0.role == role && $0.range == range && $0.protocols.contains(transport) }
+                .compactMap(\.interface))
+        return interfaces.count == 1 ? interfaces.first : nil
+    }
+
+    /// The documented ports a program listens on, or all of its role's ports when none names it.
+    private func documentedPorts(role: String?, program: String) -> [DocumentedPort] {
+        let name = (program.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? program)
+            .lowercased()
+        let ofRole = knowledge.ports.filter { $0.role == role }
+        let named = ofRole.filter { $0.programs.contains { $0.lowercased() == name } }
+        return named.isEmpty ? ofRole : named
+    }
+
+    // MARK: - Findings
+
+    private func addFinding(
+        _ record: Record, signature: Signature, matcher: Matcher?, raw: UnsafeRawBufferPointer,
+        _ state: inout InputState,
+        _ onEvent: (ScanEvent) -> Void
+    ) {
+        var code: String?
+        if let matcher, let pattern = signature.pattern {
+            for name in ["code", "code2"] where code == nil && pattern.groupNumbers[name] != nil {
+                if let range = matcher.range(ofGroup: name) {
+                    code = ErrorCode.normalize(String(decoding: raw[range], as: UTF8.self))
+                }
+            }
+        }
+        let codesInText = ErrorCode.codes(in: record.text)
+        if code == nil, case .failure(let failureCode?) = record.outcome, record.kind != .event {
+            code = ErrorCode.normalize(failureCode)
+        }
+        if code == nil, record.kind != .event, record.kind != .actionEnd, let number = record.number {
+            code = String(number)
+        }
+        if code == nil { code = codesInText.first }
+        let severity: Severity =
+            switch signature.type {
+            case .error: .error
+            case .warning: .warning
+            default: .info
+            }
+        var title = signature.title
+        if record.kind == .event, let event = record.event {
+            title += " \(event.eventID.map(String.init) ?? "?")" + (event.source.isEmpty ? "" : " (\(event.source))")
+        } else if record.format == .msiVerbose, let action = record.context.last,
+            record.kind == .actionEnd || record.kind == .customActionResult
+        {
+            title += " in \(action)"
+        }
+        let knownIssue = matchKnownIssue(
+            record: record, signature: signature.id, codes: ([code].compactMap { $0 } + codesInText))
+        let explicitRole =
+            options.roles.first ?? record.context.lazy.compactMap { self.resolver.role(ofStep: $0) }.first
+            ?? resolver.role(namedIn: record.text)
+        if let explicitRole { state.eventRoles[explicitRole, default: 0] += 1 }
+
+        // A consequence: in the rollback after the first Return value 3, or after an earlier error
+        // of the same wizard step or MSI action.
+        var consequence = record.inRollback
+        let scope: String? =
+            switch record.format {
+            case .msiVerbose: record.context.last
+            case .deploymentHTML, .lcscmdXML: record.context.first
+            default: nil
+            }
+        if severity == .error, let scope {
+            let failed = record.format == .msiVerbose ? state.failedActions : state.failedSteps
+            if failed.contains(scope) { consequence = true }
+            if record.format == .msiVerbose {
+                state.failedActions.insert(scope)
+            } else {
+                state.failedSteps.insert(scope)
+            }
+        }
+        let evidence = Evidence(path: record.path, line: record.line, text: record.text)
+        let group = [
+            signature.id, code ?? "", record.event?.eventID.map(String.init) ?? "", Template.mask(record.text),
+        ].joined(
+            separator: "|")
+        findings.append(
+            PendingFinding(
+                severity: severity, explicitRole: explicitRole, input: state.index, code: code,
+                event: record.event?.eventID,
+                title: title, signature: signature.id, knownIssue: knownIssue, evidence: evidence,
+                context: record.context,
+                consequence: consequence, group: group))
+        onEvent(
+            .finding(
+                severity: severity, role: explicitRole ?? state.stepRole ?? state.productRole ?? Role.unknownID,
+                code: code,
+                title: title, evidence: evidence, signature: signature.id))
+    }
+
+    private func matchKnownIssue(record: Record, signature: String, codes: [String]) -> KnownIssue? {
+        var text = record.text
+        for (issue, matchers) in knownIssuePatterns {
+            if issue.codes.contains(where: codes.contains) { return issue }
+            if let id = record.event?.eventID, issue.events.contains(id) { return issue }
+            if issue.signatures.contains(signature) { return issue }
+            if !matchers.isEmpty,
+                text.withUTF8({ bytes in matchers.contains { $0.firstMatch(in: UnsafeRawBufferPointer(bytes)) } })
+            {
+                return issue
+            }
+        }
+        return nil
+    }
+
+    // MARK: - The result
+
+    /// Groups, ranks and correlates everything found so far into the scan result.
+    public func result() -> ScanResult {
+        func role(input: Int, explicit: String?) -> String {
+            options.roles.first ?? explicit ?? (input < inputs.count ? inputs[input].role : Role.unknownID)
+        }
+
+        // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
+        var merged: [FirewallException] = []
+        var index: [String: Int] = [:]
+        for pending in exceptions {
+            var exception = pending.exception
+            if exception.role == Role.unknownID || pending.explicitRole == nil {
+                exception.role = role(
+                    input: pending.input,
+                    explicit: pending.explicitRole ?? (exception.role == Role.unknownID ? nil : exception.role))
+            }
+            // Interfaces are the Edge's: elsewhere "(External)" is part of a name, not a side of the server.
+            if exception.role != "edge" {
+                exception.interface = nil
+            } else if exception.interface == nil,
+                let range = PortRange.parse("\(exception.portFrom)-\(exception.portTo)").success
+            {
+                exception.interface = edgeInterface(role: exception.role, range: range, transport: exception.protocol)
+            }
+            let key =
+                "\(exception.role)|\(exception.interface ?? "")|\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)"
+            if let existing = index[key] {
+                if merged[existing].program == nil { merged[existing].program = exception.program }
+                if merged[existing].service == nil { merged[existing].service = exception.service }
+                if merged[existing].origin == "documented", exception.origin == "log" {
+                    let keepProgram = merged[existing].program
+                    merged[existing] = exception
+                    if exception.program == nil { merged[existing].program = keepProgram }
+                }
+            } else {
+                index[key] = merged.count
+                merged.append(exception)
+            }
+        }
+        merged.sort { lhs, rhs in
+            (lhs.role, lhs.interface ?? "", lhs.protocol.rawValue, lhs.portFrom, lhs.portTo)
+                < (rhs.role, rhs.interface ?? "", rhs.protocol.rawValue, rhs.portFrom, rhs.portTo)
+        }
+
+        // Findings from conditions over the whole scan.
+        var pending = findings
+        for issue in knowledge.knownIssues {
+            for condition in issue.conditions {
+                if condition == "activation-without-exceptions" {
+                    for (input, evidence) in activationInputs
+                    where !pending.contains(where: { $0.input == input && $0.knownIssue?.id == issue.id }) {
+                        pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
+                    }
+                } else if condition.hasPrefix("role-present:") {
+                    let wanted = String(condition.dropFirst("role-present:".count))
+                    if let input = inputs.firstIndex(where: { $0.role == wanted }) {
+                        let evidence = roleEvidence[input] ?? Evidence(path: inputs[input].path, line: 1, text: nil)
+                        pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
+                    }
+                }
+            }
+        }
+
+        // Group repeats: count, first and last evidence.
+        struct Group {
+            var finding: PendingFinding
+            var role: String
+            var count: Int
+            var last: Evidence
+            var order: Int
+        }
+        var groups: [Group] = []
+        var groupIndex: [String: Int] = [:]
+        for (order, finding) in pending.enumerated() {
+            let settledRole = role(input: finding.input, explicit: finding.explicitRole)
+            let key = settledRole + "|" + finding.group
+            if let existing = groupIndex[key] {
+                groups[existing].count += 1
+                groups[existing].last = finding.evidence
+            } else {
+                groupIndex[key] = groups.count
+                groups.append(
+                    Group(finding: finding, role: settledRole, count: 1, last: finding.evidence, order: order))
+            }
+        }
+        // A simple ranking (the report refines it): severity, causes before consequences, known
+        // issues first, roles others depend on first, then the order found.
+        let weights = Dictionary(knowledge.roles.map { ($0.id, $0.weight) }, uniquingKeysWith: { first, _ in first })
+        groups.sort { lhs, rhs in
+            let left = (
+                lhs.finding.severity.order, lhs.finding.consequence ? 1 : 0, lhs.finding.knownIssue == nil ? 1 : 0
+            )
+            let right = (
+                rhs.finding.severity.order, rhs.finding.consequence ? 1 : 0, rhs.finding.knownIssue == nil ? 1 : 0
+            )
+            if left != right { return left < right }
+            let leftWeight = weights[lhs.role] ?? 0
+            let rightWeight = weights[rhs.role] ?? 0
+            if leftWeight != rightWeight { return leftWeight > rightWeight }
+            return lhs.order < rhs.order
+        }
+        let ranked = groups.enumerated().map { position, group in
+            let finding = group.finding
+            let issue = finding.knownIssue
+            return Finding(
+                rank: position + 1, severity: finding.severity, role: group.role, code: finding.code,
+                event: finding.event,
+                title: finding.title, count: group.count,
+                evidence: group.count > 1 ? [finding.evidence, group.last] : [finding.evidence],
+                context: finding.context,
+                knownIssue: issue?.id, explanation: issue?.explanation, fix: issue?.fix,
+                references: issue?.references ?? [],
+                signature: finding.signature, group: finding.group, consequence: finding.consequence)
+        }
+        var roles: [String] = []
+        for role in inputs.map(\.role) + merged.map(\.role) + ranked.map(\.role) where !roles.contains(role) {
+            roles.append(role)
+        }
+        roles.sort()
+        return ScanResult(
+            inputs: inputs, exceptions: merged, findings: ranked,
+            summary: ScanResult.Summary(
+                errors: ranked.filter { $0.severity == .error }.count,
+                warnings: ranked.filter { $0.severity == .warning }.count,
+                exceptions: merged.count, roles: roles))
+    }
+
+    private func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: String)
+        -> PendingFinding
+    {
+        let severity = Severity(rawValue: issue.severity) ?? .warning
+        return PendingFinding(
+            severity: severity, explicitRole: issue.roles.count == 1 ? issue.roles.first : nil, input: input, code: nil,
+            event: nil,
+            title: issue.title, signature: condition, knownIssue: issue, evidence: evidence, context: [],
+            consequence: false,
+            group: "\(issue.id)|\(condition)")
+    }
+}
+
+extension Result {
+    /// The success value, or nil.
+    var success: Success? {
+        if case .success(let value) = self { return value }
+        return nil
+    }
+}

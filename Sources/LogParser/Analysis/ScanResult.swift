@@ -1,0 +1,107 @@
+import Knowledge
+
+/// Where something was found: the input and line, and the line's text when it is shown.
+public struct Evidence: Sendable, Codable, Hashable {
+    public var path: String
+    public var line: Int
+    public var text: String?
+
+    public init(path: String, line: Int, text: String? = nil) {
+        self.path = path
+        self.line = line
+        self.text = text
+    }
+}
+
+/// A firewall exception setup added (origin `log`) or a role is documented to need (`documented`).
+public struct FirewallException: Sendable, Codable, Hashable {
+    public var role: String
+    public var `protocol`: TransportProtocol
+    public var portFrom: Int
+    public var portTo: Int
+    /// `external` or `internal`, for the Edge.
+    public var interface: String?
+    public var program: String?
+    public var service: String?
+    /// `log` when the log named the port, `documented` when it came from the documented ports.
+    public var origin: String
+    public var evidence: Evidence
+    /// How the entry was completed or interpreted, when it was ("protocol not stated; assumed tcp").
+    public var note: String?
+}
+
+/// The severities of findings, most severe first.
+public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
+    case error
+    case warning
+    case info
+
+    var order: Int {
+        switch self {
+        case .error: 0
+        case .warning: 1
+        case .info: 2
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.order > rhs.order }
+}
+
+/// An error, warning or note, grouped with the repeats that differ only in variable parts.
+public struct Finding: Sendable, Codable {
+    /// 1 for the most likely root cause.
+    public var rank: Int
+    public var severity: Severity
+    public var role: String
+    public var code: String?
+    /// The event id, for events.
+    public var event: Int?
+    public var title: String
+    public var count: Int
+    /// The first evidence, and the last when there were repeats.
+    public var evidence: [Evidence]
+    /// The wizard step › task or MSI action stack of the first occurrence.
+    public var context: [String]
+    public var knownIssue: String?
+    public var explanation: String?
+    public var fix: String?
+    public var references: [String]
+    /// The signature that matched (signatures.yaml id, or a known-issue condition).
+    public var signature: String
+    /// The grouping key: signature, code and the message with its variable parts masked.
+    public var group: String
+    /// Whether this follows an earlier failure of the same step or MSI log (a consequence, not a cause).
+    public var consequence: Bool
+}
+
+/// What was read from one input.
+public struct InputResult: Sendable, Codable {
+    public var path: String
+    public var format: String
+    public var formats: [String]
+    public var logs: Int
+    public var encoding: String
+    public var encodings: [String]?
+    public var lines: Int
+    public var bytes: Int
+    public var role: String
+    public var skipped: InputSummary.Skipped
+    /// Lines that looked relevant (a firewall, a port and protocol, a failure, an error code) but matched no signature.
+    public var notUnderstood: Int
+}
+
+/// The scan result document (`ocslog scan --format json`): a public contract, versioned by `schemaVersion`.
+public struct ScanResult: Sendable, Codable {
+    public var schemaVersion = 1
+    public var inputs: [InputResult]
+    public var exceptions: [FirewallException]
+    public var findings: [Finding]
+    public var summary: Summary
+
+    public struct Summary: Sendable, Codable {
+        public var errors: Int
+        public var warnings: Int
+        public var exceptions: Int
+        public var roles: [String]
+    }
+}

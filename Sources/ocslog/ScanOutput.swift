@@ -1,0 +1,205 @@
+import Foundation
+import Knowledge
+import LogParser
+
+/// The human-readable scan summary: per role, its exceptions and findings.
+enum ScanText {
+    static func render(_ result: ScanResult) -> String {
+        var output = ""
+        let lines = result.inputs.reduce(0) { $0 + $1.lines }
+        output += "ocslog scan: \(result.inputs.count) input\(result.inputs.count == 1 ? "" : "s"), \(lines) lines; "
+        output += "\(result.summary.exceptions) firewall exception\(result.summary.exceptions == 1 ? "" : "s"), "
+        output += "\(result.summary.errors) error\(result.summary.errors == 1 ? "" : "s"), "
+        output += "\(result.summary.warnings) warning\(result.summary.warnings == 1 ? "" : "s")\n"
+        for role in result.summary.roles {
+            let exceptions = result.exceptions.filter { $0.role == role }
+            let findings = result.findings.filter { $0.role == role }
+            output += "\n\(role)\n"
+            if !exceptions.isEmpty {
+                output += "  firewall exceptions:\n"
+                for exception in exceptions {
+                    let ports =
+                        exception.portFrom == exception.portTo
+                        ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+                    var line = "    \(exception.protocol)/\(ports)"
+                    if let interface = exception.interface { line += " (\(interface))" }
+                    if let service = exception.service { line += "  \(service)" }
+                    if let program = exception.program {
+                        line += "  \(program.split(separator: "\\").last.map(String.init) ?? program)"
+                    }
+                    line +=
+                        "  [\(exception.origin == "log" ? "" : "documented; ")\(exception.evidence.path):\(exception.evidence.line)]"
+                    output += line + "\n"
+                }
+            }
+            if !findings.isEmpty {
+                output += "  findings:\n"
+                for finding in findings {
+                    var line = "    #\(finding.rank) \(finding.severity)"
+                    if let code = finding.code { line += " \(code)" }
+                    line += ": \(finding.title)"
+                    if finding.count > 1 { line += " (×\(finding.count))" }
+                    if let issue = finding.knownIssue { line += " — \(issue)" }
+                    line += "\n      at \(finding.evidence[0].path):\(finding.evidence[0].line)"
+                    if finding.consequence { line += " (consequence of an earlier failure)" }
+                    if let fix = finding.fix { line += "\n      fix: \(fix)" }
+                    output += line + "\n"
+                }
+            }
+        }
+        let notUnderstood = result.inputs.filter { $0.notUnderstood > 0 }
+        if !notUnderstood.isEmpty {
+            output += "\nnot understood (see --explain): "
+            output += notUnderstood.map { "\($0.path): \($0.notUnderstood) line\($0.notUnderstood == 1 ? "" : "s")" }
+                .joined(separator: ", ")
+            output += "\n"
+        }
+        output += "\ninputs:\n"
+        for input in result.inputs {
+            var line = "  \(input.path): \(input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+"))"
+            if input.logs > 1 { line += " (\(input.logs) logs)" }
+            line +=
+                ", \(input.encodings?.joined(separator: "+") ?? input.encoding), \(input.lines) lines, role \(input.role)"
+            if input.skipped.longLines > 0 { line += "; \(input.skipped.longLines) long lines cut" }
+            if input.skipped.windows1252Lines > 0 {
+                line += "; \(input.skipped.windows1252Lines) lines read as windows-1252"
+            }
+            if input.skipped.undecodable > 0 { line += "; \(input.skipped.undecodable) undecodable characters" }
+            output += line + "\n"
+        }
+        return output
+    }
+}
+
+/// The scan result as one JSON document.
+enum ScanJSON {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func render(_ result: ScanResult) throws -> String {
+        String(decoding: try encoder.encode(result), as: UTF8.self)
+    }
+}
+
+/// Streams events as JSON lines (`--format jsonl`) and explanations (`--explain`) as they are found.
+final class EventPrinter {
+    let format: Scan.OutputFormat
+    let explain: Bool
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    init(format: Scan.OutputFormat, explain: Bool) {
+        self.format = format
+        self.explain = explain
+    }
+
+    private struct Line: Encodable {
+        var type: String
+        var exception: FirewallException?
+        var severity: Severity?
+        var role: String?
+        var code: String?
+        var title: String?
+        var evidence: Evidence?
+        var signature: String?
+    }
+
+    func print(_ event: ScanEvent) {
+        if explain { printExplanation(event) }
+        guard format == .jsonl else { return }
+        let line: Line
+        switch event {
+        case .exception(let exception, let signature):
+            line = Line(type: "exception", exception: exception, signature: signature)
+        case .finding(let severity, let role, let code, let title, let evidence, let signature):
+            line = Line(
+                type: "finding", severity: severity, role: role, code: code, title: title, evidence: evidence,
+                signature: signature)
+        case .notUnderstood(let evidence):
+            line = Line(type: "not-understood", evidence: evidence)
+        }
+        emit(line)
+    }
+
+    func printSummary(_ result: ScanResult) {
+        struct SummaryLine: Encodable {
+            let type = "summary"
+            let summary: ScanResult.Summary
+            let inputs: [InputResult]
+        }
+        if let data = try? encoder.encode(SummaryLine(summary: result.summary, inputs: result.inputs)) {
+            Swift.print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    private func emit(_ line: some Encodable) {
+        if let data = try? encoder.encode(line) { Swift.print(String(decoding: data, as: UTF8.self)) }
+    }
+
+    /// `--explain` goes to standard error, so it can be read beside any output format.
+    private func printExplanation(_ event: ScanEvent) {
+        switch event {
+        case .exception(let exception, let signature):
+            let ports =
+                exception.portFrom == exception.portTo
+                ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+            var fields = ["role=\(exception.role)", "\(exception.protocol)/\(ports)"]
+            if let interface = exception.interface { fields.append("interface=\(interface)") }
+            if let program = exception.program { fields.append("program=\(program)") }
+            if let service = exception.service { fields.append("service=\"\(service)\"") }
+            if let note = exception.note { fields.append("note=\"\(note)\"") }
+            printError(
+                "\(exception.evidence.path):\(exception.evidence.line): [\(signature)] exception \(fields.joined(separator: " "))"
+            )
+        case .finding(let severity, let role, let code, let title, let evidence, let signature):
+            printError(
+                "\(evidence.path):\(evidence.line): [\(signature)] \(severity) role=\(role)\(code.map { " code=\($0)" } ?? "") \(title)"
+            )
+        case .notUnderstood(let evidence):
+            printError("\(evidence.path):\(evidence.line): not understood: \(evidence.text ?? "")")
+        }
+    }
+}
+
+/// Prints records as JSON lines, for `scan --records`.
+struct RecordPrinter {
+    struct Row: Encodable {
+        let path: String
+        let line: Int
+        let format: LogFormat
+        let kind: RecordKind
+        let context: [String]
+        let text: String
+        let time: String?
+        let rollback: Bool?
+        let outcome: String?
+        let number: Int?
+        let event: EventInfo?
+    }
+
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    func print(_ record: Record) {
+        let outcome: String? =
+            switch record.outcome {
+            case .success: "success"
+            case .failure(let code): code.map { "failure \($0)" } ?? "failure"
+            case nil: nil
+            }
+        let row = Row(
+            path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
+            text: record.text, time: record.time, rollback: record.inRollback ? true : nil, outcome: outcome,
+            number: record.number, event: record.event)
+        if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import Knowledge
+
+@Suite struct KnowledgeTests {
+    func loader(with files: [String: String]) throws(KnowledgeError) -> KnowledgeBase {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ocslog-knowledge-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (name, text) in files {
+            try? text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return try KnowledgeBase.load(overrides: folder.path)
+    }
+
+    @Test func embeddedKnowledgeLoads() throws {
+        let knowledge = try KnowledgeBase.embedded()
+        #expect(
+            Set(knowledge.roles.map(\.id)).isSuperset(of: [
+                "front-end", "standard-edition", "back-end", "web-components", "communicator-web-access", "director",
+                "edge", "mediation", "archiving", "monitoring", "group-chat",
+            ]))
+        #expect(
+            knowledge.ports.contains {
+                $0.role == "edge" && $0.interface == "external" && $0.range.description == "50000-59999"
+            })
+        #expect(knowledge.knownIssues.contains { $0.id == "KI-09" && $0.codes.contains("0xC3EC796C") })
+        // Edge ports always name their interface, and never merge external with internal.
+        #expect(knowledge.ports.filter { $0.role == "edge" }.allSatisfy { $0.interface != nil })
+    }
+
+    @Test func aBadRegexNamesTheFileAndEntry() {
+        do {
+            _ = try loader(with: [
+                "mine.yaml": "signatures:\n  - {id: broken, type: error, pattern: 'port (\\\\d+', samples: [x]}\n"
+            ])
+            Issue.record("a bad regex loaded")
+        } catch {
+            #expect(error.file.hasSuffix("mine.yaml"))
+            #expect(error.entry == "broken")
+            #expect(error.message.contains("missing closing parenthesis"))
+        }
+    }
+
+    @Test func anUnknownRoleIsRefused() {
+        do {
+            _ = try loader(with: [
+                "ports.yaml": "ports:\n  - {role: mail-server, ports: \"25\", protocol: tcp, purpose: SMTP}\n"
+            ])
+            Issue.record("an unknown role loaded")
+        } catch {
+            #expect(error.message.contains("unknown role 'mail-server'"))
+            #expect(error.entry == "mail-server 25")
+        }
+    }
+
+    @Test(arguments: ["0", "65536", "5061;", "70-60"])
+    func aPortOutOfRangeIsRefused(port: String) {
+        do {
+            _ = try loader(with: [
+                "ports.yaml":
+                    "ports:\n  - {role: edge, interface: external, ports: \"\(port)\", protocol: tcp, purpose: x}\n"
+            ])
+            Issue.record("port \(port) loaded")
+        } catch {
+            #expect(error.description.contains("ports.yaml"))
+            #expect(error.message.contains("port"))
+        }
+    }
+
+    @Test func aSignatureWithoutSamplesIsRefused() {
+        #expect(throws: KnowledgeError.self) {
+            try loader(with: ["s.yaml": "signatures:\n  - {id: lonely, type: warning, pattern: 'x'}\n"])
+        }
+    }
+
+    @Test func invalidYAMLSaysWhere() {
+        do {
+            _ = try loader(with: ["bad.yaml": "roles: [ {id: x\n"])
+            Issue.record("invalid YAML loaded")
+        } catch {
+            #expect(error.file.hasSuffix("bad.yaml"))
+        }
+    }
+
+    @Test func overridesAddAndReplaceByID() throws {
+        let knowledge = try loader(with: [
+            "extra.yaml": """
+            roles:
+              - {id: xmpp-gateway, name: XMPP Gateway, weight: 2, steps: [Activate XMPP Gateway], programs: [XmppTGW.exe]}
+            ports:
+              - {role: xmpp-gateway, ports: "5269", protocol: tcp, purpose: XMPP federation, origin: known}
+            signatures:
+              - id: generic-warning
+                type: warning
+                title: Caution
+                pattern: '(?i)\\bcaution\\b'
+                samples: ["CAUTION: low disk space"]
+            """
+        ])
+        #expect(knowledge.role("xmpp-gateway")?.name == "XMPP Gateway")
+        #expect(knowledge.signatures.filter { $0.id == "generic-warning" }.count == 1)
+        #expect(knowledge.signatures.first { $0.id == "generic-warning" }?.title == "Caution")
+    }
+
+    @Test func errorCodesNormalize() {
+        #expect(ErrorCode.normalize("0xc3ec796c") == "0xC3EC796C")
+        #expect(ErrorCode.normalize("3286842403") == "0xC3E93C23")
+        #expect(ErrorCode.normalize("-2147024891") == "0x80070005")
+        #expect(ErrorCode.normalize("1603") == "1603")
+        #expect(
+            ErrorCode.codes(in: "error 3286842403 (0xC3E93C23) and 0x80070005; not 0x123") == [
+                "0xC3E93C23", "0x80070005",
+            ])
+        #expect(ErrorCode.describeHRESULT(0x8007_0005) == "failure, Win32, code 5")
+    }
+}

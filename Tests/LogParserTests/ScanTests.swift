@@ -1,0 +1,234 @@
+import Foundation
+import Knowledge
+import Testing
+import Yams
+
+@testable import LogParser
+
+/// The scan expectations a corpus log carries (beside its record expectations).
+struct ScanExpectation: Decodable {
+    struct FindingCheck: Decodable {
+        let severity: String?
+        let code: String?
+        let knownIssue: String?
+        let line: Int?
+        let role: String?
+        let event: Int?
+        let consequence: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case severity, code, line, role, event, consequence
+            case knownIssue = "known_issue"
+        }
+
+        func matches(_ finding: Finding) -> Bool {
+            (severity == nil || finding.severity.rawValue == severity) && (code == nil || finding.code == code)
+                && (knownIssue == nil || finding.knownIssue == knownIssue)
+                && (line == nil || finding.evidence[0].line == line)
+                && (role == nil || finding.role == role) && (event == nil || finding.event == event)
+                && (consequence == nil || finding.consequence == consequence)
+        }
+    }
+
+    let role: String
+    let exceptions: [String]
+    let root: FindingCheck?
+    let findings: [FindingCheck]
+}
+
+enum ScanFixtures {
+    static let knowledge: KnowledgeBase = {
+        do {
+            return try KnowledgeBase.embedded()
+        } catch {
+            fatalError("the embedded knowledge does not load: \(error)")
+        }
+    }()
+
+    static func scan(_ paths: [String], roles: [String] = []) throws -> ScanResult {
+        let analyzer = Analyzer(knowledge: knowledge, options: AnalysisOptions(roles: roles))
+        let (inputs, errors) = InputFile.expand(paths)
+        if let error = errors.first { throw error }
+        for input in inputs { try analyzer.analyze(input) }
+        return analyzer.result()
+    }
+
+    /// `edge tcp 443 external`, `front-end tcp 5072 documented`.
+    static func describe(_ exception: FirewallException) -> String {
+        var parts = [exception.role, exception.protocol.rawValue]
+        parts.append(
+            exception.portFrom == exception.portTo
+                ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)")
+        if let interface = exception.interface { parts.append(interface) }
+        if exception.origin == "documented" { parts.append("documented") }
+        return parts.joined(separator: " ")
+    }
+}
+
+@Suite struct ScanTests {
+    static func expectation(for path: String) throws -> ScanExpectation {
+        let relative = String(path.dropFirst(Corpus.logsRoot.path.count + 1))
+        let file = Corpus.expectedRoot.appendingPathComponent(relative + ".yaml").path
+        return try YAMLDecoder().decode(ScanExpectation.self, from: String(contentsOfFile: file, encoding: .utf8))
+    }
+
+    @Test(arguments: try Corpus.logs())
+    func findsExactlyTheExpectedExceptionsAndFindings(path: String) throws {
+        let expected = try Self.expectation(for: path)
+        let result = try ScanFixtures.scan([path])
+        #expect(result.inputs.first?.role == expected.role)
+        #expect(result.exceptions.map(ScanFixtures.describe).sorted() == expected.exceptions.sorted())
+        if let root = expected.root {
+            let first = try #require(result.findings.first, "no finding")
+            #expect(root.matches(first), "first-ranked finding: \(first.title) at line \(first.evidence[0].line)")
+        } else {
+            #expect(result.findings.isEmpty, "\(result.findings.map(\.title))")
+        }
+        for check in expected.findings {
+            #expect(result.findings.contains(where: check.matches), "missing \(check)")
+        }
+        #expect(result.inputs.allSatisfy { $0.notUnderstood == 0 })
+    }
+
+    @Test func firewallStoppedWarnsWithTheFix() throws {
+        let result = try ScanFixtures.scan([Corpus.logsRoot.appendingPathComponent("firewall-stopped").path])
+        let warning = try #require(result.findings.first { $0.knownIssue == "KI-01" })
+        #expect(warning.severity == .warning)
+        #expect(warning.fix?.contains("Start Windows Firewall") == true)
+        #expect(result.exceptions.isEmpty)
+    }
+
+    @Test func activationWithoutExceptionsWarnsEvenWhenTheLogSaysNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("Activate Mediation Server.html")
+        try """
+        <html><head><title>Activate Mediation Server</title></head><body>
+        <div name="Activate Mediation Server"><div name="Start services"><div>Service started</div>
+        <div>Execution Result: &lt;Success&gt;</div></div></div></body></html>
+        """.write(to: log, atomically: true, encoding: .utf8)
+        let result = try ScanFixtures.scan([log.path])
+        let warning = try #require(result.findings.first)
+        #expect(warning.knownIssue == "KI-01")
+        #expect(warning.role == "mediation")
+    }
+
+    @Test func backEndRoleGetsTheSQLReminder() throws {
+        let result = try ScanFixtures.scan([Corpus.logsRoot.appendingPathComponent("back-end").path])
+        let reminder = try #require(result.findings.first { $0.knownIssue == "KI-02" })
+        #expect(reminder.role == "back-end")
+        #expect(reminder.fix?.contains("1433") == true)
+    }
+
+    @Test func roleOverrideWins() throws {
+        let result = try ScanFixtures.scan(
+            [Corpus.logsRoot.appendingPathComponent("director").path], roles: ["front-end"])
+        #expect(result.exceptions.allSatisfy { $0.role == "front-end" })
+        #expect(result.inputs.allSatisfy { $0.role == "front-end" })
+    }
+
+    @Test func invalidPortsBecomeFindingsNotExceptions() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("exceptions.log")
+        try """
+        Added firewall exception: port 0/TCP
+        Added firewall exception: port 70000/TCP
+        Added firewall exception: ports 5070-5060/TCP
+        Added firewall exception: port 5061/TCP
+        """.write(to: log, atomically: true, encoding: .utf8)
+        let result = try ScanFixtures.scan([log.path])
+        #expect(result.exceptions.map { "\($0.portFrom)-\($0.portTo)" } == ["5061-5061"])
+        #expect(result.findings.filter { $0.signature == "invalid-exception-port" }.count == 3)
+    }
+
+    @Test func repeatsAreGroupedWithFirstAndLastEvidence() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("service.log")
+        try """
+        10:00:01 Service 'RTCSRV' failed to start after 30 seconds
+        10:05:17 Service 'RTCSRV' failed to start after 45 seconds
+        10:09:00 Service 'RTCSRV' failed to start after 60 seconds
+        """.write(to: log, atomically: true, encoding: .utf8)
+        let result = try ScanFixtures.scan([log.path])
+        let finding = try #require(result.findings.first)
+        #expect(result.findings.count == 1)
+        #expect(finding.count == 3)
+        #expect(finding.evidence.map(\.line) == [1, 3])
+    }
+}
+
+@Suite struct SignatureCoverageTests {
+    /// Parses a signature's sample as the format it names and returns its records' matching signatures.
+    static func signaturesMatching(_ sample: SignatureSample) throws -> [[String]] {
+        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        var text = sample.text
+        var hint = LogFormat.plainText
+        switch sample.format {
+        case "msi": hint = .msiVerbose
+        case "event": hint = .eventText
+        case "html":
+            hint = .deploymentHTML
+            let context = sample.context ?? "Sample step"
+            text = "<html><body><div name=\"\(context)\"><div>\(text)</div></div></body></html>"
+        default: break
+        }
+        var stream = LogStream(path: "sample", formatHint: hint)
+        var found: [[String]] = []
+        let reader = LineReader(source: MemorySource(Array(text.utf8)))
+        try reader.forEachLine { line in stream.parse(line) { found.append(analyzer.signatures(matching: $0)) } }
+        stream.finish { found.append(analyzer.signatures(matching: $0)) }
+        return found
+    }
+
+    @Test func everySampleMatchesItsSignature() throws {
+        for signature in ScanFixtures.knowledge.signatures {
+            for sample in signature.samples {
+                if signature.type == .field {
+                    // Field extractors run on exception records; their samples are fragments of one.
+                    #expect(
+                        signature.pattern?.matches(sample.text) == true,
+                        "\(signature.id): \(sample.text.debugDescription)")
+                    continue
+                }
+                let matched = try Self.signaturesMatching(sample)
+                #expect(
+                    matched.contains { $0.contains(signature.id) },
+                    "\(signature.id): sample \(sample.text.debugDescription) matched \(matched)")
+            }
+        }
+    }
+
+    @Test func everyPatternSamplePassesThePrefilter() throws {
+        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        for signature in ScanFixtures.knowledge.signatures where signature.pattern != nil && signature.type != .field {
+            for sample in signature.samples where sample.format == nil {
+                #expect(analyzer.passesPrefilter(sample.text), "\(signature.id): \(sample.text)")
+            }
+        }
+    }
+
+    @Test func everySignatureMatchesSomethingInTheCorpus() throws {
+        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        var seen = Set<String>()
+        for path in try Corpus.logs() {
+            _ = try InputFile(path: path).parse { seen.formUnion(analyzer.signatures(matching: $0)) }
+        }
+        let unused = ScanFixtures.knowledge.signatures.map(\.id).filter { !seen.contains($0) }
+        #expect(unused.isEmpty, "signatures with no sample in corpus/logs: \(unused)")
+    }
+
+    @Test func everyKnownIssueIsReachable() {
+        for issue in ScanFixtures.knowledge.knownIssues {
+            let reachable =
+                !issue.codes.isEmpty || !issue.events.isEmpty || !issue.signatures.isEmpty || !issue.patterns.isEmpty
+                || !issue.conditions.isEmpty
+            #expect(reachable, "\(issue.id) can never match")
+            #expect(!issue.fix.isEmpty && !issue.explanation.isEmpty, "\(issue.id)")
+        }
+    }
+}
