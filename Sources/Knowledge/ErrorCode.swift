@@ -28,15 +28,21 @@ public enum ErrorCode {
     /// hex in parentheses (`3286842403 (0xC3E93C23)`), normalized, in order, without repeats.
     public static func codes(in text: String) -> [String] {
         var found: [String] = []
-        var index = text.startIndex
-        while let range = text.range(of: "0x", options: .caseInsensitive, range: index..<text.endIndex) {
-            let digits = text[range.upperBound...].prefix { $0.isHexDigit }
-            let before = range.lowerBound == text.startIndex ? nil : text[text.index(before: range.lowerBound)]
-            if digits.count == 8, !(before?.isLetter ?? false), !(before?.isNumber ?? false) {
-                let code = normalize("0x" + digits)
-                if !found.contains(code) { found.append(code) }
-            }
-            index = range.upperBound
+        let bytes = Array(text.utf8)
+        var index = 0
+        func isHex(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+        }
+        func isWord(_ byte: UInt8) -> Bool { isHex(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) }
+        while index + 10 <= bytes.count {
+            defer { index += 1 }
+            guard bytes[index] == 0x30, bytes[index + 1] | 0x20 == 0x78 else { continue }
+            if index > 0, isWord(bytes[index - 1]) { continue }
+            let digits = bytes[(index + 2)..<(index + 10)]
+            guard digits.allSatisfy(isHex) else { continue }
+            if index + 10 < bytes.count, isHex(bytes[index + 10]) { continue }
+            let code = normalize("0x" + String(decoding: digits, as: UTF8.self))
+            if !found.contains(code) { found.append(code) }
         }
         return found
     }

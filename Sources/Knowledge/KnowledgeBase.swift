@@ -49,6 +49,12 @@ public enum SignatureType: String, Sendable, Codable {
     case noise
 }
 
+/// The record kinds a signature's `when` may name (LogParser's `RecordKind` raw values; a test keeps them equal).
+public let recordKindNames: Set<String> = [
+    "log-start", "log-end", "engine", "action-start", "action-end", "property", "note", "product-outcome", "summary",
+    "custom-action-result", "ship-error", "engine-exit", "continuation", "execution-result", "event", "text",
+]
+
 /// Conditions on a record's structure (signatures' `when`).
 public struct RecordCondition: Sendable {
     public var kinds: [String]

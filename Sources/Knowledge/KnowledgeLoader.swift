@@ -124,6 +124,14 @@ struct KnowledgeLoader {
             let pattern = try raw.pattern.map { text throws(KnowledgeError) in
                 try compile(text, file: file, entry: raw.id)
             }
+            for kind in raw.when?.kinds ?? [] where !recordKindNames.contains(kind) {
+                throw KnowledgeError(
+                    file: file, entry: raw.id,
+                    message: "unknown record kind '\(kind)' (\(recordKindNames.sorted().joined(separator: ", ")))")
+            }
+            if let outcome = raw.when?.outcome, !["success", "failure"].contains(outcome) {
+                throw KnowledgeError(file: file, entry: raw.id, message: "outcome must be success or failure")
+            }
             let when = try raw.when.map { condition throws(KnowledgeError) in
                 try RecordCondition(
                     kinds: condition.kinds ?? [], numbers: numbers(condition.numbers ?? [], file: file, entry: raw.id),

@@ -35,15 +35,18 @@ public final class Analyzer {
     private let resolver: RoleResolver
     private let prefilter: Matcher
     private let attention: Matcher?
-    private let exceptionSignatures: [(Signature, Matcher?)]
-    private let fieldSignatures: [(Signature, Matcher)]
-    private let findingSignatures: [(Signature, Matcher?)]
+    private let exceptionSignatures: [CompiledSignature]
+    private let fieldSignatures: [CompiledSignature]
+    private let findingSignatures: [CompiledSignature]
     private let knownIssuePatterns: [(KnownIssue, [Matcher])]
-    private let contextMatchers: [String: Matcher]
 
     private var inputs: [InputResult] = []
+    /// Exceptions found so far, one per distinct port and role (bounded by what the logs open, not their size).
     private var exceptions: [PendingException] = []
+    private var exceptionIndex: [String: Int] = [:]
+    /// Findings found so far, grouped as they arrive (bounded by the distinct messages, not their repeats).
     private var findings: [PendingFinding] = []
+    private var findingIndex: [String: Int] = [:]
     private var activationInputs: [(input: Int, evidence: Evidence)] = []
     /// Where each input's role was first recognised.
     private var roleEvidence: [Int: Evidence] = [:]
@@ -67,6 +70,39 @@ public final class Analyzer {
         var context: [String]
         var consequence: Bool
         var group: String
+        var count = 1
+        var last: Evidence?
+    }
+
+    /// Adds a finding, or counts it as a repeat of one of the same input and group.
+    private func store(_ finding: PendingFinding) {
+        let key = "\(finding.input)|\(finding.explicitRole ?? "")|\(finding.group)"
+        if let existing = findingIndex[key] {
+            findings[existing].count += 1
+            findings[existing].last = finding.evidence
+        } else {
+            findingIndex[key] = findings.count
+            findings.append(finding)
+        }
+    }
+
+    /// Adds an exception unless the same one was already found in this input.
+    private func store(_ pending: PendingException) {
+        let exception = pending.exception
+        let key =
+            "\(pending.input)|\(pending.explicitRole ?? "")|\(exception.role)|\(exception.interface ?? "")|\(exception.protocol)|"
+            + "\(exception.portFrom)|\(exception.portTo)|\(exception.origin)"
+        if let existing = exceptionIndex[key] {
+            if exceptions[existing].exception.program == nil {
+                exceptions[existing].exception.program = exception.program
+            }
+            if exceptions[existing].exception.service == nil {
+                exceptions[existing].exception.service = exception.service
+            }
+        } else {
+            exceptionIndex[key] = exceptions.count
+            exceptions.append(pending)
+        }
     }
 
     public init(knowledge: KnowledgeBase, options: AnalysisOptions = AnalysisOptions()) {
@@ -75,21 +111,12 @@ public final class Analyzer {
         self.resolver = RoleResolver(knowledge)
         self.prefilter = knowledge.prefilter.makeMatcher()
         self.attention = knowledge.attention?.makeMatcher()
-        exceptionSignatures = knowledge.signatures.filter { $0.type == .exception }.map {
-            ($0, $0.pattern?.makeMatcher())
-        }
-        fieldSignatures = knowledge.signatures.filter { $0.type == .field }.compactMap { signature in
-            signature.pattern.map { (signature, $0.makeMatcher()) }
-        }
-        findingSignatures = knowledge.signatures.filter { [.error, .warning, .info, .noise].contains($0.type) }.map {
-            ($0, $0.pattern?.makeMatcher())
-        }
+        exceptionSignatures = knowledge.signatures.filter { $0.type == .exception }.map(CompiledSignature.init)
+        fieldSignatures = knowledge.signatures.filter { $0.type == .field && $0.pattern != nil }.map(
+            CompiledSignature.init)
+        findingSignatures = knowledge.signatures.filter { [.error, .warning, .info, .noise].contains($0.type) }.map(
+            CompiledSignature.init)
         knownIssuePatterns = knowledge.knownIssues.map { issue in (issue, issue.patterns.map { $0.makeMatcher() }) }
-        var contextMatchers: [String: Matcher] = [:]
-        for signature in knowledge.signatures {
-            if let context = signature.when?.context { contextMatchers[signature.id] = context.makeMatcher() }
-        }
-        self.contextMatchers = contextMatchers
     }
 
     // MARK: - One input
@@ -106,6 +133,8 @@ public final class Analyzer {
         var exceptionCount = 0
         var notUnderstood = 0
         var activation: Evidence?
+        /// The last step name looked at, so that a step is matched against the roles once, not per record.
+        var lastStep: String?
     }
 
     /// Reads, parses and classifies one input; `onEvent` sees each event as it is found.
@@ -144,14 +173,14 @@ public final class Analyzer {
         {
             state.activation = Evidence(path: draft.path, line: draft.line, text: step)
         }
-        if state.productRole == nil, draft.kind == .property || draft.kind == .productOutcome || draft.kind == .summary
+        if state.productRole == nil, draft.kind == .property || draft.kind == .productOutcome || draft.kind == .summary,
+            Bytes.find("ProductName", in: draft.bytes) != nil || Bytes.find("Product: ", in: draft.bytes) != nil
+                || Bytes.find("Product Name", in: draft.bytes) != nil
         {
             let text = Bytes.string(draft.bytes)
-            if text.contains("ProductName") || text.contains("Product: ") || text.contains("Product Name") {
-                state.productRole = resolver.role(ofProduct: text)
-                if state.productRole != nil, roleEvidence[state.index] == nil {
-                    roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
-                }
+            state.productRole = resolver.role(ofProduct: text)
+            if state.productRole != nil, roleEvidence[state.index] == nil {
+                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
             }
         }
 
@@ -168,16 +197,17 @@ public final class Analyzer {
         }
 
         // Firewall exceptions.
-        if passesPrefilter, let signature = exceptionSignatures.first(where: { matches($0.0, $0.1, draft, raw) })?.0 {
-            produced = extractExceptions(record(), signature: signature, &state, onEvent) || produced
+        if passesPrefilter, let compiled = exceptionSignatures.first(where: { matches($0, draft, raw) }) {
+            produced = extractExceptions(record(), signature: compiled.signature, &state, onEvent) || produced
         }
 
         // Errors, warnings, notes: the first signature that matches.
-        for (signature, matcher) in findingSignatures {
-            if signature.pattern != nil && !passesPrefilter { continue }
-            guard matches(signature, matcher, draft, raw) else { continue }
-            if signature.type != .noise {
-                addFinding(record(), signature: signature, matcher: matcher, raw: raw, &state, onEvent)
+        for compiled in findingSignatures {
+            if compiled.hasPattern && !passesPrefilter { continue }
+            guard matches(compiled, draft, raw) else { continue }
+            if compiled.type != .noise {
+                addFinding(
+                    record(), signature: compiled.signature, matcher: compiled.matcher, raw: raw, &state, onEvent)
             }
             produced = true
             break
@@ -190,30 +220,28 @@ public final class Analyzer {
     }
 
     /// Whether a signature's structural condition and pattern both hold for a record.
-    private func matches(
-        _ signature: Signature, _ matcher: Matcher?, _ draft: RecordDraft, _ raw: UnsafeRawBufferPointer
-    ) -> Bool {
-        if let condition = signature.when {
-            if !condition.kinds.isEmpty, !condition.kinds.contains(draft.kind.rawValue) { return false }
-            if !condition.numbers.isEmpty {
-                guard let number = draft.number, condition.numbers.contains(where: { $0.contains(number) }) else {
+    private func matches(_ compiled: CompiledSignature, _ draft: RecordDraft, _ raw: UnsafeRawBufferPointer) -> Bool {
+        if compiled.hasCondition {
+            if !compiled.kinds.isEmpty, !compiled.kinds.contains(draft.kind) { return false }
+            if !compiled.numbers.isEmpty {
+                guard let number = draft.number, compiled.numbers.contains(where: { $0.contains(number) }) else {
                     return false
                 }
             }
-            if let outcome = condition.outcome {
+            if let outcome = compiled.outcome {
                 switch (outcome, draft.outcome) {
                 case ("failure", .failure?), ("success", .success?): break
                 default: return false
                 }
             }
-            if !condition.levels.isEmpty {
+            if !compiled.levels.isEmpty {
                 guard let level = draft.event?.level.lowercased(),
-                    condition.levels.contains(where: { level.hasPrefix($0) })
+                    compiled.levels.contains(where: { level.hasPrefix($0) })
                 else {
                     return false
                 }
             }
-            if condition.context != nil, let contextMatcher = contextMatchers[signature.id] {
+            if let contextMatcher = compiled.contextMatcher {
                 guard
                     draft.context.contains(where: { step in
                         var copy = step
@@ -222,7 +250,7 @@ public final class Analyzer {
                 else { return false }
             }
         }
-        if let matcher { return matcher.firstMatch(in: raw) }
+        if let matcher = compiled.matcher { return matcher.firstMatch(in: raw) }
         return true
     }
 
@@ -233,17 +261,18 @@ public final class Analyzer {
         let passesPrefilter = prefilter.firstMatch(in: raw)
         var found: [String] = []
         var isException = false
-        for (signature, matcher) in exceptionSignatures where passesPrefilter && matches(signature, matcher, draft, raw)
-        {
-            found.append(signature.id)
+        for compiled in exceptionSignatures where passesPrefilter && matches(compiled, draft, raw) {
+            found.append(compiled.id)
             isException = true
         }
         if isException {
-            for (signature, matcher) in fieldSignatures where matcher.firstMatch(in: raw) { found.append(signature.id) }
+            for compiled in fieldSignatures where compiled.matcher?.firstMatch(in: raw) == true {
+                found.append(compiled.id)
+            }
         }
-        for (signature, matcher) in findingSignatures {
-            if signature.pattern != nil && !passesPrefilter { continue }
-            if matches(signature, matcher, draft, raw) { found.append(signature.id) }
+        for compiled in findingSignatures {
+            if compiled.hasPattern && !passesPrefilter { continue }
+            if matches(compiled, draft, raw) { found.append(compiled.id) }
         }
         return found
     }
@@ -274,8 +303,9 @@ public final class Analyzer {
         var text = record.text
         text.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
-            for (field, matcher) in fieldSignatures {
-                let groups = field.pattern?.groupNumbers ?? [:]
+            for field in fieldSignatures {
+                guard let matcher = field.matcher else { continue }
+                let groups = field.groupNumbers
                 var offset = 0
                 while offset <= raw.count, matcher.firstMatch(in: raw, from: offset),
                     let whole = matcher.range(ofGroup: 0)
@@ -326,7 +356,7 @@ public final class Analyzer {
                     knownIssue: nil, evidence: Evidence(path: record.path, line: record.line, text: record.text),
                     context: record.context, consequence: false,
                     group: "invalid-exception-port|\(Template.mask(record.text))")
-                findings.append(finding)
+                store(finding)
                 onEvent(
                     .finding(
                         severity: .warning, role: role ?? Role.unknownID, code: nil, title: finding.title,
@@ -375,7 +405,7 @@ public final class Analyzer {
             }
         }
         for exception in made {
-            exceptions.append(PendingException(exception: exception, explicitRole: explicitRole, input: state.index))
+            store(PendingException(exception: exception, explicitRole: explicitRole, input: state.index))
             onEvent(.exception(exception, signature: signature.id))
         }
         state.exceptionCount += made.count
@@ -483,7 +513,7 @@ public final class Analyzer {
             signature.id, code ?? "", record.event?.eventID.map(String.init) ?? "", Template.mask(record.text),
         ].joined(
             separator: "|")
-        findings.append(
+        store(
             PendingFinding(
                 severity: severity, explicitRole: explicitRole, input: state.index, code: code,
                 event: record.event?.eventID,
@@ -591,12 +621,15 @@ public final class Analyzer {
             let settledRole = role(input: finding.input, explicit: finding.explicitRole)
             let key = settledRole + "|" + finding.group
             if let existing = groupIndex[key] {
-                groups[existing].count += 1
-                groups[existing].last = finding.evidence
+                groups[existing].count += finding.count
+                groups[existing].last = finding.last ?? finding.evidence
             } else {
                 groupIndex[key] = groups.count
                 groups.append(
-                    Group(finding: finding, role: settledRole, count: 1, last: finding.evidence, order: order))
+                    Group(
+                        finding: finding, role: settledRole, count: finding.count,
+                        last: finding.last ?? finding.evidence,
+                        order: order))
             }
         }
         // A simple ranking (the report refines it): severity, causes before consequences, known
@@ -659,5 +692,37 @@ extension Result {
     var success: Success? {
         if case .success(let value) = self { return value }
         return nil
+    }
+}
+
+/// A signature with its matchers made and its condition in the form records are checked against
+/// (a class: it is read for every record, and is never copied).
+private final class CompiledSignature {
+    let signature: Signature
+    let id: String
+    let type: SignatureType
+    let matcher: Matcher?
+    let hasPattern: Bool
+    let hasCondition: Bool
+    let kinds: Set<RecordKind>
+    let numbers: [ClosedRange<Int>]
+    let outcome: String?
+    let levels: [String]
+    let contextMatcher: Matcher?
+    let groupNumbers: [String: Int]
+
+    init(_ signature: Signature) {
+        self.signature = signature
+        id = signature.id
+        type = signature.type
+        matcher = signature.pattern?.makeMatcher()
+        hasPattern = signature.pattern != nil
+        hasCondition = signature.when != nil
+        kinds = Set((signature.when?.kinds ?? []).compactMap(RecordKind.init(rawValue:)))
+        numbers = signature.when?.numbers ?? []
+        outcome = signature.when?.outcome
+        levels = signature.when?.levels ?? []
+        contextMatcher = signature.when?.context?.makeMatcher()
+        groupNumbers = signature.pattern?.groupNumbers ?? [:]
     }
 }

@@ -4,7 +4,7 @@ import Knowledge
 /// so "Web Conferencing Edge" is the Edge, not the Front End's "Web Conferencing".
 public struct RoleResolver: Sendable {
     private struct Identifier: Sendable {
-        let lowered: String
+        let lowered: [UInt8]
         let role: String
     }
 
@@ -17,7 +17,7 @@ public struct RoleResolver: Sendable {
     public init(_ knowledge: KnowledgeBase) {
         func identifiers(_ keyPath: KeyPath<Role, [String]>) -> [Identifier] {
             knowledge.roles.flatMap { role in
-                role[keyPath: keyPath].map { Identifier(lowered: $0.lowercased(), role: role.id) }
+                role[keyPath: keyPath].map { Identifier(lowered: Self.lowered($0), role: role.id) }
             }
             .sorted { $0.lowered.count > $1.lowered.count }
         }
@@ -34,22 +34,36 @@ public struct RoleResolver: Sendable {
         self.programs = programs
     }
 
+    /// ASCII letters lower-cased, other bytes kept (identifiers and logs compare byte-wise, no Foundation).
+    private static func lowered(_ text: String) -> [UInt8] { text.utf8.map(Bytes.lower) }
+
     /// The role of the longest identifier found in `text` as whole words ("Director" is not in "Directory").
     private static func longest(_ identifiers: [Identifier], in text: String) -> String? {
-        let lowered = text.lowercased()
-        return identifiers.first { containsWord($0.lowered, in: lowered) }?.role
+        let haystack = lowered(text)
+        return identifiers.first { containsWord($0.lowered, in: haystack) }?.role
     }
 
-    private static func containsWord(_ word: String, in text: String) -> Bool {
-        var searchStart = text.startIndex
-        while let found = text.range(of: word, range: searchStart..<text.endIndex) {
-            let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
-            let after = found.upperBound == text.endIndex ? nil : text[found.upperBound]
-            let bounded = { (character: Character?) in character.map { !($0.isLetter || $0.isNumber) } ?? true }
-            if bounded(before) && bounded(after) { return true }
-            searchStart = text.index(after: found.lowerBound)
+    private static func containsWord(_ word: [UInt8], in text: [UInt8]) -> Bool {
+        guard let first = word.first, word.count <= text.count else { return false }
+        var index = 0
+        while index + word.count <= text.count {
+            if text[index] == first, text[index..<(index + word.count)].elementsEqual(word) {
+                let before = index == 0 ? nil : text[index - 1]
+                let after = index + word.count == text.count ? nil : text[index + word.count]
+                if isBoundary(before), isBoundary(after) { return true }
+            }
+            index += 1
         }
         return false
+    }
+
+    /// Whether a byte next to a match ends a word: not an ASCII letter or digit (non-ASCII bytes count as letters).
+    private static func isBoundary(_ byte: UInt8?) -> Bool {
+        guard let byte else { return true }
+        let isWordByte =
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+            || byte >= 0x80
+        return !isWordByte
     }
 
     /// The role of a wizard step or task name.

@@ -30,7 +30,7 @@ public enum LogFormat: String, Sendable, Codable, CaseIterable, CustomStringConv
 }
 
 /// What a record is, as its format's structure says (not yet what it means: the classifier decides that).
-public enum RecordKind: String, Sendable, Codable {
+public enum RecordKind: String, Sendable, Codable, CaseIterable {
     /// The first line of a log (MSI `=== Verbose logging started`, an HTML or XML document start).
     case logStart = "log-start"
     /// MSI `=== Logging stopped`.
