@@ -34,6 +34,7 @@ enum ScanText {
             }
             if !findings.isEmpty {
                 output += "  findings:\n"
+                var fixesShown = Set<String>()
                 for finding in findings {
                     var line = "    #\(finding.rank) \(finding.severity)"
                     if let code = finding.code { line += " \(code)" }
@@ -42,7 +43,8 @@ enum ScanText {
                     if let issue = finding.knownIssue { line += " — \(issue)" }
                     line += "\n      at \(finding.evidence[0].path):\(finding.evidence[0].line)"
                     if finding.consequence { line += " (consequence of an earlier failure)" }
-                    if let fix = finding.fix { line += "\n      fix: \(fix)" }
+                    // Each known issue's fix once per role, at its first (highest-ranked) finding.
+                    if let fix = finding.fix, fixesShown.insert(finding.knownIssue ?? fix).inserted { line += "\n      fix: \(fix)" }
                     output += line + "\n"
                 }
             }
