@@ -47,7 +47,9 @@ let package = Package(
         ),
         .testTarget(name: "LogParserTests", dependencies: ["LogParser", "PCRE2", "Knowledge", "Yams"]),
         .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge", "PCRE2"]),
-        .testTarget(name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge"]),
+        .testTarget(
+            name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge", "LogParser"],
+            exclude: ["Golden", "netns-probe.sh"]),
         .testTarget(name: "ocslogTests", dependencies: ["LogParser"]),
     ],
     swiftLanguageModes: [.v6]

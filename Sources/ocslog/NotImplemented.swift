@@ -20,14 +20,6 @@ struct PlannedInputs: ParsableArguments {
     var paths: [String] = []
 }
 
-struct Rules: PlannedCommand {
-    static let issue = 5
-    static let configuration = CommandConfiguration(
-        abstract:
-            "Write nftables, iptables, firewalld or ufw rules from the exceptions in the logs (not yet implemented).")
-    @OptionGroup var inputs: PlannedInputs
-}
-
 struct Report: PlannedCommand {
     static let issue = 6
     static let configuration = CommandConfiguration(

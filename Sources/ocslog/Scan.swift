@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Knowledge
 import LogParser
+import RuleGen
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,6 +66,17 @@ struct Scan: ParsableCommand {
     @Flag(help: "Print every parsed record as one JSON object per line (what ocslog read, before classification).")
     var records = false
 
+    @Option(help: "Also write the nftables ruleset to this file (written whole or not at all).")
+    var nft: String?
+
+    @Option(help: "Also write the iptables-restore ruleset to this file.")
+    var iptables: String?
+
+    @Option(help: "Also write the ip6tables-restore ruleset to this file.")
+    var ip6tables: String?
+
+    @OptionGroup(title: "Ruleset options (with --nft, --iptables, --ip6tables)") var rules: RuleArguments
+
     @Option(help: "The longest line kept whole, in bytes; the rest of a longer line is skipped and counted.")
     var maxLineLength: Int = LineReader.defaultMaximumLineLength
 
@@ -126,6 +138,20 @@ struct Scan: ParsableCommand {
             }
         }
         let result = analyzer.result()
+        if nft != nil || iptables != nil || ip6tables != nil {
+            let options = try rules.options(roles: [])
+            let plan = RulePlan.build(from: result, knowledge: knowledgeBase, options: options)
+            let generator = Generator(version: OCSLog.version)
+            if let nft { try AtomicFile.write(NFTWriter.render(plan, options: options, generator: generator), to: nft) }
+            if let iptables {
+                try AtomicFile.write(
+                    IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator), to: iptables)
+            }
+            if let ip6tables {
+                try AtomicFile.write(
+                    IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator), to: ip6tables)
+            }
+        }
         switch format {
         case .text: print(ScanText.render(result), terminator: "")
         case .json: print(try ScanJSON.render(result))

@@ -44,7 +44,9 @@ enum ScanText {
                     line += "\n      at \(finding.evidence[0].path):\(finding.evidence[0].line)"
                     if finding.consequence { line += " (consequence of an earlier failure)" }
                     // Each known issue's fix once per role, at its first (highest-ranked) finding.
-                    if let fix = finding.fix, fixesShown.insert(finding.knownIssue ?? fix).inserted { line += "\n      fix: \(fix)" }
+                    if let fix = finding.fix, fixesShown.insert(finding.knownIssue ?? fix).inserted {
+                        line += "\n      fix: \(fix)"
+                    }
                     output += line + "\n"
                 }
             }

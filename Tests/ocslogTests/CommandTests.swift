@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func plannedSubcommandsSaySoAndExitTwo() throws {
-        for command in [["rules"], ["report"], ["explain", "0xC3EC796C"], ["roles"]] {
+        for command in [["report"], ["explain", "0xC3EC796C"], ["roles"]] {
             let outcome = try BinaryRunner.run(command)
             #expect(outcome.status == 2, "\(command)")
             #expect(outcome.standardError.contains("not implemented yet"), "\(command)")
@@ -216,5 +216,67 @@ import Testing
         let role = try BinaryRunner.run(["scan", "--role", "mail-server"])
         #expect(role.status == 2)
         #expect(role.standardError.contains("unknown role 'mail-server'; valid roles: back-end, front-end"))
+    }
+}
+
+@Suite struct RulesCommandTests {
+    static let corpus = BinaryRunner.packageRoot.appendingPathComponent("corpus/logs").path
+
+    @Test func writesTheFileWholeAndScanWritesTheSameRuleset() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let viaRules = folder.appendingPathComponent("rules.nft").path
+        let viaScan = folder.appendingPathComponent("scan.nft").path
+        let v4 = folder.appendingPathComponent("scan.v4").path
+        let rules = try BinaryRunner.run(["rules", "--target", "nft", "-o", viaRules, Self.corpus + "/front-end"])
+        #expect(rules.status == 0, "\(rules.standardError)")
+        #expect(rules.standardOutput.isEmpty)
+        let scan = try BinaryRunner.run(["scan", "--nft", viaScan, "--iptables", v4, Self.corpus + "/front-end"])
+        #expect(scan.status == 0, "\(scan.standardError)")
+        #expect(
+            try String(contentsOfFile: viaRules, encoding: .utf8) == String(contentsOfFile: viaScan, encoding: .utf8))
+        #expect(
+            try String(contentsOfFile: v4, encoding: .utf8).contains("-A OCSLOG-FRONT-END -p tcp -m tcp --dport 8057"))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [
+                "rules.nft", "scan.nft", "scan.v4",
+            ])
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        for (arguments, message) in [
+            (["--source", "192.0.2.0/33"], "--source '192.0.2.0/33'"), (["--table", "x;y"], "table name"),
+            (["--interface", "external=eth0;reboot"], "interface name"), (["--policy", "reject"], "--policy"),
+            (["--target", "pf"], "pf"), (["--role", "mail"], "unknown role 'mail'"),
+        ] {
+            let outcome = try BinaryRunner.run(["rules"] + arguments)
+            #expect(outcome.status == 2, "\(arguments)")
+            #expect(outcome.standardError.contains(message), "\(arguments): \(outcome.standardError)")
+            #expect(outcome.standardOutput.isEmpty)
+        }
+    }
+
+    @Test func aLogCannotInjectIntoTheRuleset() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("evil.log")
+        try """
+        Added firewall exception: port 5061; flush ruleset/TCP
+        Added firewall exception for program C:\\x\\"; flush ruleset; \\".exe port 5062/TCP
+        Added firewall exception: ports 0/TCP, 65536/TCP
+        Added firewall exception: port 5070-5060/TCP
+        """.write(to: log, atomically: true, encoding: .utf8)
+        let outcome = try BinaryRunner.run(["rules", "--target", "nft", log.path])
+        #expect(outcome.status == 0)
+        let code = outcome.standardOutput.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .map {
+                $0.split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 0 }
+                    .map(\.element).joined()
+            }
+        #expect(!code.joined().contains("flush"))
+        #expect(outcome.standardOutput.contains("5062 comment"))
+        #expect(!outcome.standardOutput.contains("65536"))
+        let scan = try BinaryRunner.run(["scan", "--format", "json", log.path])
+        #expect(scan.standardOutput.contains("invalid-exception-port"))
     }
 }

@@ -1,0 +1,261 @@
+import Knowledge
+import LogParser
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the base chain does with traffic the generated rules do not accept.
+public enum ChainPolicy: String, Sendable, CaseIterable {
+    /// Accept it (the default: the generated chain only accepts the listed traffic and leaves
+    /// everything else to the operator's own ruleset).
+    case accept
+    /// Drop it (the generated chain becomes the whole policy; established traffic and loopback
+    /// are still accepted).
+    case drop
+}
+
+/// An IPv4 or IPv6 source prefix that may connect (`--source`), parsed and printed canonically.
+public struct SourcePrefix: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public enum Family: Sendable { case ipv4, ipv6 }
+    public let family: Family
+    /// The canonical text: `192.0.2.0/24`, `2001:db8::/32`.
+    public let description: String
+
+    /// Parses `ADDRESS` or `ADDRESS/LENGTH`; nil unless the address parses (inet_pton) and the
+    /// length fits its family.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let addressText = parts.first, !addressText.isEmpty else { return nil }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        let address = String(addressText)
+        let maximum: Int
+        var canonical = [CChar](repeating: 0, count: 64)
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            family = .ipv4
+            maximum = 32
+            inet_ntop(AF_INET, &v4, &canonical, socklen_t(canonical.count))
+        } else if inet_pton(AF_INET6, address, &v6) == 1 {
+            family = .ipv6
+            maximum = 128
+            inet_ntop(AF_INET6, &v6, &canonical, socklen_t(canonical.count))
+        } else {
+            return nil
+        }
+        var length = maximum
+        if parts.count == 2 {
+            guard let parsed = Int(parts[1]), (0...maximum).contains(parsed), parts[1].allSatisfy(\.isNumber) else {
+                return nil
+            }
+            length = parsed
+        }
+        let addressCanonical = String(
+            decoding: canonical.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        description = length == maximum ? addressCanonical : "\(addressCanonical)/\(length)"
+    }
+
+    public static func < (lhs: SourcePrefix, rhs: SourcePrefix) -> Bool { lhs.description < rhs.description }
+}
+
+/// The options of a ruleset, validated.
+public struct RuleOptions: Sendable {
+    /// Only these roles (all when empty).
+    public var roles: [String] = []
+    /// Add the documented ports of each detected role that the logs did not show.
+    public var documented = false
+    /// Who may connect (everyone when empty).
+    public var sources: [SourcePrefix] = []
+    /// Edge interfaces: `external` and `internal` to interface names.
+    public var interfaces: [String: String] = [:]
+    /// The nftables table name.
+    public var table = "ocslog"
+    /// The base chain's priority.
+    public var priority = 0
+    /// The base chain's policy.
+    public var policy: ChainPolicy = .accept
+    /// Count packets per rule.
+    public var counters = false
+
+    public init() {}
+
+    /// Checks what rule text will be built from: table and interface names.
+    public func validate() throws(RuleError) {
+        guard table.range(of: "^[A-Za-z][A-Za-z0-9_]{0,31}$", options: .regularExpression) != nil else {
+            throw RuleError("table name '\(table)' must be a letter then up to 31 letters, digits or '_'")
+        }
+        for (side, name) in interfaces {
+            guard side == "external" || side == "internal" else {
+                throw RuleError("interface side '\(side)' must be external or internal")
+            }
+            guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$", options: .regularExpression) != nil else {
+                throw RuleError(
+                    "interface name '\(name)' is not a valid Linux interface name (1-15 of A-Z a-z 0-9 _ . -)")
+            }
+        }
+        guard (-400...400).contains(priority) else { throw RuleError("chain priority \(priority) is outside -400…400") }
+    }
+}
+
+/// A ruleset option or input that cannot make a valid ruleset.
+public struct RuleError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The rules of one chain: a role, or one side of the Edge.
+public struct ChainPlan: Sendable, Equatable {
+    /// One port or range a chain accepts, with the evidence for it.
+    public struct Element: Sendable, Equatable {
+        public var transport: TransportProtocol
+        public var range: PortRange
+        /// `file:line` of the evidence, or `documented port of ROLE`, already safe for any target.
+        public var comment: String
+        public var origin: String
+    }
+
+    public var role: String
+    public var interface: String?
+    public var elements: [Element]
+
+    /// `front_end`, `edge_external`: letters, digits and `_` only.
+    public var name: String {
+        let base = role + (interface.map { "_" + $0 } ?? "")
+        return String(base.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
+    public func elements(of transport: TransportProtocol) -> [Element] { elements.filter { $0.transport == transport } }
+}
+
+/// What a ruleset opens, per chain, built from a scan result: sorted, merged, commented.
+public struct RulePlan: Sendable {
+    public var chains: [ChainPlan]
+    /// The inputs the scan read (sorted, sanitized), for the file's header.
+    public var inputs: [String]
+    /// Things the operator should know (an Edge without interface names, a role without ports).
+    public var warnings: [String]
+
+    /// Builds the plan; the same result gives the same plan whatever the order of its inputs.
+    public static func build(from result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions) -> RulePlan {
+        var entries: [String: [ChainPlan.Element]] = [:]
+        var chainRoles: [String: (String, String?)] = [:]
+        func add(role: String, interface: String?, _ element: ChainPlan.Element) {
+            let key = role + "|" + (interface ?? "")
+            entries[key, default: []].append(element)
+            chainRoles[key] = (role, interface)
+        }
+        let wanted = Set(options.roles)
+        for exception in result.exceptions where wanted.isEmpty || wanted.contains(exception.role) {
+            guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
+                let range = PortRange(low, high)
+            else { continue }  // never: the analyzer only makes valid exceptions
+            let file = exception.evidence.path.split(separator: "/").last.map(String.init) ?? exception.evidence.path
+            let comment =
+                exception.origin == "log"
+                ? "\(file):\(exception.evidence.line)"
+                : "documented port of \(exception.role) (\(file):\(exception.evidence.line))"
+            add(
+                role: exception.role, interface: exception.role == "edge" ? exception.interface : nil,
+                ChainPlan.Element(
+                    transport: exception.protocol, range: range, comment: Comment.sanitize(comment),
+                    origin: exception.origin))
+        }
+        if options.documented {
+            let detected = Set(result.inputs.map(\.role) + result.exceptions.map(\.role))
+            for port in knowledge.ports
+            where detected.contains(port.role) && (wanted.isEmpty || wanted.contains(port.role)) {
+                for transport in port.protocols {
+                    add(
+                        role: port.role, interface: port.interface,
+                        ChainPlan.Element(
+                            transport: transport, range: port.range,
+                            comment: Comment.sanitize("documented port of \(port.role): \(port.purpose)"),
+                            origin: "documented"))
+                }
+            }
+        }
+        var chains: [ChainPlan] = []
+        for (key, elements) in entries {
+            guard let (role, interface) = chainRoles[key] else { continue }
+            chains.append(ChainPlan(role: role, interface: interface, elements: merge(elements)))
+        }
+        chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
+        var warnings: [String] = []
+        if chains.contains(where: { $0.role == "edge" }) {
+            if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {
+                warnings.append("some Edge ports name no interface; they are accepted on every interface")
+            }
+            if options.interfaces.isEmpty {
+                warnings.append(
+                    "no --interface external=IF,internal=IF: the Edge's external and internal chains apply to every interface"
+                )
+            }
+        }
+        let inputs = Set(result.inputs.map { Comment.sanitize($0.path) }).sorted()
+        return RulePlan(chains: chains, inputs: inputs, warnings: warnings)
+    }
+
+    /// Sorts, removes duplicates and merges overlapping or adjacent ranges of one protocol; a
+    /// merged element keeps the smallest comment and counts the others.
+    static func merge(_ elements: [ChainPlan.Element]) -> [ChainPlan.Element] {
+        var merged: [ChainPlan.Element] = []
+        var extra: [Int] = []
+        let sorted = elements.sorted {
+            ($0.transport.rawValue, $0.range.lowerBound, $0.range.upperBound, $0.origin, $0.comment)
+                < ($1.transport.rawValue, $1.range.lowerBound, $1.range.upperBound, $1.origin, $1.comment)
+        }
+        for element in sorted {
+            if var last = merged.last, last.transport == element.transport,
+                Int(element.range.lowerBound.rawValue) <= Int(last.range.upperBound.rawValue) + 1
+            {
+                if element.range.upperBound > last.range.upperBound,
+                    let range = PortRange(last.range.lowerBound, element.range.upperBound)
+                {
+                    last.range = range
+                }
+                if element.origin == "log" && last.origin != "log" {
+                    last.origin = "log"
+                    last.comment = element.comment
+                } else if element.comment != last.comment {
+                    extra[extra.count - 1] += 1
+                }
+                merged[merged.count - 1] = last
+            } else {
+                merged.append(element)
+                extra.append(0)
+            }
+        }
+        for index in merged.indices where extra[index] > 0 {
+            merged[index].comment = Comment.sanitize(merged[index].comment + " +\(extra[index]) more")
+        }
+        return merged
+    }
+}
+
+/// Comment text safe in every target: printable ASCII letters, digits, space and `._:/,()@+=-`,
+/// everything else replaced; at most ``maximumLength`` bytes.
+public enum Comment {
+    /// nft allows 128 bytes of comment; iptables 256; keep well inside both.
+    public static let maximumLength = 100
+
+    public static func sanitize(_ text: String) -> String {
+        var output = ""
+        var lastWasSpace = false
+        for scalar in text.unicodeScalars {
+            let allowed =
+                scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "._:/,()@+=-".unicodeScalars.contains(scalar))
+            if allowed {
+                output.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            } else if !lastWasSpace && !output.isEmpty {
+                output.append(" ")
+                lastWasSpace = true
+            }
+            if output.utf8.count >= maximumLength { break }
+        }
+        while output.hasSuffix(" ") { output.removeLast() }
+        return output.isEmpty ? "ocslog" : String(output.prefix(maximumLength))
+    }
+}

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import Knowledge
+import LogParser
+import RuleGen
+
+/// The options every ruleset shares, for `ocslog rules` and `ocslog scan --nft/--iptables/--ip6tables`.
+struct RuleArguments: ParsableArguments {
+    @Flag(help: "Also open the documented ports of each detected role that the logs did not show (marked as such).")
+    var documented = false
+
+    @Option(help: "Only this source may connect: an IPv4 or IPv6 address or CIDR (repeatable).")
+    var source: [String] = []
+
+    @Option(help: "The Edge's interfaces, as external=IF,internal=IF (e.g. external=eth0,internal=eth1).")
+    var interface: String?
+
+    @Option(help: "The nftables table name.")
+    var table: String = "ocslog"
+
+    @Option(help: "The base chain's priority (nftables).")
+    var chainPriority: Int = 0
+
+    @Option(
+        help:
+            "The base chain's policy: accept (default: accept only what is listed, leave the rest to your ruleset) or drop."
+    )
+    var policy: String = "accept"
+
+    @Flag(help: "Count packets per rule (nftables).")
+    var counters = false
+
+    /// The validated options, or a usage error naming what is wrong.
+    func options(roles: [String]) throws -> RuleOptions {
+        var options = RuleOptions()
+        options.roles = roles
+        options.documented = documented
+        for text in source {
+            guard let prefix = SourcePrefix(text) else {
+                throw ValidationError("--source '\(text)' is not an IPv4 or IPv6 address or CIDR")
+            }
+            options.sources.append(prefix)
+        }
+        if let interface {
+            for pair in interface.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else {
+                    throw ValidationError("--interface wants external=IF,internal=IF, not '\(pair)'")
+                }
+                options.interfaces[parts[0]] = parts[1]
+            }
+        }
+        options.table = table
+        options.priority = chainPriority
+        guard let parsedPolicy = ChainPolicy(rawValue: policy) else {
+            throw ValidationError("--policy must be accept or drop")
+        }
+        options.policy = parsedPolicy
+        options.counters = counters
+        do {
+            try options.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return options
+    }
+}
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write firewall rules for what the logs opened: nftables, iptables, ip6tables, firewalld or ufw.",
+        discussion: """
+            Reads the logs like `ocslog scan` (standard input when no path) and writes a ruleset \
+            that accepts, per server role, the ports setup opened, each with its evidence (file:line) \
+            as a comment. Nothing from a log reaches the ruleset except validated ports, protocols and \
+            sanitized comments. With -o, the file is written under a temporary name and renamed.
+
+            Examples:
+              ocslog rules logs/ --target nft -o ocslog.nft && nft -c -f ocslog.nft
+              cat *.log | ocslog rules --target iptables --source 192.0.2.0/24 > rules.v4
+              ocslog rules edge-logs/ --interface external=eth0,internal=eth1 --documented
+              ocslog rules logs/ --target firewalld -o /tmp/services   (a folder: one XML per role)
+            """)
+
+    enum Target: String, ExpressibleByArgument, CaseIterable {
+        case nft, iptables, ip6tables, firewalld, ufw
+    }
+
+    @Argument(help: "Log files or folders; standard input when none (or `-`).")
+    var paths: [String] = []
+
+    @Option(help: "nft, iptables, ip6tables, firewalld or ufw.")
+    var target: Target = .nft
+
+    @Option(name: [.short, .long], help: "Write to this file (a folder for firewalld) instead of standard output.")
+    var output: String?
+
+    @Option(name: .customLong("role"), help: "Only this role's rules (repeatable).")
+    var roles: [String] = []
+
+    @OptionGroup var rules: RuleArguments
+
+    @Option(help: "A folder of YAML files that add to or replace the built-in knowledge.")
+    var knowledge: String?
+
+    func run() throws {
+        let options = try rules.options(roles: roles)
+        let knowledgeBase: KnowledgeBase
+        do {
+            knowledgeBase = try KnowledgeBase.load(overrides: knowledge)
+        } catch {
+            printError("ocslog: \(error)")
+            throw ExitStatus.inputError
+        }
+        for role in roles where !knowledgeBase.roleIDs.contains(role) {
+            printError("ocslog: unknown role '\(role)'; valid roles: \(knowledgeBase.roleIDs.joined(separator: ", "))")
+            throw ExitStatus.inputError
+        }
+        let (inputs, pathErrors) = InputFile.expand(paths)
+        for error in pathErrors { printError("ocslog: \(error)") }
+        var failed = !pathErrors.isEmpty
+        let analyzer = Analyzer(knowledge: knowledgeBase)
+        for input in inputs {
+            do {
+                try analyzer.analyze(input)
+            } catch {
+                printError("ocslog: \(error)")
+                failed = true
+            }
+        }
+        let plan = RulePlan.build(from: analyzer.result(), knowledge: knowledgeBase, options: options)
+        for warning in plan.warnings { printError("ocslog: note: \(warning)") }
+        let generator = Generator(version: OCSLog.version)
+        switch target {
+        case .nft: try emit(NFTWriter.render(plan, options: options, generator: generator))
+        case .iptables: try emit(IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator))
+        case .ip6tables: try emit(IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator))
+        case .ufw: try emit(UFWWriter.render(plan, generator: generator))
+        case .firewalld:
+            let files = FirewalldWriter.render(plan, generator: generator)
+            if let output {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                for (name, text) in files {
+                    try AtomicFile.write(text, to: (output as NSString).appendingPathComponent(name))
+                }
+            } else {
+                print(files.map { "<!-- file: \($0.0) -->\n\($0.1)" }.joined(separator: "\n"), terminator: "")
+            }
+        }
+        if failed { throw ExitStatus.inputError }
+    }
+
+    private func emit(_ text: String) throws {
+        if let output {
+            try AtomicFile.write(text, to: output)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
