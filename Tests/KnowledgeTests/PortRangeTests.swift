@@ -1,7 +1,6 @@
-import Knowledge
 import Testing
 
-@testable import RuleGen
+@testable import Knowledge
 
 @Suite struct PortRangeTests {
     @Test(arguments: [

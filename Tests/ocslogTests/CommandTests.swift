@@ -278,5 +278,7 @@ import Testing
         #expect(!outcome.standardOutput.contains("65536"))
         let scan = try BinaryRunner.run(["scan", "--format", "json", log.path])
         #expect(scan.standardOutput.contains("invalid-exception-port"))
+        #expect(
+            scan.standardOutput.components(separatedBy: "\"signature\" : \"suspicious-exception-entry\"").count == 3)
     }
 }

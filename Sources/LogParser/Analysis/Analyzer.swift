@@ -348,21 +348,37 @@ public final class Analyzer {
             explicitRole ?? state.stepRole ?? state.productRole ?? program.flatMap { resolver.role(ofProgram: $0) }
         let evidence = Evidence(path: record.path, line: record.line)
         var made: [FirewallException] = []
+        // Entries that are not what setup writes: invalid ports, or ruleset and shell syntax.
+        var problems = mentions.flatMap(\.invalid).map {
+            ("invalid-exception-port", "Firewall exception with an invalid port: \($0)")
+        }
+        let utf8 = Array(record.text.utf8)
+        let semicolonAfterPort = mentions.contains { mention in
+            var index = mention.span.upperBound
+            while index < utf8.count, utf8[index] == 0x20 { index += 1 }
+            return index < utf8.count && utf8[index] == 0x3B
+        }
+        if semicolonAfterPort || Self.suspiciousMarkers.contains(where: record.text.contains) {
+            problems.append(
+                (
+                    "suspicious-exception-entry",
+                    "Firewall exception entry with shell or ruleset syntax: check it by hand"
+                ))
+        }
+        for (signature, title) in problems {
+            let finding = PendingFinding(
+                severity: .warning, explicitRole: explicitRole, input: state.index, code: nil, event: nil, title: title,
+                signature: signature, knownIssue: nil,
+                evidence: Evidence(path: record.path, line: record.line, text: record.text),
+                context: record.context, consequence: false, group: "\(signature)|\(Template.mask(record.text))")
+            store(finding)
+            onEvent(
+                .finding(
+                    severity: .warning, role: role ?? Role.unknownID, code: nil, title: title,
+                    evidence: finding.evidence,
+                    signature: signature))
+        }
         for mention in mentions {
-            for problem in mention.invalid {
-                let finding = PendingFinding(
-                    severity: .warning, explicitRole: explicitRole, input: state.index, code: nil, event: nil,
-                    title: "Firewall exception with an invalid port: \(problem)", signature: "invalid-exception-port",
-                    knownIssue: nil, evidence: Evidence(path: record.path, line: record.line, text: record.text),
-                    context: record.context, consequence: false,
-                    group: "invalid-exception-port|\(Template.mask(record.text))")
-                store(finding)
-                onEvent(
-                    .finding(
-                        severity: .warning, role: role ?? Role.unknownID, code: nil, title: finding.title,
-                        evidence: finding.evidence,
-                        signature: finding.signature))
-            }
             for range in mention.ranges {
                 var protocols = mention.protocols
                 var note: String?
@@ -409,8 +425,11 @@ public final class Analyzer {
             onEvent(.exception(exception, signature: signature.id))
         }
         state.exceptionCount += made.count
-        return !made.isEmpty || mentions.contains { !$0.invalid.isEmpty }
+        return !made.isEmpty || !problems.isEmpty
     }
+
+    /// Text that setup never writes in an exception entry, and an attacker might.
+    static let suspiciousMarkers = ["`", "$(", "{", "}", "&&", "||", "\n", "\"; "]
 
     /// `5060 and 5061`, `2103, 2105`, `50000-59999` → the single ports and ranges.
     static func splitPortList(_ text: String) -> [String] {
