@@ -358,7 +358,9 @@ public final class Analyzer {
             while index < utf8.count, utf8[index] == 0x20 { index += 1 }
             return index < utf8.count && utf8[index] == 0x3B
         }
-        if semicolonAfterPort || Self.suspiciousMarkers.contains(where: record.text.contains) {
+        if semicolonAfterPort
+            || Self.suspiciousMarkers.contains(where: { marker in Self.contains(utf8, Array(marker.utf8)) })
+        {
             problems.append(
                 (
                     "suspicious-exception-entry",
@@ -428,16 +430,37 @@ public final class Analyzer {
         return !made.isEmpty || !problems.isEmpty
     }
 
+    /// Whether `needle` occurs in `haystack` (bytes; no Foundation search).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return false }
+        var index = 0
+        while index + needle.count <= haystack.count {
+            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// Text that setup never writes in an exception entry, and an attacker might.
     static let suspiciousMarkers = ["`", "$(", "{", "}", "&&", "||", "\n", "\"; "]
 
     /// `5060 and 5061`, `2103, 2105`, `50000-59999` → the single ports and ranges.
     static func splitPortList(_ text: String) -> [String] {
-        var normalized = text
-        for word in [" and ", " und ", " et ", " y ", "&", ";"] {
-            normalized = normalized.replacingOccurrences(of: word, with: ",", options: .caseInsensitive)
+        // Separators: , ; & and the words and/und/et/y between numbers.
+        var parts: [String] = []
+        for piece in text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "&" }) {
+            var current: [Substring] = []
+            for word in piece.split(separator: " ") {
+                if ["and", "und", "et", "y"].contains(word.lowercased()) {
+                    if !current.isEmpty { parts.append(current.joined(separator: " ")) }
+                    current.removeAll()
+                } else {
+                    current.append(word)
+                }
+            }
+            if !current.isEmpty { parts.append(current.joined(separator: " ")) }
         }
-        return normalized.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return parts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private func documentedProtocols(role: String?, range: PortRange) -> [TransportProtocol] {

@@ -288,7 +288,7 @@ struct MarkupParser {
         let collapsed = Self.collapseSpaces(decoded)
         guard !collapsed.isEmpty else { return }
         let string = String(decoding: collapsed, as: UTF8.self)
-        let (kind, outcome) = Self.classify(string)
+        let (kind, outcome) = collapsed.withUnsafeBufferPointer { Self.classify(bytes: $0) }
         if documentTitle == nil, stack.last?.name == Array("title".utf8) {
             documentTitle = string
             contextIsCurrent = false
@@ -339,24 +339,41 @@ struct MarkupParser {
     /// Numbers over words: a bracketed `[0x……]` code is a failure in any language; `<Success>`,
     /// "Execution Result" and "Task status" mark a result in the English logs.
     static func classify(_ text: String) -> (RecordKind, Outcome?) {
-        let code = bracketedCode(text)
-        let lower = text.lowercased()
+        var copy = text
+        return copy.withUTF8 { classify(bytes: $0) }
+    }
+
+    /// The same on bytes (no Foundation string search per text run).
+    static func classify(bytes: UnsafeBufferPointer<UInt8>) -> (RecordKind, Outcome?) {
+        let code = bracketedCode(bytes)
+        func has(_ word: StaticString) -> Bool { Bytes.find(word, in: bytes, ignoringCase: true) != nil }
         let isResult =
-            code != nil || lower.contains("execution result") || lower.contains("task status")
-            || lower.contains("<success>") || lower == "success"
+            code != nil || has("execution result") || has("task status") || has("<success>")
+            || (bytes.count == 7 && Bytes.hasPrefix(bytes, "success", ignoringCase: true))
         guard isResult else { return (.text, nil) }
         if let code { return (.executionResult, .failure(code: code)) }
-        if lower.contains("fail") || lower.contains("error") { return (.executionResult, .failure(code: nil)) }
-        if lower.contains("success") || lower.contains("completed") { return (.executionResult, .success) }
+        if has("fail") || has("error") { return (.executionResult, .failure(code: nil)) }
+        if has("success") || has("completed") { return (.executionResult, .success) }
         return (.executionResult, nil)
     }
 
     /// `0xC3EC796C` from `Failure [0xC3EC796C] …`, normalized to upper-case hex.
-    static func bracketedCode(_ text: String) -> String? {
-        guard let open = text.range(of: "[0x", options: .caseInsensitive) else { return nil }
-        let digits = text[open.upperBound...].prefix { $0.isHexDigit }
-        guard digits.count == 8, text[open.upperBound...].dropFirst(8).first == "]" else { return nil }
-        return "0x" + digits.uppercased()
+    static func bracketedCode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var from = 0
+        while let open = Bytes.find("[0x", in: bytes, from: from, ignoringCase: true) {
+            from = open + 1
+            let start = open + 3
+            guard start + 9 <= bytes.count, bytes[start + 8] == 0x5D else { continue }
+            let digits = UnsafeBufferPointer(rebasing: bytes[start..<(start + 8)])
+            guard
+                digits.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || (Bytes.lower($0) >= 0x61 && Bytes.lower($0) <= 0x66) }
+                )
+            else {
+                continue
+            }
+            return "0x" + String(decoding: digits, as: UTF8.self).uppercased()
+        }
+        return nil
     }
 }
 
