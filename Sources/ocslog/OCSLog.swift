@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Knowledge
 import LogParser
 
 @main
@@ -51,4 +52,31 @@ enum ExitStatus {
 /// Writes a line to standard error.
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// What every command that reads logs does first.
+enum CommandSupport {
+    /// The built-in knowledge with `directory`'s files on top, and `roles` checked against it;
+    /// problems are printed and end the command with status 2.
+    static func knowledge(from directory: String?, checking roles: [String]) throws -> KnowledgeBase {
+        let knowledge: KnowledgeBase
+        do {
+            knowledge = try KnowledgeBase.load(overrides: directory)
+        } catch {
+            printError("ocslog: \(error)")
+            throw ExitStatus.inputError
+        }
+        for role in roles where !knowledge.roleIDs.contains(role) {
+            printError("ocslog: unknown role '\(role)'; valid roles: \(knowledge.roleIDs.joined(separator: ", "))")
+            throw ExitStatus.inputError
+        }
+        return knowledge
+    }
+
+    /// The inputs the paths name; paths that do not exist are reported and returned as errors.
+    static func inputs(_ paths: [String]) -> (inputs: [InputFile], errors: [InputError]) {
+        let (inputs, errors) = InputFile.expand(paths)
+        for error in errors { printError("ocslog: \(error)") }
+        return (inputs, errors)
+    }
 }

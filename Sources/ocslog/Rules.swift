@@ -105,19 +105,8 @@ struct Rules: ParsableCommand {
 
     func run() throws {
         let options = try rules.options(roles: roles)
-        let knowledgeBase: KnowledgeBase
-        do {
-            knowledgeBase = try KnowledgeBase.load(overrides: knowledge)
-        } catch {
-            printError("ocslog: \(error)")
-            throw ExitStatus.inputError
-        }
-        for role in roles where !knowledgeBase.roleIDs.contains(role) {
-            printError("ocslog: unknown role '\(role)'; valid roles: \(knowledgeBase.roleIDs.joined(separator: ", "))")
-            throw ExitStatus.inputError
-        }
-        let (inputs, pathErrors) = InputFile.expand(paths)
-        for error in pathErrors { printError("ocslog: \(error)") }
+        let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
+        let (inputs, pathErrors) = CommandSupport.inputs(paths)
         var failed = !pathErrors.isEmpty
         let analyzer = Analyzer(knowledge: knowledgeBase)
         for input in inputs {

@@ -93,19 +93,8 @@ struct Scan: ParsableCommand {
     }
 
     func run() throws {
-        let knowledgeBase: KnowledgeBase
-        do {
-            knowledgeBase = try KnowledgeBase.load(overrides: knowledge)
-        } catch {
-            printError("ocslog: \(error)")
-            throw ExitStatus.inputError
-        }
-        for role in roles where !knowledgeBase.roleIDs.contains(role) {
-            printError("ocslog: unknown role '\(role)'; valid roles: \(knowledgeBase.roleIDs.joined(separator: ", "))")
-            throw ExitStatus.inputError
-        }
-        let (inputs, pathErrors) = InputFile.expand(paths)
-        for error in pathErrors { printError("ocslog: \(error)") }
+        let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
+        let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let readOptions = ReadOptions(
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
         let hint = formatHint.flatMap(LogFormat.init(userName:))
