@@ -194,15 +194,10 @@ struct RecordPrinter {
     }()
 
     func print(_ record: Record) {
-        let outcome: String? =
-            switch record.outcome {
-            case .success: "success"
-            case .failure(let code): code.map { "failure \($0)" } ?? "failure"
-            case nil: nil
-            }
         let row = Row(
             path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
-            text: record.text, time: record.time, rollback: record.inRollback ? true : nil, outcome: outcome,
+            text: record.text, time: record.time, rollback: record.inRollback ? true : nil,
+            outcome: record.outcome?.description,
             number: record.number, event: record.event)
         if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
     }

@@ -64,13 +64,6 @@ enum Corpus {
         return try YAMLDecoder().decode(CorpusExpectation.self, from: String(contentsOfFile: sidecar, encoding: .utf8))
     }
 
-    static func outcomeText(_ outcome: Outcome?) -> String? {
-        switch outcome {
-        case .success: "success"
-        case .failure(let code): code.map { "failure \($0)" } ?? "failure"
-        case nil: nil
-        }
-    }
 }
 
 @Suite struct CorpusTests {
@@ -99,7 +92,7 @@ enum Corpus {
             let at = "line \(check.line)"
             #expect(record.kind.rawValue == check.kind, "\(at)")
             if let context = check.context { #expect(record.context == context, "\(at)") }
-            if let outcome = check.outcome { #expect(Corpus.outcomeText(record.outcome) == outcome, "\(at)") }
+            if let outcome = check.outcome { #expect(record.outcome?.description == outcome, "\(at)") }
             if let number = check.number { #expect(record.number == number, "\(at)") }
             if let rollback = check.rollback { #expect(record.inRollback == rollback, "\(at)") }
             if let time = check.time { #expect(record.time == time, "\(at)") }

@@ -232,3 +232,10 @@ enum ScanFixtures {
         }
     }
 }
+
+@Suite struct VocabularyTests {
+    /// Knowledge validates `when.kinds` against its own list (it cannot see LogParser): keep the two equal.
+    @Test func knowledgeKnowsEveryRecordKind() {
+        #expect(Set(RecordKind.allCases.map(\.rawValue)) == Knowledge.recordKindNames)
+    }
+}

@@ -66,9 +66,17 @@ public enum RecordKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// An MSI or wizard outcome: success, or failure with the code the log gave.
-public enum Outcome: Sendable, Equatable, Codable {
+public enum Outcome: Sendable, Equatable, Codable, CustomStringConvertible {
     case success
     case failure(code: String?)
+
+    /// `success`, `failure` or `failure CODE` (as `scan --records` and the corpus expectations write it).
+    public var description: String {
+        switch self {
+        case .success: "success"
+        case .failure(let code): code.map { "failure \($0)" } ?? "failure"
+        }
+    }
 }
 
 /// One event of an event-log export.

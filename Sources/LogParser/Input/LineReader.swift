@@ -14,8 +14,6 @@ public struct Line {
     public let byteOffset: Int
     /// How many UTF-8 bytes of this line were dropped because it was longer than the maximum.
     public let skippedBytes: Int
-    /// Whether this line was not valid UTF-8 and was read as Windows-1252 instead.
-    public let wasReadAsWindows1252: Bool
 
     /// The bytes as a raw buffer, the form ``Matcher`` takes.
     public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(bytes) }
@@ -38,8 +36,6 @@ public struct ReaderStatistics: Sendable, Equatable, Codable {
     public var windows1252Lines = 0
     /// UTF-16 code units or bytes that could not be decoded and became U+FFFD.
     public var replacedCharacters = 0
-    /// Whether the input ended without a final line terminator.
-    public var endedWithoutNewline = false
 
     public init() {}
 }
@@ -341,7 +337,6 @@ public final class LineReader {
 
         mutating func deliverLastLine(_ body: (Line) throws -> Void) throws {
             guard end > lineStart || skippedInLine > 0 else { return }
-            reader.statistics.endedWithoutNewline = true
             var lineEnd = end
             if lineEnd > lineStart, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             let keptEnd = min(lineEnd, lineStart + reader.maximumLineLength)
@@ -379,15 +374,13 @@ public final class LineReader {
                 try scratch.withUnsafeBufferPointer { converted in
                     try body(
                         Line(
-                            bytes: converted, number: lineNumber, byteOffset: origin, skippedBytes: skipped,
-                            wasReadAsWindows1252: true))
+                            bytes: converted, number: lineNumber, byteOffset: origin, skippedBytes: skipped))
                 }
                 return
             }
             try body(
                 Line(
-                    bytes: text, number: lineNumber, byteOffset: origin, skippedBytes: skipped,
-                    wasReadAsWindows1252: false))
+                    bytes: text, number: lineNumber, byteOffset: origin, skippedBytes: skipped))
         }
 
         /// The largest offset ≤ `stop` that does not split a UTF-8 sequence.
