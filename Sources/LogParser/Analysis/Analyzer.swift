@@ -17,11 +17,17 @@ public struct AnalysisOptions: Sendable {
     public var roles: [String]
     public var readOptions: ReadOptions
     public var formatHint: LogFormat?
+    /// How many records before and after each finding's first evidence to keep (0: none; reports use 2).
+    public var surroundingRecords: Int
 
-    public init(roles: [String] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil) {
+    public init(
+        roles: [String] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil,
+        surroundingRecords: Int = 0
+    ) {
         self.roles = roles
         self.readOptions = readOptions
         self.formatHint = formatHint
+        self.surroundingRecords = max(0, min(surroundingRecords, 10))
     }
 }
 
@@ -50,6 +56,17 @@ public final class Analyzer {
     private var activationInputs: [(input: Int, evidence: Evidence)] = []
     /// Where each input's role was first recognised.
     private var roleEvidence: [Int: Evidence] = [:]
+    /// Relevant-looking lines no signature matched, grouped by template (at most `maximumLineGroups`).
+    private var lineGroups: [LineGroup] = []
+    private var lineGroupIndex: [String: Int] = [:]
+    private var lineGroupsLeftOut = 0
+    static let maximumLineGroups = 500
+    /// The last records of the current input (their line and text bytes), for findings' surroundings.
+    private var recent: [(line: Int, bytes: [UInt8])] = []
+    /// Findings still collecting the records that follow their first evidence.
+    private var awaitingAfter: [(finding: Int, remaining: Int)] = []
+    /// The longest record text kept as a surrounding record.
+    static let surroundingTextLimit = 400
 
     private struct PendingException {
         var exception: FirewallException
@@ -72,18 +89,57 @@ public final class Analyzer {
         var group: String
         var count = 1
         var last: Evidence?
+        /// The step or MSI action this is the first error of (a root-cause candidate).
+        var firstOf: String?
+        /// The store key of the finding this one follows from.
+        var cause: String?
+        var surrounding: [Evidence] = []
+
+        var key: String { "\(input)|\(explicitRole ?? "")|\(group)" }
     }
 
     /// Adds a finding, or counts it as a repeat of one of the same input and group.
     private func store(_ finding: PendingFinding) {
-        let key = "\(finding.input)|\(finding.explicitRole ?? "")|\(finding.group)"
+        let key = finding.key
         if let existing = findingIndex[key] {
             findings[existing].count += 1
             findings[existing].last = finding.evidence
         } else {
             findingIndex[key] = findings.count
+            var finding = finding
+            if options.surroundingRecords > 0 {
+                finding.surrounding = recent.map { Self.evidence(path: finding.evidence.path, line: $0.line, $0.bytes) }
+                awaitingAfter.append((findings.count, options.surroundingRecords))
+            }
             findings.append(finding)
         }
+    }
+
+    /// A surrounding record as evidence, its text cut at `surroundingTextLimit` bytes.
+    private static func evidence(path: String, line: Int, _ bytes: [UInt8]) -> Evidence {
+        var text = String(decoding: bytes, as: UTF8.self)
+        if bytes.count >= surroundingTextLimit {
+            text = String(text.prefix(surroundingTextLimit)) + "…"
+        }
+        return Evidence(path: path, line: line, text: text)
+    }
+
+    /// Keeps a record for the surroundings of findings before and after it.
+    private func remember(_ draft: RecordDraft) {
+        let count = min(draft.bytes.count, Self.surroundingTextLimit)
+        let bytes = Array(UnsafeBufferPointer(rebasing: draft.bytes[0..<count]))
+        if !awaitingAfter.isEmpty {
+            for index in awaitingAfter.indices {
+                let finding = awaitingAfter[index].finding
+                // The record a finding came from is not its own surrounding.
+                guard findings[finding].evidence.line != draft.line else { continue }
+                findings[finding].surrounding.append(Self.evidence(path: draft.path, line: draft.line, bytes))
+                awaitingAfter[index].remaining -= 1
+            }
+            awaitingAfter.removeAll { $0.remaining <= 0 }
+        }
+        recent.append((draft.line, bytes))
+        if recent.count > options.surroundingRecords { recent.removeFirst(recent.count - options.surroundingRecords) }
     }
 
     /// Adds an exception unless the same one was already found in this input.
@@ -128,8 +184,11 @@ public final class Analyzer {
         var stepRole: String?
         var productRole: String?
         var eventRoles: [String: Int] = [:]
-        var failedSteps: Set<String> = []
-        var failedActions: Set<String> = []
+        /// The first error of each failed wizard step and MSI action (its store key).
+        var failedSteps: [String: String] = [:]
+        var failedActions: [String: String] = [:]
+        /// The first error of the input outside a rollback (the cause of the rollback's failures).
+        var firstError: String?
         var exceptionCount = 0
         var notUnderstood = 0
         var activation: Evidence?
@@ -141,8 +200,12 @@ public final class Analyzer {
     @discardableResult
     public func analyze(_ input: InputFile, onEvent: (ScanEvent) -> Void = { _ in }) throws -> InputResult {
         var state = InputState(index: inputs.count, path: input.path)
+        recent.removeAll()
+        awaitingAfter.removeAll()
+        let keepSurroundings = options.surroundingRecords > 0
         let summary = try input.parse(options: options.readOptions, formatHint: options.formatHint) { draft in
             classify(draft, &state, onEvent)
+            if keepSurroundings { remember(draft) }
         }
         let fileRole = resolver.role(ofFileName: input.path)
         let commonEventRole = state.eventRoles.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
@@ -215,7 +278,26 @@ public final class Analyzer {
 
         if !produced, passesPrefilter || draft.kind != .text, let attention, attention.firstMatch(in: raw) {
             state.notUnderstood += 1
-            onEvent(.notUnderstood(Evidence(path: draft.path, line: draft.line, text: record().text)))
+            let evidence = Evidence(path: draft.path, line: draft.line, text: record().text)
+            noteNotUnderstood(evidence)
+            onEvent(.notUnderstood(evidence))
+        }
+    }
+
+    /// Groups a line that looked relevant but matched nothing by its template.
+    private func noteNotUnderstood(_ evidence: Evidence) {
+        let template = Template.mask(evidence.text ?? "")
+        if let existing = lineGroupIndex[template] {
+            lineGroups[existing].count += 1
+        } else if lineGroups.count < Self.maximumLineGroups {
+            lineGroupIndex[template] = lineGroups.count
+            var first = evidence
+            if let text = first.text, text.utf8.count > Self.surroundingTextLimit {
+                first.text = String(text.prefix(Self.surroundingTextLimit)) + "…"
+            }
+            lineGroups.append(LineGroup(template: template, count: 1, first: first))
+        } else {
+            lineGroupsLeftOut += 1
         }
     }
 
@@ -535,33 +617,47 @@ public final class Analyzer {
         // A consequence: in the rollback after the first Return value 3, or after an earlier error
         // of the same wizard step or MSI action.
         var consequence = record.inRollback
+        var cause: String? = record.inRollback ? state.firstError : nil
+        var firstOf: String?
         let scope: String? =
             switch record.format {
             case .msiVerbose: record.context.last
             case .deploymentHTML, .lcscmdXML: record.context.first
             default: nil
             }
-        if severity == .error, let scope {
-            let failed = record.format == .msiVerbose ? state.failedActions : state.failedSteps
-            if failed.contains(scope) { consequence = true }
-            if record.format == .msiVerbose {
-                state.failedActions.insert(scope)
-            } else {
-                state.failedSteps.insert(scope)
-            }
-        }
         let evidence = Evidence(path: record.path, line: record.line, text: record.text)
         let group = [
             signature.id, code ?? "", record.event?.eventID.map(String.init) ?? "", Template.mask(record.text),
         ].joined(
             separator: "|")
-        store(
-            PendingFinding(
-                severity: severity, explicitRole: explicitRole, input: state.index, code: code,
-                event: record.event?.eventID,
-                title: title, signature: signature.id, knownIssue: knownIssue, evidence: evidence,
-                context: record.context,
-                consequence: consequence, group: group))
+        var finding = PendingFinding(
+            severity: severity, explicitRole: explicitRole, input: state.index, code: code,
+            event: record.event?.eventID,
+            title: title, signature: signature.id, knownIssue: knownIssue, evidence: evidence,
+            context: record.context,
+            consequence: consequence, group: group)
+        if severity == .error {
+            let key = finding.key
+            if let scope {
+                let earlier = record.format == .msiVerbose ? state.failedActions[scope] : state.failedSteps[scope]
+                if let earlier, earlier != key {
+                    consequence = true
+                    cause = cause ?? earlier
+                } else if earlier == nil {
+                    if !record.inRollback { firstOf = scope }
+                    if record.format == .msiVerbose {
+                        state.failedActions[scope] = key
+                    } else {
+                        state.failedSteps[scope] = key
+                    }
+                }
+            }
+            if !record.inRollback, state.firstError == nil { state.firstError = key }
+        }
+        finding.consequence = consequence
+        finding.cause = cause == finding.key ? nil : cause
+        finding.firstOf = firstOf
+        store(finding)
         onEvent(
             .finding(
                 severity: severity, role: explicitRole ?? state.stepRole ?? state.productRole ?? Role.unknownID,
@@ -656,9 +752,13 @@ public final class Analyzer {
             var count: Int
             var last: Evidence
             var order: Int
+            var score = 0
+            var reasons: [String] = []
+            var cause: Int?
         }
         var groups: [Group] = []
         var groupIndex: [String: Int] = [:]
+        var groupOfKey: [String: Int] = [:]
         for (order, finding) in pending.enumerated() {
             let settledRole = role(input: finding.input, explicit: finding.explicitRole)
             let key = settledRole + "|" + finding.group
@@ -673,24 +773,33 @@ public final class Analyzer {
                         last: finding.last ?? finding.evidence,
                         order: order))
             }
+            groupOfKey[finding.key] = groupIndex[key]
         }
-        // A simple ranking (the report refines it): severity, causes before consequences, known
-        // issues first, roles others depend on first, then the order found.
-        let weights = Dictionary(knowledge.roles.map { ($0.id, $0.weight) }, uniquingKeysWith: { first, _ in first })
-        groups.sort { lhs, rhs in
-            let left = (
-                lhs.finding.severity.order, lhs.finding.consequence ? 1 : 0, lhs.finding.knownIssue == nil ? 1 : 0
-            )
-            let right = (
-                rhs.finding.severity.order, rhs.finding.consequence ? 1 : 0, rhs.finding.knownIssue == nil ? 1 : 0
-            )
-            if left != right { return left < right }
-            let leftWeight = weights[lhs.role] ?? 0
-            let rightWeight = weights[rhs.role] ?? 0
-            if leftWeight != rightWeight { return leftWeight > rightWeight }
-            return lhs.order < rhs.order
+        for index in groups.indices {
+            if let cause = groups[index].finding.cause, let causeGroup = groupOfKey[cause], causeGroup != index {
+                groups[index].cause = causeGroup
+            }
+            (groups[index].score, groups[index].reasons) = score(
+                groups[index].finding, role: groups[index].role, count: groups[index].count)
         }
-        let ranked = groups.enumerated().map { position, group in
+        // Repeats raise a finding but never above its cause: a consequence stays below what it follows
+        // (causes are found before their consequences, so one pass in order settles chains).
+        for index in groups.indices.sorted(by: { groups[$0].order < groups[$1].order }) {
+            guard let cause = groups[index].cause else { continue }
+            let ceiling = groups[cause].score - 1
+            if groups[index].score > ceiling {
+                groups[index].reasons.append("capped at \(ceiling), below the failure it follows")
+                groups[index].score = ceiling
+            }
+        }
+        let order = groups.indices.sorted { lhs, rhs in
+            if groups[lhs].score != groups[rhs].score { return groups[lhs].score > groups[rhs].score }
+            return groups[lhs].order < groups[rhs].order
+        }
+        var rankOfGroup: [Int: Int] = [:]
+        for (position, index) in order.enumerated() { rankOfGroup[index] = position + 1 }
+        let ranked = order.enumerated().map { position, index in
+            let group = groups[index]
             let finding = group.finding
             let issue = finding.knownIssue
             return Finding(
@@ -701,7 +810,9 @@ public final class Analyzer {
                 context: finding.context,
                 knownIssue: issue?.id, explanation: issue?.explanation, fix: issue?.fix,
                 references: issue?.references ?? [],
-                signature: finding.signature, group: finding.group, consequence: finding.consequence)
+                signature: finding.signature, group: finding.group, consequence: finding.consequence,
+                causeRank: group.cause.flatMap { rankOfGroup[$0] }, score: group.score, reasons: group.reasons,
+                surrounding: options.surroundingRecords > 0 ? finding.surrounding : nil)
         }
         var roles: [String] = []
         for role in inputs.map(\.role) + merged.map(\.role) + ranked.map(\.role) where !roles.contains(role) {
@@ -710,10 +821,47 @@ public final class Analyzer {
         roles.sort()
         return ScanResult(
             inputs: inputs, exceptions: merged, findings: ranked,
+            notUnderstood: lineGroups.sorted { ($1.count, $0.first.line) < ($0.count, $1.first.line) },
             summary: ScanResult.Summary(
                 errors: ranked.filter { $0.severity == .error }.count,
                 warnings: ranked.filter { $0.severity == .warning }.count,
                 exceptions: merged.count, roles: roles))
+    }
+
+    /// Ranking points, in tiers that never overlap: severity (error 2000, warning 1000, info 0) first;
+    /// within a tier at most +650 (first error of its step +300, known issue +200, role weight × 10,
+    /// repeats up to +50) and at least −300 (a consequence).
+    private func score(_ finding: PendingFinding, role: String, count: Int) -> (Int, [String]) {
+        var score = 0
+        var reasons: [String] = []
+        func add(_ points: Int, _ reason: String) {
+            guard points != 0 else { return }
+            score += points
+            reasons.append("\(points > 0 ? "+" : "")\(points) \(reason)")
+        }
+        switch finding.severity {
+        case .error: add(2000, "error")
+        case .warning: add(1000, "warning")
+        case .info: reasons.append("+0 note")
+        }
+        if let step = finding.firstOf {
+            add(300, "first error of '\(step)'")
+        }
+        if finding.consequence {
+            add(-300, "follows an earlier failure (a rollback, or the same step or action)")
+        }
+        if let issue = finding.knownIssue { add(200, "known issue \(issue.id)") }
+        if let weight = knowledge.role(role)?.weight { add(weight * 10, "role \(role) (weight \(weight))") }
+        if count > 1 {
+            var repeats = 0
+            var value = count
+            while value > 1 && repeats < 5 {
+                value /= 2
+                repeats += 1
+            }
+            add(repeats * 10, "repeated \(count) times")
+        }
+        return (score, reasons)
     }
 
     private func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: String)

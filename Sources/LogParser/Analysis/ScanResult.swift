@@ -72,6 +72,21 @@ public struct Finding: Sendable, Codable {
     public var group: String
     /// Whether this follows an earlier failure of the same step or MSI log (a consequence, not a cause).
     public var consequence: Bool
+    /// The rank of the finding this one is a consequence of, when it is one.
+    public var causeRank: Int?
+    /// The ranking score: the sum of the points in `reasons` (capped below the cause for a consequence).
+    public var score: Int
+    /// What built the score, one reason per line ("+2000 error", "-300 consequence of #1", …).
+    public var reasons: [String]
+    /// Records around the first evidence (before and after it), when the analysis kept them (reports).
+    public var surrounding: [Evidence]?
+}
+
+/// Lines that looked relevant but matched no signature, grouped by their masked template.
+public struct LineGroup: Sendable, Codable {
+    public var template: String
+    public var count: Int
+    public var first: Evidence
 }
 
 /// What was read from one input.
@@ -96,6 +111,8 @@ public struct ScanResult: Sendable, Codable {
     public var inputs: [InputResult]
     public var exceptions: [FirewallException]
     public var findings: [Finding]
+    /// What looked relevant but matched no signature, grouped (the most frequent first).
+    public var notUnderstood: [LineGroup]
     public var summary: Summary
 
     public struct Summary: Sendable, Codable {
