@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "ocslog", targets: ["ocslog"]),
         .library(name: "LogParser", targets: ["LogParser"]),
         .library(name: "RuleGen", targets: ["RuleGen"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,14 +27,16 @@ let package = Package(
             resources: [
                 .embedInCode("Data/roles.yaml"), .embedInCode("Data/ports.yaml"),
                 .embedInCode("Data/signatures.yaml"), .embedInCode("Data/known-issues.yaml"),
+                .embedInCode("Data/codes.yaml"),
             ]
         ),
         .target(name: "LogParser", dependencies: ["PCRE2", "Knowledge"]),
         .target(name: "RuleGen", dependencies: ["LogParser", "Knowledge"]),
+        .target(name: "Report", dependencies: ["LogParser", "Knowledge"]),
         .executableTarget(
             name: "ocslog",
             dependencies: [
-                "LogParser", "RuleGen", "Knowledge",
+                "LogParser", "RuleGen", "Report", "Knowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,6 +53,8 @@ let package = Package(
         .testTarget(
             name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge", "LogParser"],
             exclude: ["Golden", "netns-probe.sh"]),
+        .testTarget(
+            name: "ReportTests", dependencies: ["Report", "LogParser", "Knowledge", "Yams"], exclude: ["Golden"]),
         .testTarget(name: "ocslogTests", dependencies: ["LogParser"]),
     ],
     swiftLanguageModes: [.v6]

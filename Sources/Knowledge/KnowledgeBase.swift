@@ -100,12 +100,26 @@ public struct KnownIssue: Sendable {
     public var origin: FactOrigin
 }
 
+/// What an error code means (codes.yaml).
+public struct CodeMeaning: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case msi, win32, hresult, ocs
+    }
+    /// Normalized: `0x` and eight hex digits, or decimal.
+    public var code: String
+    public var kind: Kind
+    public var meaning: String
+    public var origin: FactOrigin
+}
+
 /// Everything ocslog knows about OCS deployments, loaded from data and validated.
 public struct KnowledgeBase: Sendable {
     public var roles: [Role]
     public var ports: [DocumentedPort]
     public var signatures: [Signature]
     public var knownIssues: [KnownIssue]
+    /// What error codes mean.
+    public var codes: [CodeMeaning]
     /// Words one of which a record's text must contain before any text pattern runs (signatures.yaml `prefilter`).
     public var prefilterWords: [String]
     /// The prefilter as one case-insensitive pattern.
@@ -115,6 +129,12 @@ public struct KnowledgeBase: Sendable {
 
     /// The role with this id.
     public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
+
+    /// What a normalized code means (several entries when the number means different things to MSI and Win32).
+    public func meanings(of code: String) -> [CodeMeaning] { codes.filter { $0.code == code } }
+
+    /// The known issues a normalized code belongs to.
+    public func knownIssues(withCode code: String) -> [KnownIssue] { knownIssues.filter { $0.codes.contains(code) } }
 
     /// The valid role ids, including `unknown`.
     public var roleIDs: [String] { roles.map(\.id) + [Role.unknownID] }
@@ -174,5 +194,6 @@ enum EmbeddedData {
         ("ports.yaml", PackageResources.ports_yaml),
         ("signatures.yaml", PackageResources.signatures_yaml),
         ("known-issues.yaml", PackageResources.known_issues_yaml),
+        ("codes.yaml", PackageResources.codes_yaml),
     ]
 }

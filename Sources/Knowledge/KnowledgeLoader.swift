@@ -9,6 +9,7 @@ struct KnowledgeLoader {
     private var ports: [(String, RawPort)] = []
     private var signatures: [(String, RawSignature)] = []
     private var knownIssues: [(String, RawKnownIssue)] = []
+    private var codes: [(String, RawCode)] = []
     private var definitions: [String: String] = [:]
     private var prefilter: [String] = []
     private var attention: (String, String)?
@@ -33,6 +34,9 @@ struct KnowledgeLoader {
         ports += (raw.ports ?? []).map { (file, $0) }
         for signature in raw.signatures ?? [] { Self.replace(&signatures, file, signature, id: signature.id) }
         for issue in raw.knownIssues ?? [] { Self.replace(&knownIssues, file, issue, id: issue.id) }
+        for code in raw.codes ?? [] {
+            Self.replace(&codes, file, code, id: "\(code.kind)|\(ErrorCode.normalize(code.code))")
+        }
     }
 
     private static func replace<T>(_ list: inout [(String, T)], _ file: String, _ entry: T, id: String) {
@@ -48,6 +52,7 @@ struct KnowledgeLoader {
         case let role as RawRole: role.id
         case let signature as RawSignature: signature.id
         case let issue as RawKnownIssue: issue.id
+        case let code as RawCode: "\(code.kind)|\(ErrorCode.normalize(code.code))"
         default: nil
         }
     }
@@ -187,6 +192,19 @@ struct KnowledgeLoader {
                     explanation: raw.explanation, fix: raw.fix, references: raw.references ?? [],
                     origin: raw.origin ?? .likely))
         }
+        var builtCodes: [CodeMeaning] = []
+        for (file, raw) in codes {
+            guard let kind = CodeMeaning.Kind(rawValue: raw.kind) else {
+                throw KnowledgeError(file: file, entry: raw.code, message: "kind must be msi, win32, hresult or ocs")
+            }
+            let code = ErrorCode.normalize(raw.code)
+            let valid = code.hasPrefix("0x") ? UInt32(code.dropFirst(2), radix: 16) != nil : UInt32(code) != nil
+            guard valid, !raw.meaning.isEmpty else {
+                throw KnowledgeError(
+                    file: file, entry: raw.code, message: "a code is a number (decimal or 0x hex) with a meaning")
+            }
+            builtCodes.append(CodeMeaning(code: code, kind: kind, meaning: raw.meaning, origin: raw.origin ?? .likely))
+        }
         guard !prefilter.isEmpty else {
             throw KnowledgeError(file: "signatures", entry: nil, message: "the prefilter word list is empty")
         }
@@ -197,6 +215,7 @@ struct KnowledgeLoader {
         }
         return KnowledgeBase(
             roles: builtRoles, ports: builtPorts, signatures: builtSignatures, knownIssues: builtIssues,
+            codes: builtCodes,
             prefilterWords: prefilter, prefilter: prefilterPattern, attention: attentionPattern)
     }
 
@@ -245,6 +264,13 @@ struct KnowledgeLoader {
 
 // MARK: - The files as written
 
+private struct RawCode: Decodable {
+    var code: String
+    var kind: String
+    var meaning: String
+    var origin: FactOrigin?
+}
+
 private struct RawFile: Decodable {
     var definitions: [String: String]?
     var prefilter: [String]?
@@ -253,9 +279,10 @@ private struct RawFile: Decodable {
     var ports: [RawPort]?
     var signatures: [RawSignature]?
     var knownIssues: [RawKnownIssue]?
+    var codes: [RawCode]?
 
     enum CodingKeys: String, CodingKey {
-        case definitions, prefilter, attention, roles, ports, signatures
+        case definitions, prefilter, attention, roles, ports, signatures, codes
         case knownIssues = "known-issues"
     }
 }

@@ -20,21 +20,6 @@ struct PlannedInputs: ParsableArguments {
     var paths: [String] = []
 }
 
-struct Report: PlannedCommand {
-    static let issue = 6
-    static let configuration = CommandConfiguration(
-        abstract: "Write a ranked troubleshooting report (not yet implemented).")
-    @OptionGroup var inputs: PlannedInputs
-}
-
-struct Explain: PlannedCommand {
-    static let issue = 6
-    static let configuration = CommandConfiguration(
-        abstract: "Explain an error code or known issue (not yet implemented).")
-    @Argument(help: "A code such as 0xC3EC796C, 1603 or a known-issue id.")
-    var code: String
-}
-
 struct Roles: PlannedCommand {
     static let issue = 9
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Knowledge
 import LogParser
+import Report
 import RuleGen
 
 struct Scan: ParsableCommand {
@@ -30,6 +31,14 @@ struct Scan: ParsableCommand {
 
     enum Threshold: String, ExpressibleByArgument, CaseIterable {
         case error, warning, never
+
+        var severity: Severity? {
+            switch self {
+            case .error: .error
+            case .warning: .warning
+            case .never: nil
+            }
+        }
     }
 
     @Argument(help: "Log files or folders; standard input when none (or `-`).")
@@ -66,6 +75,12 @@ struct Scan: ParsableCommand {
     @Flag(help: "Print every parsed record as one JSON object per line (what ocslog read, before classification).")
     var records = false
 
+    @Option(
+        help:
+            "Also write a ranked report to this file; its format follows the extension (.md, .html, .json, .sarif, .xml)."
+    )
+    var report: String?
+
     @Option(help: "Also write the nftables ruleset to this file (written whole or not at all).")
     var nft: String?
 
@@ -88,6 +103,10 @@ struct Scan: ParsableCommand {
         }
         if let formatHint, LogFormat(userName: formatHint) == nil {
             throw ValidationError("unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text")
+        }
+        if let report, ReportFormat(fileName: report) == nil {
+            throw ValidationError(
+                "cannot tell the report format from '\(report)'; name it .md, .html, .json, .sarif or .xml")
         }
         guard maxLineLength >= 80 else { throw ValidationError("--max-line-length must be at least 80 bytes") }
     }
@@ -115,7 +134,9 @@ struct Scan: ParsableCommand {
         }
 
         let analyzer = Analyzer(
-            knowledge: knowledgeBase, options: AnalysisOptions(roles: roles, readOptions: readOptions, formatHint: hint)
+            knowledge: knowledgeBase,
+            options: AnalysisOptions(
+                roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2)
         )
         let lines = EventPrinter(format: format, explain: explain)
         for input in inputs {
@@ -141,18 +162,17 @@ struct Scan: ParsableCommand {
                     IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator), to: ip6tables)
             }
         }
+        if let report, let reportFormat = ReportFormat(fileName: report) {
+            try ReportOutput.write(result, knowledge: knowledgeBase, format: reportFormat, to: report)
+        }
         switch format {
         case .text: print(ScanText.render(result), terminator: "")
         case .json: print(try ScanJSON.render(result))
         case .jsonl: lines.printSummary(result)
         }
         if failed { throw ExitStatus.inputError }
-        let threshold: Severity? =
-            switch failOn {
-            case .error: .error
-            case .warning: .warning
-            case .never: nil
-            }
-        if let threshold, result.findings.contains(where: { $0.severity >= threshold }) { throw ExitStatus.findings }
+        if let threshold = failOn.severity, result.findings.contains(where: { $0.severity >= threshold }) {
+            throw ExitStatus.findings
+        }
     }
 }

@@ -35,6 +35,14 @@ struct BinaryRunner {
     static func run(
         _ arguments: [String], standardInput: String = "/dev/null", environment: [String: String] = [:]
     ) throws -> Outcome {
+        try spawn(binary, arguments, standardInput: standardInput, environment: environment)
+    }
+
+    /// Runs any program with `standardInput`, capturing its output, status and peak memory.
+    static func spawn(
+        _ binary: String, _ arguments: [String], standardInput: String = "/dev/null",
+        environment: [String: String] = [:]
+    ) throws -> Outcome {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let outPath = folder.appendingPathComponent("stdout").path
