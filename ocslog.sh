@@ -2,7 +2,8 @@
 # ocslog's two entry points (see README.md, Quick start):
 #   ./ocslog.sh demo   install what is missing, build in release mode, scan the bundled corpus/
 #   ./ocslog.sh test   install what is missing, build, lint and run every test
-# Other verbs: deps (install only), build, bench (see bench/README.md).
+# Other verbs: deps (install only), build, install [PREFIX] (binary, man page, shell completions;
+# PREFIX defaults to /usr/local), bench (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,13 +49,33 @@ case "${1:-}" in
         swift build --build-tests
         swift test
         ;;
+    install)
+        install_packages "${BUILD_PACKAGES[@]}"
+        prefix="${2:-/usr/local}"
+        swift build -c release --product ocslog
+        binary=.build/release/ocslog
+        manual=.build/manual
+        rm -rf "$manual" && mkdir -p "$manual"
+        # The man page and completions come from the command definitions (swift-argument-parser).
+        swift package plugin --allow-writing-to-package-directory generate-manual \
+            --output-directory "$manual" >/dev/null
+        install -D -m 755 "$binary" "$prefix/bin/ocslog"
+        install -D -m 644 "$manual/ocslog.1" "$prefix/share/man/man1/ocslog.1"
+        "$binary" --generate-completion-script bash >"$manual/ocslog.bash"
+        "$binary" --generate-completion-script zsh >"$manual/_ocslog"
+        "$binary" --generate-completion-script fish >"$manual/ocslog.fish"
+        install -D -m 644 "$manual/ocslog.bash" "$prefix/share/bash-completion/completions/ocslog"
+        install -D -m 644 "$manual/_ocslog" "$prefix/share/zsh/site-functions/_ocslog"
+        install -D -m 644 "$manual/ocslog.fish" "$prefix/share/fish/vendor_completions.d/ocslog.fish"
+        echo "ocslog.sh: installed ocslog, its man page and bash/zsh/fish completions under $prefix" >&2
+        ;;
     bench)
         install_packages "${BUILD_PACKAGES[@]}" ripgrep
         shift
         python3 bench/reader.py "$@"
         ;;
     *)
-        echo "usage: ./ocslog.sh demo|test|deps|build|bench" >&2
+        echo "usage: ./ocslog.sh demo|test|deps|build|install [PREFIX]|bench" >&2
         exit 2
         ;;
 esac

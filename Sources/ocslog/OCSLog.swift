@@ -28,6 +28,7 @@ struct OCSLog: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if let options = (command as? TerminalConfigurable)?.terminal { options.apply() }
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
@@ -73,10 +74,45 @@ enum CommandSupport {
         return knowledge
     }
 
+    /// Reads every input through `analyzer`, with a progress line on a terminal; an input that
+    /// cannot be read is reported and the others are still read. Returns whether one failed.
+    static func analyze(
+        _ inputs: [InputFile], with analyzer: Analyzer, onEvent: (ScanEvent) -> Void = { _ in }
+    ) -> Bool {
+        let progress = Progress(inputs: inputs)
+        analyzer.progress = { progress.update(byteOffset: $0, line: $1) }
+        var failed = false
+        for input in inputs {
+            do {
+                let result = try analyzer.analyze(input, onEvent: onEvent)
+                progress.finished(result)
+                if result.format == LogFormat.plainText.rawValue, result.lines > 0 {
+                    progress.clear()
+                    printError(
+                        "ocslog: note: \(input.path): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
+                            + "or event-export log; read as plain text (if it is one, say which with --format-hint)")
+                }
+            } catch {
+                progress.finished(nil)
+                progress.clear()
+                printError("ocslog: \(error)")
+                failed = true
+            }
+        }
+        progress.clear()
+        analyzer.progress = nil
+        return failed
+    }
+
     /// The inputs the paths name; paths that do not exist are reported and returned as errors.
     static func inputs(_ paths: [String]) -> (inputs: [InputFile], errors: [InputError]) {
         let (inputs, errors) = InputFile.expand(paths)
         for error in errors { printError("ocslog: \(error)") }
         return (inputs, errors)
     }
+}
+
+/// A command that takes `--color` and `--quiet`.
+protocol TerminalConfigurable {
+    var terminal: TerminalOptions { get }
 }

@@ -5,7 +5,7 @@ import LogParser
 import Report
 import RuleGen
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a ranked troubleshooting report to attach to a change ticket.",
@@ -48,6 +48,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Exit 1 when a finding is at least this severe: error, warning or never.")
     var failOn: Scan.Threshold = .never
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     func validate() throws {
         _ = try reportFormat()
     }
@@ -77,15 +79,7 @@ struct ReportCommand: ParsableCommand {
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(
             knowledge: knowledgeBase, options: AnalysisOptions(roles: roles, surroundingRecords: 2))
-        var failed = !pathErrors.isEmpty
-        for input in inputs {
-            do {
-                try analyzer.analyze(input)
-            } catch {
-                printError("ocslog: \(error)")
-                failed = true
-            }
-        }
+        let failed = CommandSupport.analyze(inputs, with: analyzer) || !pathErrors.isEmpty
         let result = analyzer.result()
         try ReportOutput.write(result, knowledge: knowledgeBase, format: try reportFormat(), to: output)
         if failed { throw ExitStatus.inputError }
@@ -113,7 +107,7 @@ enum ReportOutput {
     }
 }
 
-struct Explain: ParsableCommand {
+struct Explain: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
         abstract: "Explain an error code or a known issue: what it means and the fix.",
         discussion: """
@@ -138,6 +132,8 @@ struct Explain: ParsableCommand {
 
     @Option(help: "A folder of YAML files that add to or replace the built-in knowledge.")
     var knowledge: String?
+
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
     func run() throws {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: [])

@@ -66,7 +66,7 @@ struct RuleArguments: ParsableArguments {
     }
 }
 
-struct Rules: ParsableCommand {
+struct Rules: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
         abstract: "Write firewall rules for what the logs opened: nftables, iptables, ip6tables, firewalld or ufw.",
         discussion: """
@@ -103,20 +103,14 @@ struct Rules: ParsableCommand {
     @Option(help: "A folder of YAML files that add to or replace the built-in knowledge.")
     var knowledge: String?
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     func run() throws {
         let options = try rules.options(roles: roles)
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
-        var failed = !pathErrors.isEmpty
         let analyzer = Analyzer(knowledge: knowledgeBase)
-        for input in inputs {
-            do {
-                try analyzer.analyze(input)
-            } catch {
-                printError("ocslog: \(error)")
-                failed = true
-            }
-        }
+        let failed = CommandSupport.analyze(inputs, with: analyzer) || !pathErrors.isEmpty
         let plan = RulePlan.build(from: analyzer.result(), knowledge: knowledgeBase, options: options)
         for warning in plan.warnings { printError("ocslog: note: \(warning)") }
         let generator = Generator(version: OCSLog.version)

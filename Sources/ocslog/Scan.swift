@@ -5,7 +5,7 @@ import LogParser
 import Report
 import RuleGen
 
-struct Scan: ParsableCommand {
+struct Scan: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
         abstract: "Find the firewall exceptions, errors and warnings in setup logs, per server role.",
         discussion: """
@@ -92,6 +92,8 @@ struct Scan: ParsableCommand {
 
     @OptionGroup(title: "Ruleset options (with --nft, --iptables, --ip6tables)") var rules: RuleArguments
 
+    @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
     @Option(help: "The longest line kept whole, in bytes; the rest of a longer line is skipped and counted.")
     var maxLineLength: Int = LineReader.defaultMaximumLineLength
 
@@ -139,14 +141,7 @@ struct Scan: ParsableCommand {
                 roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2)
         )
         let lines = EventPrinter(format: format, explain: explain)
-        for input in inputs {
-            do {
-                try analyzer.analyze(input) { lines.print($0) }
-            } catch {
-                printError("ocslog: \(error)")
-                failed = true
-            }
-        }
+        if CommandSupport.analyze(inputs, with: analyzer, onEvent: { lines.print($0) }) { failed = true }
         let result = analyzer.result()
         if nft != nil || iptables != nil || ip6tables != nil {
             let options = try rules.options(roles: [])
@@ -166,7 +161,7 @@ struct Scan: ParsableCommand {
             try ReportOutput.write(result, knowledge: knowledgeBase, format: reportFormat, to: report)
         }
         switch format {
-        case .text: print(ScanText.render(result), terminator: "")
+        case .text: print(ScanText.render(result, style: Style.forStandardOutput), terminator: "")
         case .json: print(try ScanJSON.render(result))
         case .jsonl: lines.printSummary(result)
         }

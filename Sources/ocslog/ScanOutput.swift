@@ -4,7 +4,7 @@ import LogParser
 
 /// The human-readable scan summary: per role, its exceptions and findings.
 enum ScanText {
-    static func render(_ result: ScanResult) -> String {
+    static func render(_ result: ScanResult, style: Style = Style(enabled: false)) -> String {
         var output = ""
         let lines = result.inputs.reduce(0) { $0 + $1.lines }
         output += "ocslog scan: \(result.inputs.count) input\(result.inputs.count == 1 ? "" : "s"), \(lines) lines; "
@@ -14,7 +14,7 @@ enum ScanText {
         for role in result.summary.roles {
             let exceptions = result.exceptions.filter { $0.role == role }
             let findings = result.findings.filter { $0.role == role }
-            output += "\n\(role)\n"
+            output += "\n\(style.role(role))\n"
             if !exceptions.isEmpty {
                 output += "  firewall exceptions:\n"
                 for exception in exceptions {
@@ -36,7 +36,7 @@ enum ScanText {
                 output += "  findings:\n"
                 var fixesShown = Set<String>()
                 for finding in findings {
-                    var line = "    #\(finding.rank) \(finding.severity)"
+                    var line = "    #\(finding.rank) \(style.severity(finding.severity))"
                     if let code = finding.code { line += " \(code)" }
                     line += ": \(finding.title)"
                     if finding.count > 1 { line += " (×\(finding.count))" }

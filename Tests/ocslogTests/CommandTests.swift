@@ -71,12 +71,56 @@ import Testing
         #expect(outcome.peakResidentKiB < 64 * 1024, "peak RSS \(outcome.peakResidentKiB) KiB")
     }
 
-    @Test func plannedSubcommandsSaySoAndExitTwo() throws {
-        for command in [["roles"]] {
-            let outcome = try BinaryRunner.run(command)
-            #expect(outcome.status == 2, "\(command)")
-            #expect(outcome.standardError.contains("not implemented yet"), "\(command)")
-            #expect(outcome.standardOutput.isEmpty, "\(command)")
+    @Test func rolesListsRolesPortsAndPatterns() throws {
+        let text = try BinaryRunner.run(["roles"])
+        #expect(text.status == 0)
+        #expect(text.standardOutput.contains("front-end  Front End (Enterprise Edition)"))
+        #expect(text.standardOutput.contains("tcp/5061"))
+        let json = try BinaryRunner.run(["roles", "--format", "json"])
+        let roles = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]])
+        #expect(roles.contains { $0["id"] as? String == "edge" && !(($0["ports"] as? [Any]) ?? []).isEmpty })
+        let patterns = try BinaryRunner.run(["roles", "--patterns"])
+        let lines = patterns.standardOutput.split(separator: "\n")
+        #expect(lines.contains("firewall") && lines.contains("\\.exe"), "literal words, ERE-escaped")
+        // The list is usable by grep -E as it is.
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let list = folder.appendingPathComponent("patterns").path
+        try patterns.standardOutput.write(toFile: list, atomically: true, encoding: .utf8)
+        let sample = folder.appendingPathComponent("sample").path
+        try "nothing here\nAdding firewall exception\nRTCSrv.exe started\nRTCSrvXexe\n".write(
+            toFile: sample, atomically: true, encoding: .utf8)
+        let grep = try BinaryRunner.spawn("/usr/bin/env", ["LC_ALL=C", "grep", "-ciE", "-f", list, sample])
+        #expect(grep.standardOutput == "2\n")
+    }
+
+    @Test func errorsSayWhatWasWrongAndWhatToDo() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = try write(Array("hello\nworld\n".utf8), name: "notes.txt", in: folder)
+        let outcome = try BinaryRunner.run(["scan", plain, folder.appendingPathComponent("missing.log").path])
+        #expect(outcome.status == 2)
+        #expect(outcome.standardError.contains("missing.log: no such file or directory (check the path"))
+        #expect(outcome.standardError.contains("notes.txt: not recognised as an MSI"))
+        #expect(outcome.standardError.contains("--format-hint"))
+        #expect(outcome.standardOutput.contains("notes.txt"), "the other input is still reported")
+        let role = try BinaryRunner.run(["scan", "--role", "frontend", plain])
+        #expect(role.status == 2)
+        #expect(role.standardError.contains("valid roles: back-end, front-end"))
+    }
+
+    @Test func completionsAndHelpComeFromTheCommandDefinitions() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try BinaryRunner.run(["--generate-completion-script", shell])
+            #expect(script.status == 0)
+            #expect(script.standardOutput.contains("report") && script.standardOutput.contains("target"), "\(shell)")
+        }
+        for command in ["scan", "rules", "report", "explain", "roles"] {
+            let help = try BinaryRunner.run([command, "--help"])
+            #expect(help.status == 0, "\(command)")
+            #expect(help.standardOutput.contains("Examples:"), "\(command) --help has examples")
+            #expect(help.standardOutput.contains("ocslog \(command)"), "\(command) --help shows the command in use")
         }
     }
 

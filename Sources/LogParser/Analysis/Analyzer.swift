@@ -38,6 +38,9 @@ public struct AnalysisOptions: Sendable {
 public final class Analyzer {
     public let knowledge: KnowledgeBase
     public let options: AnalysisOptions
+    /// Called now and then while an input is read (every few thousand records): the byte offset
+    /// reached in the input and the line number. For progress displays; it must be cheap.
+    public var progress: ((_ byteOffset: Int, _ line: Int) -> Void)?
     private let resolver: RoleResolver
     private let prefilter: Matcher
     private let attention: Matcher?
@@ -203,9 +206,16 @@ public final class Analyzer {
         recent.removeAll()
         awaitingAfter.removeAll()
         let keepSurroundings = options.surroundingRecords > 0
+        let progress = self.progress
+        var untilProgress = 4096
         let summary = try input.parse(options: options.readOptions, formatHint: options.formatHint) { draft in
             classify(draft, &state, onEvent)
             if keepSurroundings { remember(draft) }
+            untilProgress -= 1
+            if untilProgress == 0, let progress {
+                untilProgress = 4096
+                progress(draft.byteOffset, draft.line)
+            }
         }
         let fileRole = resolver.role(ofFileName: input.path)
         let commonEventRole = state.eventRoles.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key

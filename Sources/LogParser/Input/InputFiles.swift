@@ -43,7 +43,10 @@ public struct InputFile: Sendable, Equatable {
             }
             var isDirectory: ObjCBool = false
             guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                errors.append(InputError(path: path, reason: "no such file or directory", errno: ENOENT))
+                errors.append(
+                    InputError(
+                        path: path, reason: "no such file or directory (check the path; a folder is read recursively)",
+                        errno: ENOENT))
                 continue
             }
             guard isDirectory.boolValue else {
