@@ -74,17 +74,17 @@ enum CommandSupport {
         return knowledge
     }
 
-    /// Reads every input through `analyzer`, with a progress line on a terminal; an input that
-    /// cannot be read is reported and the others are still read. Returns whether one failed.
+    /// Reads every input through `analyzer` on `jobs` threads (one when events stream as found),
+    /// with a progress line on a terminal; an input that cannot be read is reported and the others
+    /// are still read. Returns whether one failed.
     static func analyze(
-        _ inputs: [InputFile], with analyzer: Analyzer, onEvent: (ScanEvent) -> Void = { _ in }
+        _ inputs: [InputFile], with analyzer: Analyzer, jobs: Int = 1, onEvent: ((ScanEvent) -> Void)? = nil
     ) -> Bool {
         let progress = Progress(inputs: inputs)
-        analyzer.progress = { progress.update(byteOffset: $0, line: $1) }
         var failed = false
-        for input in inputs {
-            do {
-                let result = try analyzer.analyze(input, onEvent: onEvent)
+        func finished(_ input: InputFile, _ outcome: Result<InputResult, Error>) {
+            switch outcome {
+            case .success(let result):
                 progress.finished(result)
                 if result.format == LogFormat.plainText.rawValue, result.lines > 0 {
                     progress.clear()
@@ -92,17 +92,31 @@ enum CommandSupport {
                         "ocslog: note: \(input.path): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
                             + "or event-export log; read as plain text (if it is one, say which with --format-hint)")
                 }
-            } catch {
+            case .failure(let error):
                 progress.finished(nil)
                 progress.clear()
                 printError("ocslog: \(error)")
                 failed = true
             }
         }
+        if let onEvent {
+            // Events stream in the order found: one input at a time.
+            for (index, input) in inputs.enumerated() {
+                analyzer.progress = { progress.update(input: index, byteOffset: $0, line: $1) }
+                finished(input, Result { try analyzer.analyze(input, onEvent: onEvent) })
+            }
+            analyzer.progress = nil
+        } else {
+            analyzer.analyze(
+                inputs, jobs: jobs, onProgress: { progress.update(input: $0, byteOffset: $1, line: $2) },
+                onInput: { finished(inputs[$0], $1) })
+        }
         progress.clear()
-        analyzer.progress = nil
         return failed
     }
+
+    /// The default for --jobs: the number of processor cores.
+    static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     /// The inputs the paths name; paths that do not exist are reported and returned as errors.
     static func inputs(_ paths: [String]) -> (inputs: [InputFile], errors: [InputError]) {

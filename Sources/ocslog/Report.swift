@@ -48,9 +48,16 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
     @Option(help: "Exit 1 when a finding is at least this severe: error, warning or never.")
     var failOn: Scan.Threshold = .never
 
+    @Option(
+        help:
+            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
+    )
+    var jobs: Int = CommandSupport.cores
+
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
     func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         _ = try reportFormat()
     }
 
@@ -79,7 +86,7 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(
             knowledge: knowledgeBase, options: AnalysisOptions(roles: roles, surroundingRecords: 2))
-        let failed = CommandSupport.analyze(inputs, with: analyzer) || !pathErrors.isEmpty
+        let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: jobs) || !pathErrors.isEmpty
         let result = analyzer.result()
         try ReportOutput.write(result, knowledge: knowledgeBase, format: try reportFormat(), to: output)
         if failed { throw ExitStatus.inputError }

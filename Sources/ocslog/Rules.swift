@@ -103,14 +103,24 @@ struct Rules: ParsableCommand, TerminalConfigurable {
     @Option(help: "A folder of YAML files that add to or replace the built-in knowledge.")
     var knowledge: String?
 
+    @Option(
+        help:
+            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
+    )
+    var jobs: Int = CommandSupport.cores
+
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
 
     func run() throws {
         let options = try rules.options(roles: roles)
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(knowledge: knowledgeBase)
-        let failed = CommandSupport.analyze(inputs, with: analyzer) || !pathErrors.isEmpty
+        let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: jobs) || !pathErrors.isEmpty
         let plan = RulePlan.build(from: analyzer.result(), knowledge: knowledgeBase, options: options)
         for warning in plan.warnings { printError("ocslog: note: \(warning)") }
         let generator = Generator(version: OCSLog.version)

@@ -92,12 +92,19 @@ struct Scan: ParsableCommand, TerminalConfigurable {
 
     @OptionGroup(title: "Ruleset options (with --nft, --iptables, --ip6tables)") var rules: RuleArguments
 
+    @Option(
+        help:
+            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
+    )
+    var jobs: Int = CommandSupport.cores
+
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
     @Option(help: "The longest line kept whole, in bytes; the rest of a longer line is skipped and counted.")
     var maxLineLength: Int = LineReader.defaultMaximumLineLength
 
     func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if let encoding, TextEncoding(userName: encoding) == nil {
             throw ValidationError(
                 "unknown encoding '\(encoding)'; use one of: \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -141,7 +148,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
                 roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2)
         )
         let lines = EventPrinter(format: format, explain: explain)
-        if CommandSupport.analyze(inputs, with: analyzer, onEvent: { lines.print($0) }) { failed = true }
+        if CommandSupport.analyze(
+            inputs, with: analyzer, jobs: jobs,
+            onEvent: format == .jsonl || explain ? { lines.print($0) } : nil)
+        {
+            failed = true
+        }
         let result = analyzer.result()
         if nft != nil || iptables != nil || ip6tables != nil {
             let options = try rules.options(roles: [])

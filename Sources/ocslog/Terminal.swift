@@ -68,7 +68,7 @@ struct Style {
 /// The progress line on standard error during long reads: bytes and lines read, throughput,
 /// inputs done of all, and an ETA when the total size is known. Shown only on a terminal, only
 /// after the first second, never with --quiet; redrawn at most five times a second.
-final class Progress {
+final class Progress: @unchecked Sendable {
     nonisolated(unsafe) static var quiet = false
 
     private let enabled: Bool
@@ -85,6 +85,9 @@ final class Progress {
     private var doneLines = 0
     private var doneInputs = 0
     private var shown = false
+    /// Where each input being read has got to (several at once with --jobs).
+    private var reading: [Int: (bytes: Int, lines: Int)] = [:]
+    private let lock = NSLock()
 
     /// A progress display for `inputs` (their sizes are summed when all are regular files).
     init(inputs: [InputFile]) {
@@ -103,17 +106,24 @@ final class Progress {
         totalBytes = known ? total : nil
     }
 
-    /// The hook for `Analyzer.progress`.
-    func update(byteOffset: Int, line: Int) {
+    /// The hook for `Analyzer.progress` (called from the reading threads).
+    func update(input: Int, byteOffset: Int, line: Int) {
         guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        reading[input] = (byteOffset, line)
         let now = DispatchTime.now().uptimeNanoseconds
         guard now - start >= delay, now - lastDraw > 200_000_000 else { return }
         lastDraw = now
-        draw(bytes: doneBytes + byteOffset, lines: doneLines + line, now: now)
+        let inFlight = reading.values.reduce((0, 0)) { ($0.0 + $1.bytes, $0.1 + $1.lines) }
+        draw(bytes: doneBytes + inFlight.0, lines: doneLines + inFlight.1, now: now)
     }
 
-    /// An input was read completely.
+    /// An input was read completely (with --jobs, when its result is merged).
     func finished(_ input: InputResult?) {
+        lock.lock()
+        defer { lock.unlock() }
+        reading.removeValue(forKey: doneInputs)
         doneInputs += 1
         doneBytes += input?.bytes ?? 0
         doneLines += input?.lines ?? 0
@@ -135,6 +145,8 @@ final class Progress {
 
     /// Clears the line before the results are printed.
     func clear() {
+        lock.lock()
+        defer { lock.unlock() }
         if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         shown = false
     }

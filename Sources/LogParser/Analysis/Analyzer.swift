@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 import PCRE2
 
@@ -197,6 +198,10 @@ public final class Analyzer {
         var activation: Evidence?
         /// The last step name looked at, so that a step is matched against the roles once, not per record.
         var lastStep: String?
+        /// The line being read, whether it holds a prefilter word, and how many lines did.
+        var line = 0
+        var lineIsCandidate = false
+        var candidateLines = 0
     }
 
     /// Reads, parses and classifies one input; `onEvent` sees each event as it is found.
@@ -208,7 +213,16 @@ public final class Analyzer {
         let keepSurroundings = options.surroundingRecords > 0
         let progress = self.progress
         var untilProgress = 4096
-        let summary = try input.parse(options: options.readOptions, formatHint: options.formatHint) { draft in
+        let prefilter = self.prefilter
+        let summary = try input.parse(
+            options: options.readOptions, formatHint: options.formatHint,
+            onLine: { line in
+                // The prefilter runs once per line; a one-line record (MSI, plain text) reuses its answer.
+                state.line = line.number
+                state.lineIsCandidate = prefilter.firstMatch(in: line.rawBytes)
+                if state.lineIsCandidate { state.candidateLines += 1 }
+            }
+        ) { draft in
             classify(draft, &state, onEvent)
             if keepSurroundings { remember(draft) }
             untilProgress -= 1
@@ -230,21 +244,107 @@ public final class Analyzer {
             formats: summary.formats.map(\.rawValue),
             logs: summary.logs, encoding: summary.encoding.rawValue, encodings: summary.encodings?.map(\.rawValue),
             lines: summary.lines, bytes: summary.bytes, role: role, skipped: summary.skipped,
-            notUnderstood: state.notUnderstood)
+            notUnderstood: state.notUnderstood, candidateLines: state.candidateLines)
         inputs.append(result)
         return result
     }
 
-    private func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
-        // Roles from structure, cheaply: the wizard step, and the MSI product.
-        if state.stepRole == nil, let step = draft.context.first, let role = resolver.role(ofStep: step) {
-            state.stepRole = role
-            roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: step)
+    // MARK: - Several inputs at once
+
+    /// Reads `inputs` on up to `jobs` threads (one analyzer per input, sharing the compiled
+    /// knowledge) and merges what each found in input order, so the result is the same as reading
+    /// them one after another. `onInput` is called on the calling thread, in input order, with each
+    /// input's result or error; `onProgress` from the reading threads (input index, byte offset, line).
+    public func analyze(
+        _ inputs: [InputFile], jobs: Int,
+        onProgress: (@Sendable (_ input: Int, _ byteOffset: Int, _ line: Int) -> Void)? = nil,
+        onInput: (Int, Result<InputResult, Error>) -> Void
+    ) {
+        let jobs = max(1, min(jobs, inputs.count))
+        if jobs == 1 {
+            for (index, input) in inputs.enumerated() {
+                progress = onProgress.map { report in { report(index, $0, $1) } }
+                onInput(index, Result { try analyze(input) })
+            }
+            progress = nil
+            return
         }
-        if state.activation == nil, let step = draft.context.first,
-            step.range(of: "activat", options: .caseInsensitive) != nil
-        {
-            state.activation = Evidence(path: draft.path, line: draft.line, text: step)
+        let slots = WorkerSlots(count: inputs.count)
+        let knowledge = self.knowledge
+        let options = self.options
+        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+            while let index = slots.next() {
+                let worker = Analyzer(knowledge: knowledge, options: options)
+                worker.progress = onProgress.map { report in { report(index, $0, $1) } }
+                do {
+                    try worker.analyze(inputs[index])
+                    worker.progress = nil
+                    slots.finish(index, .success(WorkerBox(worker)))
+                } catch {
+                    slots.finish(index, .failure(error))
+                }
+            }
+        }
+        for (index, outcome) in slots.take().enumerated() {
+            switch outcome {
+            case .success(let box):
+                absorb(box.analyzer)
+                onInput(index, .success(self.inputs[self.inputs.count - 1]))
+            case .failure(let error):
+                onInput(index, .failure(error))
+            case nil:
+                onInput(index, .failure(InputError(path: inputs[index].path, reason: "was not read")))
+            }
+        }
+    }
+
+    /// Takes over what another analyzer found in its inputs, as if this one had read them next.
+    private func absorb(_ other: Analyzer) {
+        let offset = inputs.count
+        func shifted(_ key: String) -> String {
+            guard let bar = key.firstIndex(of: "|"), let input = Int(key[..<bar]) else { return key }
+            return "\(input + offset)" + key[bar...]
+        }
+        for var pending in other.exceptions {
+            pending.input += offset
+            store(pending)
+        }
+        for var finding in other.findings {
+            finding.input += offset
+            finding.cause = finding.cause.map(shifted)
+            findingIndex[finding.key] = findings.count
+            findings.append(finding)
+        }
+        activationInputs += other.activationInputs.map { ($0.input + offset, $0.evidence) }
+        for (input, evidence) in other.roleEvidence { roleEvidence[input + offset] = evidence }
+        for group in other.lineGroups {
+            if let existing = lineGroupIndex[group.template] {
+                lineGroups[existing].count += group.count
+            } else if lineGroups.count < Self.maximumLineGroups {
+                lineGroupIndex[group.template] = lineGroups.count
+                lineGroups.append(group)
+            } else {
+                lineGroupsLeftOut += group.count
+            }
+        }
+        lineGroupsLeftOut += other.lineGroupsLeftOut
+        inputs += other.inputs
+    }
+
+    private func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
+        // Roles from structure, cheaply: the wizard step (looked at once per step, not per record), and the MSI product.
+        if let step = draft.context.first, step != state.lastStep {
+            state.lastStep = step
+            if state.stepRole == nil, let role = resolver.role(ofStep: step) {
+                state.stepRole = role
+                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: step)
+            }
+            if state.activation == nil,
+                step.utf8.withContiguousStorageIfAvailable({ Bytes.find("activat", in: $0, ignoringCase: true) })
+                    ?? nil != nil
+            {
+                state.activation = Evidence(path: draft.path, line: draft.line, text: step)
+            }
         }
         if state.productRole == nil, draft.kind == .property || draft.kind == .productOutcome || draft.kind == .summary,
             Bytes.find("ProductName", in: draft.bytes) != nil || Bytes.find("Product: ", in: draft.bytes) != nil
@@ -259,7 +359,11 @@ public final class Analyzer {
 
         let text = draft.bytes
         let raw = UnsafeRawBufferPointer(text)
-        let passesPrefilter = prefilter.firstMatch(in: raw)
+        // A one-line record's text is its line (at most with a secret masked, which removes words,
+        // never adds one): the line's answer holds. Markup and event records are text of their own.
+        let passesPrefilter =
+            (draft.format == .msiVerbose || draft.format == .plainText) && draft.line == state.line
+            ? state.lineIsCandidate : prefilter.firstMatch(in: raw)
         var produced = false
         var materialized: Record?
         func record() -> Record {
@@ -286,7 +390,7 @@ public final class Analyzer {
             break
         }
 
-        if !produced, passesPrefilter || draft.kind != .text, let attention, attention.firstMatch(in: raw) {
+        if !produced, passesPrefilter, let attention, attention.firstMatch(in: raw) {
             state.notUnderstood += 1
             let evidence = Evidence(path: draft.path, line: draft.line, text: record().text)
             noteNotUnderstood(evidence)
@@ -314,7 +418,7 @@ public final class Analyzer {
     /// Whether a signature's structural condition and pattern both hold for a record.
     private func matches(_ compiled: CompiledSignature, _ draft: RecordDraft, _ raw: UnsafeRawBufferPointer) -> Bool {
         if compiled.hasCondition {
-            if !compiled.kinds.isEmpty, !compiled.kinds.contains(draft.kind) { return false }
+            if compiled.kinds != 0, compiled.kinds & draft.kind.bit == 0 { return false }
             if !compiled.numbers.isEmpty {
                 guard let number = draft.number, compiled.numbers.contains(where: { $0.contains(number) }) else {
                     return false
@@ -895,6 +999,41 @@ extension Result {
     }
 }
 
+/// An analyzer handed from the thread that filled it to the one that merges it (never used by both at once).
+private struct WorkerBox: @unchecked Sendable {
+    let analyzer: Analyzer
+    init(_ analyzer: Analyzer) { self.analyzer = analyzer }
+}
+
+/// The inputs still to read and what each worker produced, shared by the reading threads.
+private final class WorkerSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private var results: [Result<WorkerBox, Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextIndex < results.count else { return nil }
+        nextIndex += 1
+        return nextIndex - 1
+    }
+
+    func finish(_ index: Int, _ result: Result<WorkerBox, Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
+    }
+
+    func take() -> [Result<WorkerBox, Error>?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
+    }
+}
+
 /// A signature with its matchers made and its condition in the form records are checked against
 /// (a class: it is read for every record, and is never copied).
 private final class CompiledSignature {
@@ -904,7 +1043,8 @@ private final class CompiledSignature {
     let matcher: Matcher?
     let hasPattern: Bool
     let hasCondition: Bool
-    let kinds: Set<RecordKind>
+    /// The record kinds the condition names, as a bit set (`RecordKind.bit`); 0 for any.
+    let kinds: UInt32
     let numbers: [ClosedRange<Int>]
     let outcome: String?
     let levels: [String]
@@ -918,7 +1058,7 @@ private final class CompiledSignature {
         matcher = signature.pattern?.makeMatcher()
         hasPattern = signature.pattern != nil
         hasCondition = signature.when != nil
-        kinds = Set((signature.when?.kinds ?? []).compactMap(RecordKind.init(rawValue:)))
+        kinds = (signature.when?.kinds ?? []).compactMap(RecordKind.init(rawValue:)).reduce(0) { $0 | $1.bit }
         numbers = signature.when?.numbers ?? []
         outcome = signature.when?.outcome
         levels = signature.when?.levels ?? []

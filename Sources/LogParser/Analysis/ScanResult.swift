@@ -103,6 +103,8 @@ public struct InputResult: Sendable, Codable {
     public var skipped: InputSummary.Skipped
     /// Lines that looked relevant (a firewall, a port and protocol, a failure, an error code) but matched no signature.
     public var notUnderstood: Int
+    /// Lines that contain one of the prefilter's words (`ocslog roles --patterns`): what `rg -ci -f` counts.
+    public var candidateLines: Int
 }
 
 /// The scan result document (`ocslog scan --format json`): a public contract, versioned by `schemaVersion`.

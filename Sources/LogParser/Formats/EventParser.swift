@@ -14,8 +14,14 @@ struct EventParser {
 
     // CSV state.
     private var columns: [String: Int] = [:]
-    private var pendingRow = ""
+    private var columnIndexes = CSVColumns()
+    private var pendingRow: [UInt8] = []
     private var pendingQuotes = 0
+    private var cells: [Range<Int>] = []
+    private var cellBytes: [UInt8] = []
+    private var flattened: [UInt8] = []
+    private var lastSource = ""
+    private var lastContext: [String] = []
 
     init(path: String, format: LogFormat) {
         self.path = path
@@ -32,8 +38,7 @@ struct EventParser {
 
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         if format == .eventCSV {
-            if !pendingRow.isEmpty { try emitRow(pendingRow, emit) }
-            pendingRow = ""
+            if !pendingRow.isEmpty { try emitPendingRow(emit) }
         } else {
             try emitEvent(emit)
         }
@@ -76,7 +81,9 @@ struct EventParser {
             eventID: (fields["event id"] ?? fields["eventid"]).flatMap { Int($0.trimmingSpaces()) },
             level: fields["level"] ?? "", time: fields["date"] ?? fields["time created"] ?? "")
         let text = message.joined(separator: " ")
-        try emitRecord(text: text, event: event, line: startLine, offset: startOffset, emit)
+        try emitRecord(
+            bytes: Array(text.utf8), event: event, context: event.source.isEmpty ? [] : [event.source],
+            line: startLine, offset: startOffset, emit)
         fields.removeAll(keepingCapacity: true)
         message.removeAll(keepingCapacity: true)
         inDescription = false
@@ -84,18 +91,21 @@ struct EventParser {
     }
 
     private func emitRecord(
-        text: String, event: EventInfo, line: Int, offset: Int, _ emit: (RecordDraft) throws -> Void
+        bytes: [UInt8], event: EventInfo, context: [String], line: Int, offset: Int,
+        _ emit: (RecordDraft) throws -> Void
     ) rethrows {
-        let level = event.level.lowercased()
-        let outcome: Outcome? =
-            level.hasPrefix("error") || level.hasPrefix("critical") || level.hasPrefix("fehler")
-            ? .failure(code: event.eventID.map(String.init)) : nil
-        var bytes = Array(text.utf8)
-        try bytes.withUnsafeMutableBufferPointer { buffer in
+        var levelText = event.level
+        let failed = levelText.withUTF8 { level in
+            Bytes.hasPrefix(level, "error", ignoringCase: true)
+                || Bytes.hasPrefix(level, "critical", ignoringCase: true)
+                || Bytes.hasPrefix(level, "fehler", ignoringCase: true)
+        }
+        let outcome: Outcome? = failed ? .failure(code: event.eventID.map(String.init)) : nil
+        try bytes.withUnsafeBufferPointer { buffer in
             try emit(
                 RecordDraft(
-                    bytes: UnsafeBufferPointer(buffer), path: path, line: line, byteOffset: offset, format: format,
-                    kind: .event, context: event.source.isEmpty ? [] : [event.source], clock: nil, inRollback: false,
+                    bytes: buffer, path: path, line: line, byteOffset: offset, format: format,
+                    kind: .event, context: context, clock: nil, inRollback: false,
                     outcome: outcome, number: event.eventID, event: event))
         }
     }
@@ -103,47 +113,104 @@ struct EventParser {
     // MARK: - CSV exports
 
     private mutating func parseCSV(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        var text = Bytes.string(line.bytes)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        var bytes = line.bytes
+        if Bytes.hasPrefix(bytes, "\u{FEFF}") { bytes = UnsafeBufferPointer(rebasing: bytes[3...]) }
         if columns.isEmpty {
-            let names = Self.splitCSV(text).map { $0.lowercased().trimmingSpaces() }
-            for (index, name) in names.enumerated() { columns[name] = index }
+            let names = Self.splitCSV(Bytes.string(bytes)).map { $0.lowercased().trimmingSpaces() }
+            for (index, name) in names.enumerated() where columns[name] == nil { columns[name] = index }
+            columnIndexes = CSVColumns(columns)
             return
         }
         if pendingRow.isEmpty {
             startLine = line.number
             startOffset = line.byteOffset
-            pendingRow = text
         } else {
-            pendingRow += "\n" + text
+            pendingRow.append(0x0A)
         }
-        pendingQuotes += text.utf8.reduce(0) { $0 + ($1 == 0x22 ? 1 : 0) }
+        pendingRow.append(contentsOf: bytes)
+        for byte in bytes where byte == 0x22 { pendingQuotes += 1 }
         // A quoted field may hold line breaks: the row ends when the quotes balance.
         guard pendingQuotes % 2 == 0 else { return }
-        try emitRow(pendingRow, emit)
-        pendingRow = ""
-        pendingQuotes = 0
+        try emitPendingRow(emit)
     }
 
-    private func emitRow(_ row: String, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let cells = Self.splitCSV(row)
-        func cell(_ names: String...) -> String? {
-            for name in names { if let index = columns[name], index < cells.count { return cells[index] } }
-            return nil
+    /// Emits the row gathered so far, read in place: cells are found on bytes, and only the level,
+    /// time and source become strings (the message is handed on as bytes).
+    private mutating func emitPendingRow(_ emit: (RecordDraft) throws -> Void) rethrows {
+        defer {
+            pendingRow.removeAll(keepingCapacity: true)
+            pendingQuotes = 0
         }
-        let level = cell("level", "ebene", "type") ?? cells.first ?? ""
-        let time = cell("date and time", "datum und uhrzeit", "date", "time") ?? ""
-        let source = cell("source", "quelle") ?? ""
-        let id = cell("event id", "ereignis-id", "eventid").flatMap { Int($0.trimmingSpaces()) }
-        // The message is the column named so, or the last column.
-        let message =
-            cell("message", "description", "beschreibung", "general") ?? (cells.count > 5 ? cells[cells.count - 1] : "")
-        let event = EventInfo(source: source, eventID: id, level: level, time: time)
-        let flattened = message.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }.joined(separator: " ")
-        try emitRecord(text: flattened, event: event, line: startLine, offset: startOffset, emit)
+        cells.removeAll(keepingCapacity: true)
+        cellBytes.removeAll(keepingCapacity: true)
+        // Unquote into cellBytes; each cell is a range of it.
+        var quoted = false
+        var cellStart = 0
+        var index = 0
+        let row = pendingRow
+        while index < row.count {
+            let byte = row[index]
+            if quoted {
+                if byte == 0x22 {
+                    if index + 1 < row.count, row[index + 1] == 0x22 {
+                        cellBytes.append(0x22)
+                        index += 1
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    cellBytes.append(byte)
+                }
+            } else if byte == 0x22 {
+                quoted = true
+            } else if byte == 0x2C {
+                cells.append(cellStart..<cellBytes.count)
+                cellStart = cellBytes.count
+            } else {
+                cellBytes.append(byte)
+            }
+            index += 1
+        }
+        cells.append(cellStart..<cellBytes.count)
+        let columns = columnIndexes
+        try cellBytes.withUnsafeBufferPointer { all in
+            func cell(_ index: Int?) -> UnsafeBufferPointer<UInt8>? {
+                guard let index, index < cells.count else { return nil }
+                return Bytes.trimmed(UnsafeBufferPointer(rebasing: all[cells[index]]))
+            }
+            let level = cell(columns.level) ?? cell(0) ?? UnsafeBufferPointer(rebasing: all[0..<0])
+            let source = cell(columns.source).map(Bytes.string) ?? ""
+            let id = cell(columns.eventID).flatMap { Bytes.number($0, at: 0) }.map(\.value)
+            let time = cell(columns.time).map(Bytes.string) ?? ""
+            // The message is the column named so, or the last column; its lines are joined by spaces.
+            let message = cell(columns.message) ?? (cells.count > 5 ? cell(cells.count - 1) : nil)
+            flattened.removeAll(keepingCapacity: true)
+            if let message {
+                var pendingSpace = false
+                for byte in message {
+                    if byte == 0x0A || byte == 0x0D {
+                        pendingSpace = !flattened.isEmpty
+                        continue
+                    }
+                    if pendingSpace {
+                        if byte == 0x20 || byte == 0x09 { continue }
+                        flattened.append(0x20)
+                        pendingSpace = false
+                    }
+                    flattened.append(byte)
+                }
+            }
+            if lastSource != source {
+                lastSource = source
+                lastContext = source.isEmpty ? [] : [source]
+            }
+            let event = EventInfo(source: source, eventID: id, level: Bytes.string(level), time: time)
+            try emitRecord(
+                bytes: flattened, event: event, context: lastContext, line: startLine, offset: startOffset, emit)
+        }
     }
 
-    /// Splits one CSV row: commas separate cells; double quotes quote; `""` is a quote.
+    /// Splits one CSV row: commas separate cells; double quotes quote; `""` is a quote (the header row).
     static func splitCSV(_ row: String) -> [String] {
         var cells: [String] = []
         var current = ""
@@ -175,6 +242,24 @@ struct EventParser {
         }
         cells.append(current)
         return cells
+    }
+}
+
+/// Where the columns ocslog reads are in an Event Viewer CSV export (English and German headers).
+struct CSVColumns {
+    var level: Int?
+    var time: Int?
+    var source: Int?
+    var eventID: Int?
+    var message: Int?
+
+    init(_ columns: [String: Int] = [:]) {
+        func first(_ names: String...) -> Int? { names.lazy.compactMap { columns[$0] }.first }
+        level = first("level", "ebene", "type")
+        time = first("date and time", "datum und uhrzeit", "date", "time")
+        source = first("source", "quelle")
+        eventID = first("event id", "ereignis-id", "eventid")
+        message = first("message", "description", "beschreibung", "general")
     }
 }
 

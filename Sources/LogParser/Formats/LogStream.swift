@@ -155,11 +155,14 @@ public struct LogStream {
 
 extension InputFile {
     /// Reads and parses the whole input, calling `body` with every record draft.
+    /// `onLine` sees each line (decoded to UTF-8) before the records it belongs to.
     public func parse(
-        options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, _ body: (RecordDraft) throws -> Void
+        options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, onLine: ((Line) -> Void)? = nil,
+        _ body: (RecordDraft) throws -> Void
     ) throws -> InputSummary {
         var stream = LogStream(path: path, formatHint: formatHint)
         var summary = try read(options: options) { line in
+            onLine?(line)
             try stream.parse(line, body)
         }
         try stream.finish(body)

@@ -19,7 +19,8 @@ struct MarkupParser {
     static let maximumTagLength = 8192
 
     private struct Element {
-        var name: [UInt8]
+        /// The element's name, lower-cased and hashed (``nameCode(_:)``): compared without allocating.
+        var name: UInt64
         var heading: String?
         /// Whether this element may hold a heading (document-level and table containers do not).
         var takesHeading: Bool
@@ -45,9 +46,28 @@ struct MarkupParser {
     /// The document's `<title>`: the wizard names its logs after the step, so it roots the context.
     private var documentTitle: String?
     /// The last text and the depth it was at, while no element has opened or closed since.
-    private var headingCandidate: (text: String, depth: Int)?
+    private var headingCandidate: (text: [UInt8], depth: Int)?
     private var preDepth: Int { stack.contains { $0.name == Self.preName } ? 1 : 0 }
-    private static let preName = Array("pre".utf8)
+    private static let preName = nameCode("pre")
+    private static let titleName = nameCode("title")
+    private static let tdName = nameCode("td")
+    private static let thName = nameCode("th")
+    private static let trName = nameCode("tr")
+    /// Reused buffers for a text run being decoded and collapsed.
+    private var decoded: [UInt8] = []
+    private var collapsed: [UInt8] = []
+
+    /// FNV-1a of a name's lower-cased bytes.
+    static func nameCode<Bytes: Sequence<UInt8>>(bytes: Bytes) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(LogParser.Bytes.lower(byte))
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    static func nameCode(_ name: String) -> UInt64 { nameCode(bytes: name.utf8) }
 
     init(path: String, format: LogFormat) {
         self.path = path
@@ -158,21 +178,17 @@ struct MarkupParser {
 
     // MARK: - Tags
 
-    private static let voidElements: Set<[UInt8]> = Set(
-        ["br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr", "param", "source"].map {
-            Array($0.utf8)
-        })
-    private static let noHeading: Set<[UInt8]> = Set(
+    private static let voidElements: Set<UInt64> = Set(
+        ["br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr", "param", "source"].map(nameCode))
+    private static let noHeading: Set<UInt64> = Set(
         [
             "html", "head", "body", "table", "thead", "tbody", "tfoot", "form", "title", "style", "script", "b", "i",
             "u",
             "em", "strong", "font", "a", "span", "code", "small", "big", "sup", "sub", "img", "br",
-        ].map { Array($0.utf8) })
-    private static let inlineElements: Set<[UInt8]> = Set(
-        ["b", "i", "u", "em", "strong", "font", "a", "span", "code", "small", "big", "sup", "sub"].map {
-            Array($0.utf8)
-        })
-    private static let rawTextElements: Set<[UInt8]> = Set(["script", "style"].map { Array($0.utf8) })
+        ].map(nameCode))
+    private static let inlineElements: Set<UInt64> = Set(
+        ["b", "i", "u", "em", "strong", "font", "a", "span", "code", "small", "big", "sup", "sub"].map(nameCode))
+    private static let rawTextElements: Set<UInt64> = Set(["script", "style"].map(nameCode))
 
     private mutating func handleTag(line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
         var index = 0
@@ -181,14 +197,14 @@ struct MarkupParser {
         if closing { index += 1 }
         let nameStart = index
         while index < tag.count, !Bytes.isSpace(tag[index]), tag[index] != 0x2F, tag[index] != 0x3E { index += 1 }
-        let name = tag[nameStart..<index].map(Bytes.lower)
-        guard !name.isEmpty, name[0] >= 0x41 else {
+        guard index > nameStart, tag[nameStart] >= 0x41 else {
             // "<" that starts no tag ("a < b", "<5061>"): keep it as text.
             text.append(0x3C)
             text.append(contentsOf: tag)
             if !tag.isEmpty, tag.last == 0x20 { text.removeLast() }
             return
         }
+        let name = Self.nameCode(bytes: tag[nameStart..<index])
         let isInline = Self.inlineElements.contains(name)
         // Inline elements (span, b, font …) do not split text: "Execution Result: <b>&lt;Success&gt;</b>" stays one run.
         if !isInline { try flushText(emit) }
@@ -199,10 +215,10 @@ struct MarkupParser {
             }
             // A table row's first cell names the row: "<tr><td>Task</td><td>result…</td></tr>".
             if let candidate = headingCandidate, candidate.depth == stack.count, stack.count >= 2,
-                name == Array("td".utf8) || name == Array("th".utf8), stack[stack.count - 1].name == name,
-                stack[stack.count - 2].name == Array("tr".utf8), stack[stack.count - 2].heading == nil
+                name == Self.tdName || name == Self.thName, stack[stack.count - 1].name == name,
+                stack[stack.count - 2].name == Self.trName, stack[stack.count - 2].heading == nil
             {
-                stack[stack.count - 2].heading = candidate.text
+                stack[stack.count - 2].heading = String(decoding: candidate.text, as: UTF8.self)
             }
             headingCandidate = nil
             // Pop to the matching element when it is open; a stray closing tag is ignored.
@@ -214,7 +230,7 @@ struct MarkupParser {
         }
         let selfClosing = tag.last == 0x2F || (tag.count >= 2 && tag[tag.count - 2] == 0x2F && tag.last == 0x20)
         if Self.rawTextElements.contains(name) && !selfClosing {
-            state = .rawText(closing: name)
+            state = .rawText(closing: tag[nameStart..<index].map(Bytes.lower))
             return
         }
         if selfClosing || Self.voidElements.contains(name) || isInline { return }
@@ -225,7 +241,7 @@ struct MarkupParser {
         if let candidate = headingCandidate, candidate.depth == stack.count, let parent = stack.indices.last,
             stack[parent].takesHeading, stack[parent].heading == nil
         {
-            stack[parent].heading = candidate.text
+            stack[parent].heading = String(decoding: candidate.text, as: UTF8.self)
         }
         headingCandidate = nil
         var element = Element(name: name, heading: nil, takesHeading: !Self.noHeading.contains(name))
@@ -281,23 +297,30 @@ struct MarkupParser {
 
     private mutating func flushText(_ emit: (RecordDraft) throws -> Void) rethrows {
         guard !text.isEmpty else { return }
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(text.count)
+        decoded.removeAll(keepingCapacity: true)
         Entities.decode(text[...], into: &decoded)
         text.removeAll(keepingCapacity: true)
-        let collapsed = Self.collapseSpaces(decoded)
+        Self.collapseSpaces(decoded, into: &collapsed)
         guard !collapsed.isEmpty else { return }
-        let string = String(decoding: collapsed, as: UTF8.self)
         let (kind, outcome) = collapsed.withUnsafeBufferPointer { Self.classify(bytes: $0) }
-        if documentTitle == nil, stack.last?.name == Array("title".utf8) {
-            documentTitle = string
+        if documentTitle == nil, stack.last?.name == Self.titleName {
+            documentTitle = String(decoding: collapsed, as: UTF8.self)
             contextIsCurrent = false
         }
         if !contextIsCurrent { rebuildContext() }
         let enclosing = context
         // A text directly followed by a child element is that element's parent's heading
-        // ("<li>Add firewall exceptions<ul>…", "<div><span>Task</span><div>…"); remember it until we know.
-        headingCandidate = kind == .executionResult ? nil : (string, stack.count)
+        // ("<li>Add firewall exceptions<ul>…", "<div><span>Task</span><div>…"); remember it until we know
+        // (as bytes: most texts never become a heading).
+        if kind == .executionResult {
+            headingCandidate = nil
+        } else {
+            var candidate = headingCandidate?.text ?? []
+            headingCandidate = nil
+            candidate.removeAll(keepingCapacity: true)
+            candidate.append(contentsOf: collapsed.prefix(Self.maximumHeadingLength))
+            headingCandidate = (candidate, stack.count)
+        }
         try collapsed.withUnsafeBufferPointer { buffer in
             try emit(
                 RecordDraft(
@@ -306,9 +329,12 @@ struct MarkupParser {
         }
     }
 
+    /// The longest text kept as a heading candidate.
+    static let maximumHeadingLength = 512
+
     private mutating func rebuildContext() {
         var headings: [String] = []
-        if let documentTitle, stack.last?.name != Array("title".utf8) { headings.append(documentTitle) }
+        if let documentTitle, stack.last?.name != Self.titleName { headings.append(documentTitle) }
         for element in stack {
             guard let heading = element.heading, headings.last != heading else { continue }
             headings.append(heading)
@@ -318,9 +344,8 @@ struct MarkupParser {
     }
 
     /// Spaces, tabs and line breaks collapsed to one space; leading and trailing ones dropped.
-    private static func collapseSpaces(_ bytes: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
+    private static func collapseSpaces(_ bytes: [UInt8], into output: inout [UInt8]) {
+        output.removeAll(keepingCapacity: true)
         var pendingSpace = false
         for byte in bytes {
             if Bytes.isSpace(byte) {
@@ -331,7 +356,6 @@ struct MarkupParser {
                 output.append(byte)
             }
         }
-        return output
     }
 
     /// Whether a text run is a task's Execution Result, and its outcome.

@@ -31,6 +31,28 @@ public enum LogFormat: String, Sendable, Codable, CaseIterable, CustomStringConv
 
 /// What a record is, as its format's structure says (not yet what it means: the classifier decides that).
 public enum RecordKind: String, Sendable, Codable, CaseIterable {
+    /// The kind as one bit, for sets of kinds tested per record without hashing.
+    public var bit: UInt32 {
+        switch self {
+        case .logStart: 1 << 0
+        case .logEnd: 1 << 1
+        case .engine: 1 << 2
+        case .actionStart: 1 << 3
+        case .actionEnd: 1 << 4
+        case .property: 1 << 5
+        case .note: 1 << 6
+        case .productOutcome: 1 << 7
+        case .summary: 1 << 8
+        case .customActionResult: 1 << 9
+        case .shipError: 1 << 10
+        case .engineExit: 1 << 11
+        case .continuation: 1 << 12
+        case .executionResult: 1 << 13
+        case .event: 1 << 14
+        case .text: 1 << 15
+        }
+    }
+
     /// The first line of a log (MSI `=== Verbose logging started`, an HTML or XML document start).
     case logStart = "log-start"
     /// MSI `=== Logging stopped`.
