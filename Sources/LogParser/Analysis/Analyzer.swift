@@ -198,10 +198,9 @@ public final class Analyzer {
         var activation: Evidence?
         /// The last step name looked at, so that a step is matched against the roles once, not per record.
         var lastStep: String?
-        /// The line being read, whether it holds a prefilter word, and how many lines did.
+        /// The line being read, and whether it holds a prefilter word.
         var line = 0
         var lineIsCandidate = false
-        var candidateLines = 0
     }
 
     /// Reads, parses and classifies one input; `onEvent` sees each event as it is found.
@@ -214,15 +213,17 @@ public final class Analyzer {
         let progress = self.progress
         var untilProgress = 4096
         let prefilter = self.prefilter
-        let summary = try input.parse(
-            options: options.readOptions, formatHint: options.formatHint,
-            onLine: { line in
-                // The prefilter runs once per line; a one-line record (MSI, plain text) reuses its answer.
-                state.line = line.number
-                state.lineIsCandidate = prefilter.firstMatch(in: line.rawBytes)
-                if state.lineIsCandidate { state.candidateLines += 1 }
-            }
-        ) { draft in
+        // The prefilter runs once per line; a one-line record (MSI, plain text) reuses its answer.
+        var line = (number: 0, isCandidate: false, candidates: 0)
+        let onLine: (Line) -> Void = { current in
+            line.number = current.number
+            line.isCandidate = prefilter.firstMatch(in: current.rawBytes)
+            if line.isCandidate { line.candidates += 1 }
+        }
+        let summary = try input.parse(options: options.readOptions, formatHint: options.formatHint, onLine: onLine) {
+            draft in
+            state.line = line.number
+            state.lineIsCandidate = line.isCandidate
             classify(draft, &state, onEvent)
             if keepSurroundings { remember(draft) }
             untilProgress -= 1
@@ -244,7 +245,7 @@ public final class Analyzer {
             formats: summary.formats.map(\.rawValue),
             logs: summary.logs, encoding: summary.encoding.rawValue, encodings: summary.encodings?.map(\.rawValue),
             lines: summary.lines, bytes: summary.bytes, role: role, skipped: summary.skipped,
-            notUnderstood: state.notUnderstood, candidateLines: state.candidateLines)
+            notUnderstood: state.notUnderstood, candidateLines: line.candidates)
         inputs.append(result)
         return result
     }
