@@ -33,6 +33,10 @@ let package = Package(
         .target(name: "LogParser", dependencies: ["PCRE2", "Knowledge"]),
         .target(name: "RuleGen", dependencies: ["LogParser", "Knowledge"]),
         .target(name: "Report", dependencies: ["LogParser", "Knowledge"]),
+        // Fuzzing: the targets as a library (replayed by the tests), and the libFuzzer entry point
+        // (built with -DFUZZING and the fuzzer sanitizer by fuzz/run.sh; a replay tool otherwise).
+        .target(name: "FuzzTargets", dependencies: ["LogParser", "RuleGen", "Knowledge"]),
+        .executableTarget(name: "ocslog-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(
             name: "ocslog",
             dependencies: [
@@ -55,7 +59,10 @@ let package = Package(
             exclude: ["Golden", "netns-probe.sh"]),
         .testTarget(
             name: "ReportTests", dependencies: ["Report", "LogParser", "Knowledge", "Yams"], exclude: ["Golden"]),
-        .testTarget(name: "ocslogTests", dependencies: ["LogParser"]),
+        .testTarget(name: "ocslogTests", dependencies: ["LogParser", "Yams"]),
+        .testTarget(
+            name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "LogParser", "Knowledge", "RuleGen"],
+            exclude: ["Inputs"]),
     ],
     swiftLanguageModes: [.v6]
 )

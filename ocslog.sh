@@ -3,7 +3,8 @@
 #   ./ocslog.sh demo   install what is missing, build in release mode, scan the bundled corpus/
 #   ./ocslog.sh test   install what is missing, build, lint and run every test
 # Other verbs: deps (install only), build, install [PREFIX] (binary, man page, shell completions;
-# PREFIX defaults to /usr/local), bench (see bench/README.md).
+# PREFIX defaults to /usr/local), bench [--megabytes N] [--runs N] [--jobs] [--scaling]
+# (ocslog against rg and grep: bench/scan.py).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,6 +49,8 @@ case "${1:-}" in
         swift format lint --strict -r Sources Tests bench/Sources
         swift build --build-tests
         swift test
+        # A 10 MB smoke run of the benchmark (the full one is `./ocslog.sh bench`, too slow for CI).
+        python3 bench/scan.py --megabytes 10 --runs 1 --binary .build/debug/ocslog --smoke
         ;;
     install)
         install_packages "${BUILD_PACKAGES[@]}"
@@ -72,7 +75,7 @@ case "${1:-}" in
     bench)
         install_packages "${BUILD_PACKAGES[@]}" ripgrep
         shift
-        python3 bench/reader.py "$@"
+        python3 bench/scan.py "$@"
         ;;
     *)
         echo "usage: ./ocslog.sh demo|test|deps|build|install [PREFIX]|bench" >&2

@@ -148,6 +148,16 @@ public struct KnowledgeBase: Sendable {
         return try loader.build()
     }
 
+    /// The embedded knowledge with one more file's text added on top (tests, fuzzing).
+    public static func embedded(adding text: String, file: String) throws(KnowledgeError) -> KnowledgeBase {
+        var loader = KnowledgeLoader()
+        for (name, bytes) in EmbeddedData.files {
+            try loader.add(file: "embedded:\(name)", text: String(decoding: bytes, as: UTF8.self))
+        }
+        try loader.add(file: file, text: text)
+        return try loader.build()
+    }
+
     /// The embedded knowledge with a folder's YAML files added on top (entries with the same id replace).
     public static func load(overrides directory: String?) throws(KnowledgeError) -> KnowledgeBase {
         var loader = KnowledgeLoader()

@@ -131,12 +131,13 @@ enum HTMLReport {
         }
 
         out += "<h2>Inputs</h2>\n<table><thead><tr><th>Input</th><th>Format</th><th>Encoding</th><th>Lines</th>"
-        out += "<th>Role</th></tr></thead><tbody>\n"
+        out += "<th>Role</th><th>Not read</th></tr></thead><tbody>\n"
         for input in document.inputs {
             let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
             out += "<tr><td>\(escape(input.path))</td><td>\(escape(formats))</td>"
             out += "<td>\(escape(input.encodings?.joined(separator: "+") ?? input.encoding))</td>"
-            out += "<td class=\"n\">\(input.lines)</td><td>\(escape(input.role))</td></tr>\n"
+            out += "<td class=\"n\">\(input.lines)</td><td>\(escape(input.role))</td>"
+            out += "<td>\(escape(ReportDocument.unread(input)))</td></tr>\n"
         }
         out += "</tbody></table>\n</body>\n</html>\n"
         return out

@@ -82,11 +82,12 @@ enum MarkdownReport {
             }
         }
 
-        out += "## Inputs\n\n| Input | Format | Encoding | Lines | Role |\n|---|---|---|---:|---|\n"
+        out += "## Inputs\n\n| Input | Format | Encoding | Lines | Role | Not read |\n|---|---|---|---:|---|---|\n"
         for input in document.inputs {
             let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
             let encodings = input.encodings?.joined(separator: "+") ?? input.encoding
-            out += "| \(cell(input.path)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role)) |\n"
+            out += "| \(cell(input.path)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role)) | "
+            out += "\(cell(ReportDocument.unread(input))) |\n"
         }
         return out
     }

@@ -109,6 +109,18 @@ public struct ReportDocument: Sendable, Codable {
         return headline
     }
 
+    /// What could not be read of an input, in words ("" when everything was read).
+    public static func unread(_ input: InputResult) -> String {
+        var parts: [String] = []
+        let skipped = input.skipped
+        if skipped.longLines > 0 { parts.append("\(skipped.longLines) long lines cut (\(skipped.bytes) bytes)") }
+        if skipped.undecodable > 0 { parts.append("\(skipped.undecodable) undecodable characters") }
+        if skipped.windows1252Lines > 0 { parts.append("\(skipped.windows1252Lines) lines read as Windows-1252") }
+        if skipped.binaryBytes > 0 { parts.append("\(skipped.binaryBytes) NUL bytes (binary data)") }
+        if skipped.endedInsideRecord { parts.append("ended inside a record") }
+        return parts.joined(separator: "; ")
+    }
+
     /// The ports of an exception as `5061` or `50000-59999`.
     public static func ports(_ exception: FirewallException) -> String {
         exception.portFrom == exception.portTo ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"

@@ -238,7 +238,7 @@ public enum Comment {
     /// nft allows 128 bytes of comment; iptables 256; keep well inside both.
     public static let maximumLength = 100
 
-    public static func sanitize(_ text: String) -> String {
+    public static func sanitize(_ text: String, maximumLength: Int = Comment.maximumLength) -> String {
         var output = ""
         var lastWasSpace = false
         for scalar in text.unicodeScalars {

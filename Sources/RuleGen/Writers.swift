@@ -25,6 +25,7 @@ public enum NFTWriter {
         // Declaring the table first makes the delete valid when it does not exist yet.
         out += "table inet \(table)\ndelete table inet \(table)\n\n"
         out += "table inet \(table) {\n"
+        var moreElements = ""
         if !options.sources.isEmpty {
             for (family, name, type) in [
                 (SourcePrefix.Family.ipv4, "sources_v4", "ipv4_addr"), (.ipv6, "sources_v6", "ipv6_addr"),
@@ -41,9 +42,18 @@ public enum NFTWriter {
                 guard !elements.isEmpty else { continue }
                 out += "\tset \(chain.name)_\(transport.rawValue) {\n\t\ttype inet_service\n"
                 if elements.contains(where: { $0.range.count > 1 }) { out += "\t\tflags interval\n" }
-                out += "\t\telements = {\n"
-                out += elements.map { "\t\t\t\($0.range) comment \"\($0.comment)\"" }.joined(separator: ",\n")
-                out += "\n\t\t}\n\t}\n\n"
+                // A set's elements go in chunks: one netlink message cannot hold tens of thousands.
+                let chunks = stride(from: 0, to: elements.count, by: setChunk).map {
+                    elements[$0..<min($0 + setChunk, elements.count)]
+                }
+                func list(_ chunk: ArraySlice<ChainPlan.Element>) -> String {
+                    chunk.map { "\t\t\t\($0.range) comment \"\($0.comment)\"" }.joined(separator: ",\n")
+                }
+                out += "\t\telements = {\n" + list(chunks[0]) + "\n\t\t}\n\t}\n\n"
+                for chunk in chunks.dropFirst() {
+                    moreElements +=
+                        "add element inet \(table) \(chain.name)_\(transport.rawValue) {\n\(list(chunk))\n}\n"
+                }
             }
         }
         let counter = options.counters ? "counter " : ""
@@ -79,8 +89,12 @@ public enum NFTWriter {
             }
         }
         out += "\t}\n}\n"
+        if !moreElements.isEmpty { out += "\n" + moreElements }
         return out
     }
+
+    /// The most set elements written in one statement.
+    static let setChunk = 500
 
     /// The `#` comment header both rulesets share: who made it, from which inputs, how to use it.
     static func header(_ plan: RulePlan, options: RuleOptions, generator: Generator, instructions: [String]) -> String {

@@ -20,7 +20,7 @@ struct OCSLog: ParsableCommand {
               ocslog scan /mnt/fe01/Temp --format json
             """,
         version: version,
-        subcommands: [Scan.self, Rules.self, ReportCommand.self, Explain.self, Roles.self],
+        subcommands: [Scan.self, Rules.self, ReportCommand.self, Diff.self, Explain.self, Roles.self],
         defaultSubcommand: nil
     )
 

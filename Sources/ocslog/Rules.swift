@@ -68,7 +68,8 @@ struct RuleArguments: ParsableArguments {
 
 struct Rules: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
-        abstract: "Write firewall rules for what the logs opened: nftables, iptables, ip6tables, firewalld or ufw.",
+        abstract:
+            "Write firewall rules for what the logs opened: nftables, iptables, ip6tables, firewalld, ufw, or Windows Firewall scripts.",
         discussion: """
             Reads the logs like `ocslog scan` (standard input when no path) and writes a ruleset \
             that accepts, per server role, the ports setup opened, each with its evidence (file:line) \
@@ -80,16 +81,26 @@ struct Rules: ParsableCommand, TerminalConfigurable {
               cat *.log | ocslog rules --target iptables --source 192.0.2.0/24 > rules.v4
               ocslog rules edge-logs/ --interface external=eth0,internal=eth1 --documented
               ocslog rules logs/ --target firewalld -o /tmp/services   (a folder: one XML per role)
+              ocslog rules fe01-logs/ --target powershell -o ocslog-rules.ps1   (run on the server itself)
+              ocslog rules fe01-logs/ --target netsh -o ocslog-rules.cmd        (Windows Server 2008 / R2)
+
+            powershell (New-NetFirewallRule, Windows Server 2012 and later) and netsh (netsh \
+            advfirewall, Windows Server 2008 and 2008 R2) write one script for the servers \
+            themselves: rules grouped per role ("ocslog front-end"), named after their service, \
+            with the evidence in the description and the program path when the log gave one; \
+            running the script again replaces the rules instead of duplicating them. A role whose \
+            activation added no exception because Windows Firewall was stopped gets its documented \
+            ports, and a Back End gets the SQL Server ports activation never opens.
             """)
 
     enum Target: String, ExpressibleByArgument, CaseIterable {
-        case nft, iptables, ip6tables, firewalld, ufw
+        case nft, iptables, ip6tables, firewalld, ufw, powershell, netsh
     }
 
     @Argument(help: "Log files or folders; standard input when none (or `-`).")
     var paths: [String] = []
 
-    @Option(help: "nft, iptables, ip6tables, firewalld or ufw.")
+    @Option(help: "nft, iptables, ip6tables, firewalld, ufw, powershell or netsh.")
     var target: Target = .nft
 
     @Option(name: [.short, .long], help: "Write to this file (a folder for firewalld) instead of standard output.")
@@ -121,14 +132,21 @@ struct Rules: ParsableCommand, TerminalConfigurable {
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(knowledge: knowledgeBase)
         let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: jobs) || !pathErrors.isEmpty
-        let plan = RulePlan.build(from: analyzer.result(), knowledge: knowledgeBase, options: options)
-        for warning in plan.warnings { printError("ocslog: note: \(warning)") }
+        let result = analyzer.result()
         let generator = Generator(version: OCSLog.version)
+        if let script = windowsScript(result, knowledge: knowledgeBase, documented: options.documented, generator) {
+            try emit(script)
+            if failed { throw ExitStatus.inputError }
+            return
+        }
+        let plan = RulePlan.build(from: result, knowledge: knowledgeBase, options: options)
+        for warning in plan.warnings { printError("ocslog: note: \(warning)") }
         switch target {
         case .nft: try emit(NFTWriter.render(plan, options: options, generator: generator))
         case .iptables: try emit(IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator))
         case .ip6tables: try emit(IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator))
         case .ufw: try emit(UFWWriter.render(plan, generator: generator))
+        case .powershell, .netsh: break  // written above
         case .firewalld:
             let files = FirewalldWriter.render(plan, generator: generator)
             if let output {
@@ -141,6 +159,17 @@ struct Rules: ParsableCommand, TerminalConfigurable {
             }
         }
         if failed { throw ExitStatus.inputError }
+    }
+
+    /// The PowerShell or netsh script, for those targets (nil for the Linux ones).
+    private func windowsScript(
+        _ result: ScanResult, knowledge: KnowledgeBase, documented: Bool, _ generator: Generator
+    ) -> String? {
+        guard target == .powershell || target == .netsh else { return nil }
+        let plan = WindowsPlan.build(from: result, knowledge: knowledge, roles: roles, documented: documented)
+        for note in plan.notes { printError("ocslog: note: \(note)") }
+        return target == .powershell
+            ? PowerShellWriter.render(plan, generator: generator) : NetshWriter.render(plan, generator: generator)
     }
 
     private func emit(_ text: String) throws {

@@ -69,6 +69,8 @@ enum ScanText {
                 line += "; \(input.skipped.windows1252Lines) lines read as windows-1252"
             }
             if input.skipped.undecodable > 0 { line += "; \(input.skipped.undecodable) undecodable characters" }
+            if input.skipped.binaryBytes > 0 { line += "; \(input.skipped.binaryBytes) NUL bytes (binary data)" }
+            if input.skipped.endedInsideRecord { line += "; ended inside a record (cut off?)" }
             output += line + "\n"
         }
         return output

@@ -57,14 +57,29 @@ for spec in $ports; do
     ip netns exec "$server" timeout -s KILL 30 socat "$address" SYSTEM:'echo pong' > /dev/null 2>&1 < /dev/null &
     listeners+=("$!")
 done
-sleep 1
+# Wait (at most 10 s) until every listener is bound: on a loaded machine one second is not enough.
+for _ in $(seq 50); do
+    bound=$(ip netns exec "$server" ss -Hlntu 2>/dev/null)
+    missing=0
+    for spec in $ports; do
+        echo "$bound" | grep -q ":${spec##*:} " || missing=1
+    done
+    [ "$missing" -eq 0 ] && break
+    sleep 0.2
+done
 for spec in $ports; do
     proto=${spec%%:*}
     port=${spec##*:}
     case "$proto" in
         tcp) reply=$(ip netns exec "$client" timeout -s KILL 4 socat -T2 - "TCP4:192.0.2.1:$port,connect-timeout=2" < /dev/null 2>/dev/null) ;;
         tcp6) reply=$(ip netns exec "$client" timeout -s KILL 4 socat -T2 - "TCP6:[2001:db8::1]:$port,connect-timeout=2" < /dev/null 2>/dev/null) ;;
-        udp) reply=$(echo ping | ip netns exec "$client" timeout -s KILL 4 socat -T2 - "UDP4:192.0.2.1:$port" 2>/dev/null) ;;
+        udp)
+            # A datagram may be lost while the neighbour is resolved: try twice.
+            for _ in 1 2; do
+                reply=$(echo ping | ip netns exec "$client" timeout -s KILL 4 socat -T2 - "UDP4:192.0.2.1:$port" 2>/dev/null)
+                [ "$reply" = pong ] && break
+            done
+            ;;
     esac
     if [ "$reply" = pong ]; then echo "$proto $port open"; else echo "$proto $port closed"; fi
 done

@@ -270,33 +270,38 @@ public final class Analyzer {
             progress = nil
             return
         }
-        let slots = WorkerSlots(count: inputs.count)
+        // Workers read ahead of the merge by at most a few inputs, and each worker's state is
+        // merged (and released) as soon as the inputs before it are: memory stays flat however
+        // many files there are.
+        let slots = WorkerSlots(count: inputs.count, window: jobs * 2)
         let knowledge = self.knowledge
         let options = self.options
-        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
-            while let index = slots.next() {
-                let worker = Analyzer(knowledge: knowledge, options: options)
-                worker.progress = onProgress.map { report in { report(index, $0, $1) } }
-                do {
-                    try worker.analyze(inputs[index])
-                    worker.progress = nil
-                    slots.finish(index, .success(WorkerBox(worker)))
-                } catch {
-                    slots.finish(index, .failure(error))
+        let workers = DispatchGroup()
+        DispatchQueue.global().async(group: workers) {
+            DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+                while let index = slots.next() {
+                    let worker = Analyzer(knowledge: knowledge, options: options)
+                    worker.progress = onProgress.map { report in { report(index, $0, $1) } }
+                    do {
+                        try worker.analyze(inputs[index])
+                        worker.progress = nil
+                        slots.finish(index, .success(WorkerBox(worker)))
+                    } catch {
+                        slots.finish(index, .failure(error))
+                    }
                 }
             }
         }
-        for (index, outcome) in slots.take().enumerated() {
-            switch outcome {
+        for index in inputs.indices {
+            switch slots.take(index) {
             case .success(let box):
                 absorb(box.analyzer)
                 onInput(index, .success(self.inputs[self.inputs.count - 1]))
             case .failure(let error):
                 onInput(index, .failure(error))
-            case nil:
-                onInput(index, .failure(InputError(path: inputs[index].path, reason: "was not read")))
             }
         }
+        workers.wait()
     }
 
     /// Takes over what another analyzer found in its inputs, as if this one had read them next.
@@ -1006,32 +1011,47 @@ private struct WorkerBox: @unchecked Sendable {
     init(_ analyzer: Analyzer) { self.analyzer = analyzer }
 }
 
-/// The inputs still to read and what each worker produced, shared by the reading threads.
+/// The inputs still to read and what each worker produced, shared by the reading threads and
+/// the merging one.
 private final class WorkerSlots: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var nextIndex = 0
+    private var merged = 0
+    private let window: Int
     private var results: [Result<WorkerBox, Error>?]
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
+    init(count: Int, window: Int) {
+        results = Array(repeating: nil, count: count)
+        self.window = max(1, window)
+    }
 
+    /// The next input to read, once it is within `window` of the merge; nil when none is left.
     func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
+        while nextIndex < results.count, nextIndex >= merged + window { condition.wait() }
         guard nextIndex < results.count else { return nil }
         nextIndex += 1
         return nextIndex - 1
     }
 
     func finish(_ index: Int, _ result: Result<WorkerBox, Error>) {
-        lock.lock()
+        condition.lock()
         results[index] = result
-        lock.unlock()
+        condition.broadcast()
+        condition.unlock()
     }
 
-    func take() -> [Result<WorkerBox, Error>?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return results
+    /// Waits for an input's result and hands it over (the slot lets go of it).
+    func take(_ index: Int) -> Result<WorkerBox, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while results[index] == nil { condition.wait() }
+        let result = results[index]!
+        results[index] = nil
+        merged = index + 1
+        condition.broadcast()
+        return result
     }
 }
 

@@ -28,6 +28,22 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var evidence: Evidence
     /// How the entry was completed or interpreted, when it was ("protocol not stated; assumed tcp").
     public var note: String?
+
+    public init(
+        role: String, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: String?, program: String?,
+        service: String?, origin: String, evidence: Evidence, note: String?
+    ) {
+        self.role = role
+        self.protocol = `protocol`
+        self.portFrom = portFrom
+        self.portTo = portTo
+        self.interface = interface
+        self.program = program
+        self.service = service
+        self.origin = origin
+        self.evidence = evidence
+        self.note = note
+    }
 }
 
 /// The severities of findings, most severe first.
@@ -122,5 +138,23 @@ public struct ScanResult: Sendable, Codable {
         public var warnings: Int
         public var exceptions: Int
         public var roles: [String]
+
+        public init(errors: Int, warnings: Int, exceptions: Int, roles: [String]) {
+            self.errors = errors
+            self.warnings = warnings
+            self.exceptions = exceptions
+            self.roles = roles
+        }
+    }
+
+    public init(
+        inputs: [InputResult], exceptions: [FirewallException], findings: [Finding], notUnderstood: [LineGroup],
+        summary: Summary
+    ) {
+        self.inputs = inputs
+        self.exceptions = exceptions
+        self.findings = findings
+        self.notUnderstood = notUnderstood
+        self.summary = summary
     }
 }

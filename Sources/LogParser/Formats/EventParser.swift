@@ -36,6 +36,9 @@ struct EventParser {
         }
     }
 
+    /// Whether the export stopped inside a quoted CSV field.
+    var isInsideRecord: Bool { format == .eventCSV && pendingQuotes % 2 == 1 }
+
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         if format == .eventCSV {
             if !pendingRow.isEmpty { try emitPendingRow(emit) }

@@ -21,6 +21,9 @@ public struct LogStream {
         case plain
     }
 
+    /// The deepest markup nesting tracked (deeper elements are counted, not kept): contexts stay short.
+    public static let maximumNesting = MarkupParser.maximumDepth
+
     public init(path: String, formatHint: LogFormat? = nil) {
         self.path = path
         self.formatHint = formatHint
@@ -67,8 +70,17 @@ public struct LogStream {
         }
     }
 
+    /// Whether the input ended inside a record (set by ``finish(_:)``; a new log resets it).
+    public private(set) var endedInsideRecord = false
+
     /// Flushes records still pending at the end of the input.
     public mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
+        switch parser {
+        case .markup(let markup): endedInsideRecord = markup.isInsideRecord
+        case .event(let event): endedInsideRecord = event.isInsideRecord
+        case .msi(let msi): endedInsideRecord = msi.isInsideRecord
+        default: endedInsideRecord = false
+        }
         switch parser {
         case .markup(var markup): try markup.finish(emit)
         case .event(var event): try event.finish(emit)
@@ -169,6 +181,7 @@ extension InputFile {
         summary.format = stream.format
         summary.formats = stream.formats
         summary.logs = stream.logCount
+        summary.skipped.endedInsideRecord = stream.endedInsideRecord
         return summary
     }
 }

@@ -13,8 +13,12 @@ struct MSIParser {
     private var sawFirstFatal = false
     private var scratch: [UInt8] = []
     private var hasRecord = false
+    private var sawLogEnd = false
 
     init(path: String) { self.path = path }
+
+    /// Whether the log stopped with an action still running and no "Logging stopped" line (a cut log).
+    var isInsideRecord: Bool { !actions.isEmpty && !sawLogEnd }
 
     /// Words that make a property's value secret.
     static let secretWords: [StaticString] = ["PASSWORD", "PASSWD", "PWD", "SECRET", "KEY", "TOKEN", "CREDENTIAL"]
@@ -76,7 +80,9 @@ struct MSIParser {
         if kind == .logStart {
             actions.removeAll()
             sawFirstFatal = false
+            sawLogEnd = false
         }
+        if kind == .logEnd { sawLogEnd = true }
         hasRecord = true
         let draftBytes = bytes
         if masked {

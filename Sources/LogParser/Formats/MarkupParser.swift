@@ -168,6 +168,13 @@ struct MarkupParser {
         try flushText(emit)
     }
 
+    /// Whether the document stopped inside a tag, a comment, a declaration or a script, or with
+    /// elements still open.
+    var isInsideRecord: Bool {
+        if case .text = state { return !stack.isEmpty || overflowDepth > 0 }
+        return true
+    }
+
     private static func nameMatches(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int, _ name: [UInt8]) -> Bool {
         guard bytes.count - offset >= name.count else { return false }
         for (position, expected) in name.enumerated() where Bytes.lower(bytes[offset + position]) != expected {

@@ -60,6 +60,18 @@ public struct InputFile: Sendable, Equatable {
         return (inputs, errors)
     }
 
+    /// The error for a folder entry that is not a file: what it is, and that it was not read.
+    private static func notAFile(_ path: String, _ mode: mode_t) -> InputError {
+        let kind: String =
+            switch mode & S_IFMT {
+            case S_IFIFO: "a FIFO"
+            case S_IFSOCK: "a socket"
+            case S_IFCHR, S_IFBLK: "a device"
+            default: "not a regular file"
+            }
+        return InputError(path: path, reason: "\(kind), not a log file: not read (name it on its own to read it)")
+    }
+
     /// The regular files under a folder, sorted by path; symbolic links to folders are not followed.
     private static func walk(_ root: String) -> ([InputFile], [InputError]) {
         var files: [String] = []
@@ -86,10 +98,18 @@ public struct InputFile: Sendable, Equatable {
                 case S_IFDIR: pending.append(child)
                 case S_IFREG: files.append(child)
                 case S_IFLNK:
-                    // Follow links to files, never links to folders (no loops).
+                    // Follow links to files, never links to folders (no loops through folders).
                     var target = stat()
-                    if stat(child, &target) == 0, target.st_mode & S_IFMT == S_IFREG { files.append(child) }
-                default: continue  // FIFOs, sockets and devices inside a folder are not logs
+                    if stat(child, &target) != 0 {
+                        errors.append(InputError.system(child, "cannot follow the link", errno))
+                    } else if target.st_mode & S_IFMT == S_IFREG {
+                        files.append(child)
+                    } else if target.st_mode & S_IFMT != S_IFDIR {
+                        errors.append(Self.notAFile(child, target.st_mode))
+                    }
+                default:
+                    // A FIFO would block the scan, a socket or device is no log: named, not read.
+                    errors.append(Self.notAFile(child, info.st_mode))
                 }
             }
         }

@@ -36,6 +36,8 @@ public struct ReaderStatistics: Sendable, Equatable, Codable {
     public var windows1252Lines = 0
     /// UTF-16 code units or bytes that could not be decoded and became U+FFFD.
     public var replacedCharacters = 0
+    /// NUL characters in the text (binary data: no log holds them).
+    public var nulBytes = 0
 
     public init() {}
 }
@@ -358,6 +360,16 @@ public final class LineReader {
             }
             reader.statistics.lines += 1
             var text = UnsafeBufferPointer(start: buffer + start, count: stop - start)
+            // NUL bytes mark binary data (memchr: no cost on text).
+            if var search = text.baseAddress {
+                var remaining = text.count
+                while remaining > 0, let found = memchr(search, 0, remaining) {
+                    reader.statistics.nulBytes += 1
+                    let next = found.assumingMemoryBound(to: UInt8.self) + 1
+                    remaining -= search.distance(to: next)
+                    search = UnsafePointer(next)
+                }
+            }
             var origin = lineOrigin
             if transcoder == nil, text.count >= 3, text[0] == 0xEF, text[1] == 0xBB, text[2] == 0xBF {
                 // The byte-order mark of a UTF-8 log concatenated after another one.

@@ -35,6 +35,11 @@ public struct InputSummary: Sendable, Equatable, Codable {
         public var windows1252Lines: Int
         /// Characters that could not be decoded (replaced by U+FFFD).
         public var undecodable: Int
+        /// NUL bytes: binary data (an executable, a disk error) read as text.
+        public var binaryBytes: Int
+        /// Whether the input ended inside a record: in a tag, a comment or an open element of a
+        /// markup log, inside a quoted CSV field, or in an MSI action that never ended (a cut log).
+        public var endedInsideRecord: Bool
     }
 
     init(path: String, detection: EncodingDetection?, statistics: ReaderStatistics, encodings: [TextEncoding]) {
@@ -49,7 +54,8 @@ public struct InputSummary: Sendable, Equatable, Codable {
         self.lines = statistics.lines
         self.skipped = Skipped(
             longLines: statistics.longLines, bytes: statistics.skippedBytes,
-            windows1252Lines: statistics.windows1252Lines, undecodable: statistics.replacedCharacters)
+            windows1252Lines: statistics.windows1252Lines, undecodable: statistics.replacedCharacters,
+            binaryBytes: statistics.nulBytes, endedInsideRecord: false)
     }
 }
 

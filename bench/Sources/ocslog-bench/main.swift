@@ -8,7 +8,8 @@ import PCRE2
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocslog-bench",
-        abstract: "Generate benchmark logs and time ocslog's reader on them (see bench/README.md).",
+        abstract:
+            "Generate benchmark logs and time ocslog's reader on them (bench/scan.py and bench/reader.py drive it).",
         subcommands: [Generate.self, Read.self])
 }
 

@@ -1,0 +1,158 @@
+import Foundation
+import Knowledge
+import LogParser
+import RuleGen
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The fuzz targets: each takes arbitrary bytes, must never crash, hang or grow without bound,
+/// and checks the guarantees it can (a violated one stops the process, which the fuzzer reports).
+/// The `ocslog-fuzz` executable runs them under libFuzzer, and the tests replay the regression
+/// files in `Tests/FuzzRegressionTests/Inputs` through them.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// The line reader with encoding detection and transcoding, at a small chunk size.
+    case reader
+    /// Each format's parser, forced with a format hint.
+    case msi, html, xml, event, csv
+    /// The knowledge-file loader (YAML added on top of the built-in knowledge).
+    case knowledge
+    /// The whole path: scan, then every ruleset target, checked for attacker text.
+    case scanToRules = "scan-to-rules"
+
+    /// Runs the target on one input.
+    public func run(_ data: UnsafeRawBufferPointer) {
+        let bytes = Array(data)
+        switch self {
+        case .reader: Self.read(bytes)
+        case .msi: Self.parse(bytes, .msiVerbose)
+        case .html: Self.parse(bytes, .deploymentHTML)
+        case .xml: Self.parse(bytes, .lcscmdXML)
+        case .event: Self.parse(bytes, .eventText)
+        case .csv: Self.parse(bytes, .eventCSV)
+        case .knowledge: Self.loadKnowledge(bytes)
+        case .scanToRules: Self.scanToRules(bytes)
+        }
+    }
+
+    /// Lines of at most this many bytes, so that fuzzing exercises the long-line path.
+    static let maximumLineLength = 256
+
+    static func read(_ bytes: [UInt8]) {
+        // Chunk size from the first byte: boundaries land everywhere.
+        let chunk = 1 + Int(bytes.first ?? 0) % 64
+        let reader = LineReader(
+            source: MemorySource(bytes, chunkSize: chunk), chunkSize: chunk, maximumLineLength: maximumLineLength)
+        var lines = 0
+        var previous = 0
+        do {
+            try reader.forEachLine { line in
+                lines += 1
+                check(line.number == previous + 1, "line numbers run in order")
+                previous = line.number
+                check(line.bytes.count <= maximumLineLength * 4 + 4, "a line stays within its maximum")
+                // Every line the reader hands on is valid UTF-8.
+                check(String(validating: line.bytes, as: UTF8.self) != nil, "lines are valid UTF-8")
+            }
+        } catch {
+            // A memory source never fails.
+            check(false, "memory source failed: \(error)")
+        }
+        check(reader.statistics.lines == lines, "the statistics count the lines delivered")
+    }
+
+    static func parse(_ bytes: [UInt8], _ format: LogFormat) {
+        let reader = LineReader(
+            source: MemorySource(bytes, chunkSize: 97), chunkSize: 97, maximumLineLength: maximumLineLength)
+        var stream = LogStream(path: "fuzz", formatHint: format)
+        var lastLine = 0
+        let body: (RecordDraft) -> Void = { draft in
+            check(draft.line >= 1, "records have a line")
+            check(draft.context.count <= LogStream.maximumNesting + 2, "context depth is bounded")
+            lastLine = max(lastLine, draft.line)
+            _ = draft.materialize()
+        }
+        do {
+            try reader.forEachLine { line in stream.parse(line, body) }
+            stream.finish(body)
+        } catch {
+            check(false, "memory source failed: \(error)")
+        }
+        check(lastLine <= reader.statistics.lines, "records point at lines that exist")
+    }
+
+    static func loadKnowledge(_ bytes: [UInt8]) {
+        // Any text, valid YAML or not, gives a knowledge base or a KnowledgeError; never a crash.
+        let text = String(decoding: bytes, as: UTF8.self)
+        do {
+            let knowledge = try KnowledgeBase.embedded(adding: text, file: "fuzz.yaml")
+            check(!knowledge.roles.isEmpty, "the built-in roles stay")
+        } catch {
+            check(!error.description.isEmpty, "errors say something")
+        }
+    }
+
+    static let builtIn: KnowledgeBase = {
+        do {
+            return try KnowledgeBase.embedded()
+        } catch {
+            fatalError("the embedded knowledge does not load: \(error)")
+        }
+    }()
+
+    static func scanToRules(_ bytes: [UInt8]) {
+        let path = temporaryPath()
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+        defer { unlink(path) }
+        let analyzer = Analyzer(knowledge: builtIn)
+        do {
+            try analyzer.analyze(InputFile(path: path))
+        } catch {
+            check(false, "a readable file failed: \(error)")
+        }
+        let result = analyzer.result()
+        var options = RuleOptions()
+        options.documented = bytes.first.map { $0 & 1 == 1 } ?? false
+        let plan = RulePlan.build(from: result, knowledge: builtIn, options: options)
+        let generator = Generator(version: "fuzz")
+        let windows = WindowsPlan.build(from: result, knowledge: builtIn, roles: [], documented: options.documented)
+        let outputs = [
+            NFTWriter.render(plan, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator),
+            UFWWriter.render(plan, generator: generator),
+        ]
+        // Rulesets: printable ASCII only (attacker text is sanitized to a safe set before it gets here).
+        for output in outputs {
+            check(
+                output.utf8.allSatisfy { $0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) },
+                "a ruleset holds only printable ASCII")
+        }
+        // Windows scripts: no line break inside a command; quotes balanced.
+        let netsh = NetshWriter.render(windows, generator: generator)
+        for line in netsh.components(separatedBy: "\r\n") where line.hasPrefix("netsh ") {
+            check(line.filter { $0 == "\"" }.count % 2 == 0, "netsh quotes are balanced")
+        }
+        let powershell = PowerShellWriter.render(windows, generator: generator)
+        for line in powershell.split(separator: "\n") where line.hasPrefix("New-NetFirewallRule") {
+            check(line.contains(" | Out-Null"), "each PowerShell rule is one line")
+        }
+    }
+
+    nonisolated(unsafe) static var scratch: String?
+
+    static func temporaryPath() -> String {
+        if let scratch { return scratch }
+        let path = NSTemporaryDirectory() + "ocslog-fuzz-\(getpid()).log"
+        scratch = path
+        return path
+    }
+
+    static func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+        if !condition {
+            FileHandle.standardError.write(Data("ocslog fuzz: guarantee broken: \(message())\n".utf8))
+            abort()
+        }
+    }
+}

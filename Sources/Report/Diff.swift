@@ -1,0 +1,204 @@
+import Foundation
+import LogParser
+
+/// What changed between two scans of the same servers (before and after a fix): per role, the
+/// firewall exceptions added and removed, and the findings resolved, new and unchanged, matched
+/// by their grouping signature (signature, code, masked message), never by line number.
+public struct ScanDiff: Sendable, Codable {
+    public var schemaVersion = 1
+    public var old: Side
+    public var new: Side
+    public var roles: [RoleDiff]
+    public var summary: Summary
+
+    public struct Side: Sendable, Codable {
+        public var label: String
+        public var errors: Int
+        public var warnings: Int
+        public var exceptions: Int
+    }
+
+    public struct FindingRef: Sendable, Codable, Equatable {
+        public var severity: Severity
+        public var title: String
+        public var code: String?
+        public var knownIssue: String?
+        public var count: Int
+        public var evidence: Evidence
+        public var group: String
+    }
+
+    public struct ExceptionRef: Sendable, Codable, Equatable {
+        public var `protocol`: String
+        public var ports: String
+        public var interface: String?
+        public var service: String?
+        public var origin: String
+        public var evidence: Evidence
+    }
+
+    public struct RoleDiff: Sendable, Codable {
+        public var role: String
+        public var exceptionsAdded: [ExceptionRef]
+        public var exceptionsRemoved: [ExceptionRef]
+        public var exceptionsUnchanged: Int
+        public var findingsResolved: [FindingRef]
+        public var findingsNew: [FindingRef]
+        public var findingsUnchanged: [FindingRef]
+    }
+
+    public struct Summary: Sendable, Codable {
+        public var exceptionsAdded: Int
+        public var exceptionsRemoved: Int
+        public var findingsResolved: Int
+        public var findingsNew: Int
+        public var findingsUnchanged: Int
+    }
+
+    public init(old: ScanResult, oldLabel: String, new: ScanResult, newLabel: String) {
+        func side(_ result: ScanResult, _ label: String) -> Side {
+            Side(
+                label: label, errors: result.summary.errors, warnings: result.summary.warnings,
+                exceptions: result.summary.exceptions)
+        }
+        self.old = side(old, oldLabel)
+        self.new = side(new, newLabel)
+        func exceptionKey(_ exception: FirewallException) -> String {
+            "\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)|\(exception.interface ?? "")"
+        }
+        func exceptionRef(_ exception: FirewallException) -> ExceptionRef {
+            ExceptionRef(
+                protocol: exception.protocol.rawValue,
+                ports: exception.portFrom == exception.portTo
+                    ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)",
+                interface: exception.interface, service: exception.service, origin: exception.origin,
+                evidence: exception.evidence)
+        }
+        func findingRef(_ finding: Finding) -> FindingRef {
+            FindingRef(
+                severity: finding.severity, title: finding.title, code: finding.code, knownIssue: finding.knownIssue,
+                count: finding.count, evidence: finding.evidence[0], group: finding.group)
+        }
+        var roleIDs: [String] = []
+        for role in old.summary.roles + new.summary.roles where !roleIDs.contains(role) { roleIDs.append(role) }
+        roleIDs.sort()
+        roles = roleIDs.map { role in
+            let oldExceptions = old.exceptions.filter { $0.role == role }
+            let newExceptions = new.exceptions.filter { $0.role == role }
+            let oldKeys = Set(oldExceptions.map(exceptionKey))
+            let newKeys = Set(newExceptions.map(exceptionKey))
+            let oldFindings = old.findings.filter { $0.role == role }
+            let newFindings = new.findings.filter { $0.role == role }
+            let oldGroups = Set(oldFindings.map(\.group))
+            let newGroups = Set(newFindings.map(\.group))
+            return RoleDiff(
+                role: role,
+                exceptionsAdded: newExceptions.filter { !oldKeys.contains(exceptionKey($0)) }.map(exceptionRef),
+                exceptionsRemoved: oldExceptions.filter { !newKeys.contains(exceptionKey($0)) }.map(exceptionRef),
+                exceptionsUnchanged: newExceptions.filter { oldKeys.contains(exceptionKey($0)) }.count,
+                findingsResolved: oldFindings.filter { !newGroups.contains($0.group) }.map(findingRef),
+                findingsNew: newFindings.filter { !oldGroups.contains($0.group) }.map(findingRef),
+                findingsUnchanged: newFindings.filter { oldGroups.contains($0.group) }.map(findingRef))
+        }
+        summary = Summary(
+            exceptionsAdded: roles.reduce(0) { $0 + $1.exceptionsAdded.count },
+            exceptionsRemoved: roles.reduce(0) { $0 + $1.exceptionsRemoved.count },
+            findingsResolved: roles.reduce(0) { $0 + $1.findingsResolved.count },
+            findingsNew: roles.reduce(0) { $0 + $1.findingsNew.count },
+            findingsUnchanged: roles.reduce(0) { $0 + $1.findingsUnchanged.count })
+    }
+
+    /// Whether NEW has a finding at least this severe that OLD did not have.
+    public func hasNewFinding(atLeast threshold: Severity) -> Bool {
+        roles.contains { $0.findingsNew.contains { $0.severity >= threshold } }
+    }
+
+    // MARK: - Rendering
+
+    public enum Format: String, Sendable, CaseIterable {
+        case text, md, json
+    }
+
+    public func render(_ format: Format) throws -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        case .text: return renderText()
+        case .md: return renderMarkdown()
+        }
+    }
+
+    private func sideLine(_ side: Side) -> String {
+        "\(side.errors) errors, \(side.warnings) warnings, \(side.exceptions) firewall exceptions"
+    }
+
+    private static func describe(_ finding: FindingRef) -> String {
+        var text = "\(finding.severity.rawValue)"
+        if let code = finding.code { text += " \(code)" }
+        text += ": \(finding.title)"
+        if finding.count > 1 { text += " (×\(finding.count))" }
+        if let issue = finding.knownIssue { text += " — \(issue)" }
+        return text
+    }
+
+    private static func describe(_ exception: ExceptionRef) -> String {
+        var text = "\(exception.protocol)/\(exception.ports)"
+        if let interface = exception.interface { text += " (\(interface))" }
+        if let service = exception.service { text += " \(service)" }
+        if exception.origin != "log" { text += " [\(exception.origin)]" }
+        return text
+    }
+
+    private func renderText() -> String {
+        var out = "ocslog diff\n  old: \(old.label): \(sideLine(old))\n  new: \(new.label): \(sideLine(new))\n"
+        out +=
+            "  \(summary.findingsResolved) resolved, \(summary.findingsNew) new, \(summary.findingsUnchanged) unchanged; "
+        out += "exceptions +\(summary.exceptionsAdded) -\(summary.exceptionsRemoved)\n"
+        for role in roles {
+            out += "\n\(role.role)\n"
+            for finding in role.findingsResolved { out += "  resolved   \(Self.describe(finding))\n" }
+            for finding in role.findingsNew {
+                out += "  new        \(Self.describe(finding))  [\(finding.evidence.path):\(finding.evidence.line)]\n"
+            }
+            for finding in role.findingsUnchanged { out += "  unchanged  \(Self.describe(finding))\n" }
+            for exception in role.exceptionsAdded {
+                out +=
+                    "  + exception \(Self.describe(exception))  [\(exception.evidence.path):\(exception.evidence.line)]\n"
+            }
+            for exception in role.exceptionsRemoved { out += "  - exception \(Self.describe(exception))\n" }
+            if role.exceptionsUnchanged > 0 { out += "  \(role.exceptionsUnchanged) exceptions unchanged\n" }
+        }
+        return out
+    }
+
+    private func renderMarkdown() -> String {
+        let escape = MarkdownReport.escape
+        var out = "# ocslog diff\n\n"
+        out += "| | Input | Errors | Warnings | Exceptions |\n|---|---|---:|---:|---:|\n"
+        out += "| old | \(escape(old.label)) | \(old.errors) | \(old.warnings) | \(old.exceptions) |\n"
+        out += "| new | \(escape(new.label)) | \(new.errors) | \(new.warnings) | \(new.exceptions) |\n\n"
+        out += "\(summary.findingsResolved) findings resolved, \(summary.findingsNew) new, "
+        out += "\(summary.findingsUnchanged) unchanged; firewall exceptions: \(summary.exceptionsAdded) added, "
+        out += "\(summary.exceptionsRemoved) removed.\n"
+        for role in roles {
+            out += "\n## \(escape(role.role))\n\n"
+            func list(_ title: String, _ items: [String]) {
+                guard !items.isEmpty else { return }
+                out += "\(title):\n\n" + items.map { "- \($0)\n" }.joined() + "\n"
+            }
+            list("Resolved", role.findingsResolved.map { escape(Self.describe($0)) })
+            list(
+                "New",
+                role.findingsNew.map {
+                    escape(Self.describe($0)) + " at " + escape("\($0.evidence.path):\($0.evidence.line)")
+                })
+            list("Unchanged", role.findingsUnchanged.map { escape(Self.describe($0)) })
+            list("Exceptions added", role.exceptionsAdded.map { escape(Self.describe($0)) })
+            list("Exceptions removed", role.exceptionsRemoved.map { escape(Self.describe($0)) })
+            if role.exceptionsUnchanged > 0 { out += "\(role.exceptionsUnchanged) exceptions unchanged.\n" }
+        }
+        return out
+    }
+}
