@@ -91,7 +91,7 @@ public struct WindowsPlan: Sendable {
                 }
             }
             if stopped {
-                notes.append("\(role): Windows Firewall was stopped during activation; documented ports added")
+                notes.append("\(role): Windows Firewall was stopped during activation, so its documented ports are added")
             }
         }
         rules.sort {

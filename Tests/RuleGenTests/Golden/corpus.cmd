@@ -19,7 +19,7 @@ rem Run from an elevated command prompt on the server (Windows Server 2008 or 20
 rem Each rule is deleted by name, then added: running it again replaces, never duplicates.
 rem Note: CWA-Install.log:10: names the program w3wp.exe without its folder, so the rule is by port
 rem Note: Activate Enterprise Edition Server.html:33: names the program DataMCUSvc.exe without its folder, so the rule is by port
-rem Note: standard-edition: Windows Firewall was stopped during activation documented ports added
+rem Note: standard-edition: Windows Firewall was stopped during activation, so its documented ports are added
 setlocal DisableDelayedExpansion
 netsh advfirewall firewall delete rule name="ocslog archiving: Message Queuing TCP 1801" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Archiving Server\RTCArch.exe" description="from Activate Archiving Server.html:22" enable=yes

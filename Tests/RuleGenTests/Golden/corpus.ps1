@@ -19,7 +19,7 @@
 # Each group (ocslog ROLE) is removed, then added: running it again replaces, never duplicates.
 # Note: CWA-Install.log:10: names the program w3wp.exe without its folder, so the rule is by port
 # Note: Activate Enterprise Edition Server.html:33: names the program DataMCUSvc.exe without its folder, so the rule is by port
-# Note: standard-edition: Windows Firewall was stopped during activation documented ports added
+# Note: standard-edition: Windows Firewall was stopped during activation, so its documented ports are added
 #Requires -RunAsAdministrator
 $ErrorActionPreference = 'Stop'
 
