@@ -91,7 +91,8 @@ public struct WindowsPlan: Sendable {
                 }
             }
             if stopped {
-                notes.append("\(role): Windows Firewall was stopped during activation, so its documented ports are added")
+                notes.append(
+                    "\(role): Windows Firewall was stopped during activation, so its documented ports are added")
             }
         }
         rules.sort {

@@ -57,16 +57,7 @@ struct Diff: ParsableCommand, TerminalConfigurable {
         let after = try side(new, knowledge: knowledgeBase)
         let diff = ScanDiff(old: before, oldLabel: old, new: after, newLabel: new)
         let text = try diff.render(ScanDiff.Format(rawValue: format) ?? .text)
-        if let output {
-            do {
-                try AtomicFile.write(text, to: output)
-            } catch {
-                printError("ocslog: \(error)")
-                throw ExitStatus.inputError
-            }
-        } else {
-            print(text, terminator: "")
-        }
+        try CommandSupport.write(text, to: output)
         if let threshold = failOn.severity, diff.hasNewFinding(atLeast: threshold) { throw ExitStatus.findings }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Knowledge
 import LogParser
+import RuleGen
 
 @main
 struct OCSLog: ParsableCommand {
@@ -113,6 +114,20 @@ enum CommandSupport {
         }
         progress.clear()
         return failed
+    }
+
+    /// Writes a command's output to a file (whole or not at all) or, without one, to standard output.
+    static func write(_ text: String, to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        do {
+            try AtomicFile.write(text, to: path)
+        } catch {
+            printError("ocslog: \(error)")
+            throw ExitStatus.inputError
+        }
     }
 
     /// The default for --jobs: the number of processor cores.

@@ -48,16 +48,11 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
     @Option(help: "Exit 1 when a finding is at least this severe: error, warning or never.")
     var failOn: Scan.Threshold = .never
 
-    @Option(
-        help:
-            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
-    )
-    var jobs: Int = CommandSupport.cores
+    @OptionGroup(title: "Reading") var reading: ReadingOptions
 
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         _ = try reportFormat()
     }
 
@@ -86,7 +81,7 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(
             knowledge: knowledgeBase, options: AnalysisOptions(roles: roles, surroundingRecords: 2))
-        let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: jobs) || !pathErrors.isEmpty
+        let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: reading.jobs) || !pathErrors.isEmpty
         let result = analyzer.result()
         try ReportOutput.write(result, knowledge: knowledgeBase, format: try reportFormat(), to: output)
         if failed { throw ExitStatus.inputError }
@@ -100,17 +95,7 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
 enum ReportOutput {
     static func write(_ result: ScanResult, knowledge: KnowledgeBase, format: ReportFormat, to path: String?) throws {
         let document = ReportDocument(result: result, knowledge: knowledge, generator: "ocslog \(OCSLog.version)")
-        let text = try format.render(document)
-        if let path {
-            do {
-                try AtomicFile.write(text, to: path)
-            } catch {
-                printError("ocslog: \(error)")
-                throw ExitStatus.inputError
-            }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+        try CommandSupport.write(try format.render(document), to: path)
     }
 }
 

@@ -114,24 +114,16 @@ struct Rules: ParsableCommand, TerminalConfigurable {
     @Option(help: "A folder of YAML files that add to or replace the built-in knowledge.")
     var knowledge: String?
 
-    @Option(
-        help:
-            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
-    )
-    var jobs: Int = CommandSupport.cores
+    @OptionGroup(title: "Reading") var reading: ReadingOptions
 
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
-
-    func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-    }
 
     func run() throws {
         let options = try rules.options(roles: roles)
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(knowledge: knowledgeBase)
-        let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: jobs) || !pathErrors.isEmpty
+        let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: reading.jobs) || !pathErrors.isEmpty
         let result = analyzer.result()
         let generator = Generator(version: OCSLog.version)
         if let script = windowsScript(result, knowledge: knowledgeBase, documented: options.documented, generator) {
@@ -173,10 +165,6 @@ struct Rules: ParsableCommand, TerminalConfigurable {
     }
 
     private func emit(_ text: String) throws {
-        if let output {
-            try AtomicFile.write(text, to: output)
-        } else {
-            print(text, terminator: "")
-        }
+        try CommandSupport.write(text, to: output)
     }
 }

@@ -92,11 +92,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
 
     @OptionGroup(title: "Ruleset options (with --nft, --iptables, --ip6tables)") var rules: RuleArguments
 
-    @Option(
-        help:
-            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
-    )
-    var jobs: Int = CommandSupport.cores
+    @OptionGroup(title: "Reading") var reading: ReadingOptions
 
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
@@ -104,7 +100,6 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     var maxLineLength: Int = LineReader.defaultMaximumLineLength
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if let encoding, TextEncoding(userName: encoding) == nil {
             throw ValidationError(
                 "unknown encoding '\(encoding)'; use one of: \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -149,7 +144,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         )
         let lines = EventPrinter(format: format, explain: explain)
         if CommandSupport.analyze(
-            inputs, with: analyzer, jobs: jobs,
+            inputs, with: analyzer, jobs: reading.jobs,
             onEvent: format == .jsonl || explain ? { lines.print($0) } : nil)
         {
             failed = true

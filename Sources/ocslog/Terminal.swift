@@ -28,6 +28,19 @@ struct TerminalOptions: ParsableArguments {
     }
 }
 
+/// How many inputs are read at once (`--jobs`), for the commands that read logs.
+struct ReadingOptions: ParsableArguments {
+    @Option(
+        help:
+            "Read this many inputs at once (default: the number of cores); results stay in input order. With --format jsonl or --explain, one."
+    )
+    var jobs: Int = CommandSupport.cores
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+}
+
 /// ANSI colours, only where they help: severities, roles, headings.
 struct Style {
     nonisolated(unsafe) static var choice = ColorChoice.auto
