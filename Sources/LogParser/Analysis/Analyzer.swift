@@ -43,7 +43,8 @@ public final class Analyzer {
     /// reached in the input and the line number. For progress displays; it must be cheap.
     public var progress: ((_ byteOffset: Int, _ line: Int) -> Void)?
     private let resolver: RoleResolver
-    private let prefilter: Matcher
+    /// The prefilter's words (the same as `knowledge.prefilter`, searched without PCRE2).
+    private let prefilter: LiteralSet
     private let attention: Matcher?
     private let exceptionSignatures: [CompiledSignature]
     private let fieldSignatures: [CompiledSignature]
@@ -169,7 +170,7 @@ public final class Analyzer {
         self.knowledge = knowledge
         self.options = options
         self.resolver = RoleResolver(knowledge)
-        self.prefilter = knowledge.prefilter.makeMatcher()
+        self.prefilter = LiteralSet(knowledge.prefilterWords)
         self.attention = knowledge.attention?.makeMatcher()
         exceptionSignatures = knowledge.signatures.filter { $0.type == .exception }.map(CompiledSignature.init)
         fieldSignatures = knowledge.signatures.filter { $0.type == .field && $0.pattern != nil }.map(
