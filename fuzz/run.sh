@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs ocslog's libFuzzer targets (Sources/FuzzTargets) for a given time each.
 #   fuzz/run.sh [SECONDS] [TARGET…]     default: 600 s, every target, two at a time
+#   FUZZ_PARALLEL=4 fuzz/run.sh …       run that many targets at once
 # Targets: reader msi html xml event csv knowledge scan-to-rules.
 # Builds Sources/ocslog-fuzz with -DFUZZING and the fuzzer and address sanitizers into
 # .build-fuzz (the recipe that works on this toolchain: the entry point is a file that is not
@@ -51,8 +52,8 @@ for target in "${targets[@]}"; do
     pids+=($!)
     names+=("$target")
     index=$((index + 1))
-    # Two at a time (the machine has two cores).
-    if [ $((index % 2)) -eq 0 ]; then
+    # Two at a time by default (the machine has two cores).
+    if [ $((index % ${FUZZ_PARALLEL:-2})) -eq 0 ]; then
         for pid in "${pids[@]}"; do wait "$pid" || status=1; done
         pids=()
     fi

@@ -380,7 +380,9 @@ struct MSIParser {
     /// / `Modifying NAME property. Its current value is 'old'. Its new value: 'new'.`
     static func secretValueRange(_ body: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         if Bytes.hasPrefix(body, "Property(") {
-            guard let close = Bytes.find("): ", in: body), let equals = Bytes.find(" = ", in: body, from: close) else {
+            // The name starts after "): " and ends at " = " (which may not overlap it: "Property(S): = x").
+            guard let close = Bytes.find("): ", in: body), let equals = Bytes.find(" = ", in: body, from: close + 3)
+            else {
                 return nil
             }
             let name = UnsafeBufferPointer(rebasing: body[(close + 3)..<equals])

@@ -205,7 +205,11 @@ struct MarkupParser {
         let nameStart = index
         while index < tag.count, !Bytes.isSpace(tag[index]), tag[index] != 0x2F, tag[index] != 0x3E { index += 1 }
         guard index > nameStart, tag[nameStart] >= 0x41 else {
-            // "<" that starts no tag ("a < b", "<5061>"): keep it as text.
+            // "<" that starts no tag ("a < b", "<5061>"): keep it as text (starting a run here if none is open).
+            if text.isEmpty {
+                textLine = line.number
+                textOffset = line.byteOffset
+            }
             text.append(0x3C)
             text.append(contentsOf: tag)
             if !tag.isEmpty, tag.last == 0x20 { text.removeLast() }
