@@ -213,6 +213,7 @@ struct MarkupParser {
             text.append(0x3C)
             text.append(contentsOf: tag)
             if !tag.isEmpty, tag.last == 0x20 { text.removeLast() }
+            text.append(0x3E)
             return
         }
         let name = Self.nameCode(bytes: tag[nameStart..<index])

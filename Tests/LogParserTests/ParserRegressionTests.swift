@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+
+@testable import LogParser
+
+/// Inputs the fuzzers found that broke a parser, as plain tests (the raw files replay in FuzzRegressionTests).
+@Suite struct ParserRegressionTests {
+    func records(_ text: String, _ format: LogFormat) throws -> [Record] {
+        let reader = LineReader(source: MemorySource(Array(text.utf8)))
+        var stream = LogStream(path: "t", formatHint: format)
+        var records: [Record] = []
+        try reader.forEachLine { line in stream.parse(line) { records.append($0.materialize()) } }
+        stream.finish { records.append($0.materialize()) }
+        return records
+    }
+
+    @Test func aPropertyLineWithoutANameDoesNotCrashTheSecretMasker() throws {
+        let found = try records("Property(S): = hunter2\nProperty(S):  = x\nProperty(S): PASSWORD = hunter3\n", .msiVerbose)
+        #expect(found.count == 3)
+        #expect(!found.contains { $0.text.contains("hunter3") }, "a secret is still masked")
+    }
+
+    @Test func aLessThanSignThatOpensNoTagStartsARunWithItsLine() throws {
+        let found = try records("<html><body>\n<5061> is the port\n<div>x</div></body></html>\n", .deploymentHTML)
+        #expect(found.allSatisfy { $0.line >= 1 })
+        #expect(found.contains { $0.text.contains("<5061> is the port") && $0.line == 2 })
+    }
+}
