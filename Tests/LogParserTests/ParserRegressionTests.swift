@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test func aPropertyLineWithoutANameDoesNotCrashTheSecretMasker() throws {
-        let found = try records("Property(S): = hunter2\nProperty(S):  = x\nProperty(S): PASSWORD = hunter3\n", .msiVerbose)
+        let found = try records(
+            "Property(S): = hunter2\nProperty(S):  = x\nProperty(S): PASSWORD = hunter3\n", .msiVerbose)
         #expect(found.count == 3)
         #expect(!found.contains { $0.text.contains("hunter3") }, "a secret is still masked")
     }
