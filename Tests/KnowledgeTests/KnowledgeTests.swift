@@ -1,4 +1,5 @@
 import Foundation
+import PCRE2
 import Testing
 
 @testable import Knowledge
@@ -13,6 +14,24 @@ import Testing
             try? text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
         return try KnowledgeBase.load(overrides: folder.path)
+    }
+
+    /// The attention pattern runs only on records that pass the prefilter: each of its
+    /// alternatives must hold a prefilter word, or "not understood" would miss lines.
+    @Test func everythingTheAttentionPatternMatchesPassesThePrefilter() throws {
+        let knowledge = try KnowledgeBase.embedded()
+        let attention = try #require(knowledge.attention).makeMatcher()
+        let prefilter = knowledge.prefilter.makeMatcher()
+        for text in [
+            "firewall", "Pare-feu", "via TCP", "UDP 3478", "port 80", "failed", "Fehler", "fehlgeschlagen", "an error",
+            "code 0x80070005",
+        ] {
+            var copy = text
+            let matches = copy.withUTF8 { attention.firstMatch(in: UnsafeRawBufferPointer($0)) }
+            let passes = copy.withUTF8 { prefilter.firstMatch(in: UnsafeRawBufferPointer($0)) }
+            #expect(matches, "the sample \(text) matches the attention pattern")
+            #expect(passes, "\(text) passes the prefilter")
+        }
     }
 
     @Test func embeddedKnowledgeLoads() throws {
