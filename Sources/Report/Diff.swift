@@ -131,7 +131,9 @@ public struct ScanDiff: Sendable, Codable {
     }
 
     private func sideLine(_ side: Side) -> String {
-        "\(side.errors) errors, \(side.warnings) warnings, \(side.exceptions) firewall exceptions"
+        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        return "\(count(side.errors, "error")), \(count(side.warnings, "warning")), "
+            + count(side.exceptions, "firewall exception")
     }
 
     private static func describe(_ finding: FindingRef) -> String {

@@ -19,6 +19,10 @@ struct OCSLog: ParsableCommand {
             Examples:
               cat *.log | ocslog scan
               ocslog scan /mnt/fe01/Temp --format json
+              ocslog rules logs/ --target nft -o ocslog.nft
+              ocslog report logs/ -o change-4711.html
+              ocslog diff before/ after/
+              ocslog explain 0xC3EC796C
             """,
         version: version,
         subcommands: [Scan.self, Rules.self, ReportCommand.self, Diff.self, Explain.self, Roles.self],
