@@ -2,6 +2,7 @@
 # Runs ocslog's libFuzzer targets (Sources/FuzzTargets) for a given time each.
 #   fuzz/run.sh [SECONDS] [TARGET…]     default: 600 s, every target, two at a time
 #   FUZZ_PARALLEL=4 fuzz/run.sh …       run that many targets at once
+#   FUZZ_SCRATCH=.build-fuzz2 …          build into another folder (while other fuzzers run)
 # Targets: reader msi html xml event csv knowledge scan-to-rules.
 # Builds Sources/ocslog-fuzz with -DFUZZING and the fuzzer and address sanitizers into
 # .build-fuzz (the recipe that works on this toolchain: the entry point is a file that is not
@@ -16,9 +17,9 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(reader msi html xml event csv knowledge scan-to-rules)
 
-swift build -c release --product ocslog-fuzz --scratch-path .build-fuzz \
+swift build -c release --product ocslog-fuzz --scratch-path "${FUZZ_SCRATCH:-.build-fuzz}" \
     --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
-binary=.build-fuzz/release/ocslog-fuzz
+binary="${FUZZ_SCRATCH:-.build-fuzz}/release/ocslog-fuzz"
 mkdir -p .build-fuzz/logs
 
 run_target() {
@@ -31,11 +32,11 @@ run_target() {
     else
         find corpus/logs corpus/adversarial -type f ! -name '*.md' -exec cp {} "$seeds/" \;
     fi
+    local status=0
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 OCSLOG_FUZZ_TARGET="$target" \
         "$binary" -max_total_time="$seconds" -max_len=131072 -timeout=20 -rss_limit_mb=2048 \
         -artifact_prefix="$artifacts" -print_final_stats=1 "$work" "$seeds" \
-        >".build-fuzz/logs/$target.log" 2>&1
-    local status=$?
+        >".build-fuzz/logs/$target.log" 2>&1 || status=$?
     local stats
     stats=$(grep -E "stat::number_of_executed_units|stat::average_exec_per_sec" ".build-fuzz/logs/$target.log" |
         awk '{print $2}' | paste -sd' ')

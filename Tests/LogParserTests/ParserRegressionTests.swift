@@ -26,4 +26,14 @@ import Testing
         #expect(found.allSatisfy { $0.line >= 1 })
         #expect(found.contains { $0.text.contains("<5061> is the port") && $0.line == 2 })
     }
+
+    @Test func actionsThatNeverEndDoNotGrowTheContext() throws {
+        var log = "=== Verbose logging started: 1/2/2026  10:00:00  Build type: SHIP UNICODE 3.01.4000.4042 ===\n"
+        for index in 0..<10_000 { log += "Action start 10:00:01: Action\(index).\n" }
+        log += "CA: Failed 0x80070005 Access is denied.\n"
+        let found = try records(log, .msiVerbose)
+        #expect(found.allSatisfy { $0.context.count <= MSIParser.maximumActionDepth })
+        #expect(found.last?.context.first == "Action0", "the outermost action stays")
+        #expect(found.last?.context.last == "Action9999", "the innermost is the latest")
+    }
 }

@@ -20,6 +20,9 @@ struct MSIParser {
     /// Whether the log stopped with an action still running and no "Logging stopped" line (a cut log).
     var isInsideRecord: Bool { !actions.isEmpty && !sawLogEnd }
 
+    /// The deepest action nesting kept (real logs nest three or four deep).
+    static let maximumActionDepth = 32
+
     /// Words that make a property's value secret.
     static let secretWords: [StaticString] = ["PASSWORD", "PASSWD", "PWD", "SECRET", "KEY", "TOKEN", "CREDENTIAL"]
 
@@ -68,7 +71,12 @@ struct MSIParser {
 
         // Context: an action start belongs to the action it starts; an end to the one it ends.
         // "Action 14:20:12: INSTALL." is followed by "Action start 14:20:12: INSTALL.": one action, pushed once.
-        if kind == .actionStart, let name = actionName(body), actions.last != name { actions.append(name) }
+        if kind == .actionStart, let name = actionName(body), actions.last != name {
+            // Actions that start and never end (a cut or garbled log) must not grow the stack:
+            // past the cap, the oldest inner action makes room (the outermost one stays).
+            if actions.count >= Self.maximumActionDepth { actions.remove(at: 1) }
+            actions.append(name)
+        }
         let context = actions
         let inRollback = sawFirstFatal
         if kind == .actionEnd {
