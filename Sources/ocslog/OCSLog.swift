@@ -87,15 +87,22 @@ enum CommandSupport {
     ) -> Bool {
         let progress = Progress(inputs: inputs)
         var failed = false
+        // Notes about unrecognised inputs: a few by name, then a count (a folder of fragments would flood stderr).
+        var unrecognised = 0
+        let maximumNotes = 5
         func finished(_ input: InputFile, _ outcome: Result<InputResult, Error>) {
             switch outcome {
             case .success(let result):
                 progress.finished(result)
                 if result.format == LogFormat.plainText.rawValue, result.lines > 0 {
-                    progress.clear()
-                    printError(
-                        "ocslog: note: \(input.path): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
-                            + "or event-export log; read as plain text (if it is one, say which with --format-hint)")
+                    unrecognised += 1
+                    if unrecognised <= maximumNotes {
+                        progress.clear()
+                        printError(
+                            "ocslog: note: \(input.path): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
+                                + "or event-export log; read as plain text (if it is one, say which with --format-hint)"
+                        )
+                    }
                 }
             case .failure(let error):
                 progress.finished(nil)
@@ -117,6 +124,9 @@ enum CommandSupport {
                 onInput: { finished(inputs[$0], $1) })
         }
         progress.clear()
+        if unrecognised > maximumNotes {
+            printError("ocslog: note: \(unrecognised - maximumNotes) more inputs not recognised, read as plain text")
+        }
         return failed
     }
 
