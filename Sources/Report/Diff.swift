@@ -122,9 +122,7 @@ public struct ScanDiff: Sendable, Codable {
     public func render(_ format: Format) throws -> String {
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+            return try JSONDocument.render(self) + "\n"
         case .text: return renderText()
         case .md: return renderMarkdown()
         }

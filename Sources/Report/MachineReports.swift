@@ -5,9 +5,7 @@ import LogParser
 /// reasons, not understood, summary) plus the headline, the verdict and the status of each role.
 enum JSONReport {
     static func render(_ document: ReportDocument) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
+        try JSONDocument.render(document) + "\n"
     }
 }
 
@@ -141,9 +139,7 @@ enum SARIFReport {
                     tool: Tool(driver: Driver(version: document.generator, rules: rules)), results: results,
                     artifacts: artifacts)
             ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(log), as: UTF8.self) + "\n"
+        return try JSONDocument.render(log) + "\n"
     }
 }
 

@@ -138,9 +138,7 @@ struct Explain: ParsableCommand, TerminalConfigurable {
         if format == .text {
             print(explanation.text, terminator: "")
         } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(explanation), as: UTF8.self))
+            print(try JSONDocument.render(explanation))
         }
         if !explanation.known { throw ExitStatus.findings }
     }

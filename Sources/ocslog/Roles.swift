@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Knowledge
+import Report
 
 struct Roles: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
@@ -67,9 +68,7 @@ struct Roles: ParsableCommand, TerminalConfigurable {
                 })
         }
         if format != .text {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            print(try JSONDocument.render(entries))
             return
         }
         let style = Style.forStandardOutput

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import Report
 
 /// The human-readable scan summary: per role, its exceptions and findings.
 enum ScanText {
@@ -79,15 +80,7 @@ enum ScanText {
 
 /// The scan result as one JSON document.
 enum ScanJSON {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static func render(_ result: ScanResult) throws -> String {
-        String(decoding: try encoder.encode(result), as: UTF8.self)
-    }
+    static func render(_ result: ScanResult) throws -> String { try JSONDocument.render(result) }
 }
 
 /// Streams events as JSON lines (`--format jsonl`) and explanations (`--explain`) as they are found.

@@ -66,8 +66,10 @@ public final class Analyzer {
     private var lineGroupIndex: [String: Int] = [:]
     private var lineGroupsLeftOut = 0
     static let maximumLineGroups = 500
-    /// The last records of the current input (their line and text bytes), for findings' surroundings.
+    /// The last records of the current input (their line and text bytes), for findings' surroundings:
+    /// a ring of `surroundingRecords` slots whose buffers are reused, oldest at `recentNext`.
     private var recent: [(line: Int, bytes: [UInt8])] = []
+    private var recentNext = 0
     /// Findings still collecting the records that follow their first evidence.
     private var awaitingAfter: [(finding: Int, remaining: Int)] = []
     /// The longest record text kept as a surrounding record.
@@ -113,7 +115,12 @@ public final class Analyzer {
             findingIndex[key] = findings.count
             var finding = finding
             if options.surroundingRecords > 0 {
-                finding.surrounding = recent.map { Self.evidence(path: finding.evidence.path, line: $0.line, $0.bytes) }
+                let ordered = recent[recentNext...] + recent[..<recentNext]
+                finding.surrounding = ordered.filter { $0.line > 0 }.map { slot in
+                    slot.bytes.withUnsafeBufferPointer {
+                        Self.evidence(path: finding.evidence.path, line: slot.line, $0)
+                    }
+                }
                 awaitingAfter.append((findings.count, options.surroundingRecords))
             }
             findings.append(finding)
@@ -121,7 +128,7 @@ public final class Analyzer {
     }
 
     /// A surrounding record as evidence, its text cut at `surroundingTextLimit` bytes.
-    private static func evidence(path: String, line: Int, _ bytes: [UInt8]) -> Evidence {
+    private static func evidence(path: String, line: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Evidence {
         var text = String(decoding: bytes, as: UTF8.self)
         if bytes.count >= surroundingTextLimit {
             text = String(text.prefix(surroundingTextLimit)) + "…"
@@ -131,8 +138,7 @@ public final class Analyzer {
 
     /// Keeps a record for the surroundings of findings before and after it.
     private func remember(_ draft: RecordDraft) {
-        let count = min(draft.bytes.count, Self.surroundingTextLimit)
-        let bytes = Array(UnsafeBufferPointer(rebasing: draft.bytes[0..<count]))
+        let bytes = UnsafeBufferPointer(rebasing: draft.bytes[0..<min(draft.bytes.count, Self.surroundingTextLimit)])
         if !awaitingAfter.isEmpty {
             for index in awaitingAfter.indices {
                 let finding = awaitingAfter[index].finding
@@ -143,8 +149,10 @@ public final class Analyzer {
             }
             awaitingAfter.removeAll { $0.remaining <= 0 }
         }
-        recent.append((draft.line, bytes))
-        if recent.count > options.surroundingRecords { recent.removeFirst(recent.count - options.surroundingRecords) }
+        recent[recentNext].line = draft.line
+        recent[recentNext].bytes.removeAll(keepingCapacity: true)
+        recent[recentNext].bytes.append(contentsOf: bytes)
+        recentNext = (recentNext + 1) % recent.count
     }
 
     /// Adds an exception unless the same one was already found in this input.
@@ -208,7 +216,9 @@ public final class Analyzer {
     @discardableResult
     public func analyze(_ input: InputFile, onEvent: (ScanEvent) -> Void = { _ in }) throws -> InputResult {
         var state = InputState(index: inputs.count, path: input.path)
-        recent.removeAll()
+        // An empty ring (line 0 marks an unused slot) for each input.
+        recent = Array(repeating: (0, []), count: max(1, options.surroundingRecords))
+        recentNext = 0
         awaitingAfter.removeAll()
         let keepSurroundings = options.surroundingRecords > 0
         let progress = self.progress

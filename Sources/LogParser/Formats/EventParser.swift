@@ -5,8 +5,20 @@ struct EventParser {
     let path: String
     let format: LogFormat
 
-    private var fields: [String: String] = [:]
-    private var message: [String] = []
+    /// The fields of a text export's event that ocslog reads (the others are skipped unread).
+    private struct TextFields {
+        var logName: String?
+        var source: String?
+        var providerName: String?
+        var eventID: String?
+        var level: String?
+        var date: String?
+        var timeCreated: String?
+    }
+
+    private var fields = TextFields()
+    /// The description's lines, joined by single spaces.
+    private var message: [UInt8] = []
     private var inDescription = false
     private var startLine = 0
     private var startOffset = 0
@@ -49,12 +61,14 @@ struct EventParser {
 
     // MARK: - Text exports
 
+    /// Reads one line of a text export on bytes: only the fields ocslog uses become strings, and
+    /// the description's lines are gathered as bytes.
     private mutating func parseText(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let text = Bytes.string(Bytes.trimmed(line.bytes))
+        let text = Bytes.trimmed(line.bytes)
         let startsEvent =
-            (text.hasPrefix("Event[") && text.hasSuffix("]:"))
-            || (text.hasPrefix("Log Name:") && hasEvent && fields["log name"] != nil)
-            || (text.hasPrefix("Log Name:") && !hasEvent)
+            (Bytes.hasPrefix(text, "Event[") && text.count >= 8 && text[text.count - 2] == 0x5D
+                && text[text.count - 1] == 0x3A)
+            || (Bytes.hasPrefix(text, "Log Name:") && (!hasEvent || fields.logName != nil))
         if startsEvent {
             try emitEvent(emit)
             hasEvent = true
@@ -63,31 +77,52 @@ struct EventParser {
         }
         guard hasEvent else { return }
         if inDescription {
-            if !text.isEmpty { message.append(text) }
+            appendMessage(text)
             return
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let key = text[..<colon].trimmingSpaces().lowercased()
-        let value = text[text.index(after: colon)...].description.trimmingSpaces()
-        if key == "description" || key == "message" {
-            inDescription = true
-            if !value.isEmpty { message.append(value) }
-        } else if !key.isEmpty, key.count <= 24 {
-            fields[key] = value
+        guard let colon = text.firstIndex(of: 0x3A) else { return }
+        let key = Bytes.trimmed(UnsafeBufferPointer(rebasing: text[..<colon]))
+        let value = Bytes.trimmed(UnsafeBufferPointer(rebasing: text[(colon + 1)...]))
+        func keyIs(_ name: StaticString) -> Bool {
+            key.count == name.utf8CodeUnitCount && Bytes.hasPrefix(key, name, ignoringCase: true)
         }
+        if keyIs("description") || keyIs("message") {
+            inDescription = true
+            appendMessage(value)
+        } else if keyIs("log name") {
+            fields.logName = Bytes.string(value)
+        } else if keyIs("source") {
+            fields.source = Bytes.string(value)
+        } else if keyIs("provider name") {
+            fields.providerName = Bytes.string(value)
+        } else if keyIs("event id") || keyIs("eventid") {
+            fields.eventID = Bytes.string(value)
+        } else if keyIs("level") {
+            fields.level = Bytes.string(value)
+        } else if keyIs("date") {
+            fields.date = Bytes.string(value)
+        } else if keyIs("time created") {
+            fields.timeCreated = Bytes.string(value)
+        }
+    }
+
+    /// Adds a line of the description, separated from the last by one space.
+    private mutating func appendMessage(_ text: UnsafeBufferPointer<UInt8>) {
+        guard !text.isEmpty else { return }
+        if !message.isEmpty { message.append(0x20) }
+        message.append(contentsOf: text)
     }
 
     private mutating func emitEvent(_ emit: (RecordDraft) throws -> Void) rethrows {
         guard hasEvent else { return }
         let event = EventInfo(
-            source: fields["source"] ?? fields["provider name"] ?? "",
-            eventID: (fields["event id"] ?? fields["eventid"]).flatMap { Int($0.trimmingSpaces()) },
-            level: fields["level"] ?? "", time: fields["date"] ?? fields["time created"] ?? "")
-        let text = message.joined(separator: " ")
+            source: fields.source ?? fields.providerName ?? "",
+            eventID: fields.eventID.flatMap { Int($0) },
+            level: fields.level ?? "", time: fields.date ?? fields.timeCreated ?? "")
         try emitRecord(
-            bytes: Array(text.utf8), event: event, context: event.source.isEmpty ? [] : [event.source],
+            bytes: message, event: event, context: event.source.isEmpty ? [] : [event.source],
             line: startLine, offset: startOffset, emit)
-        fields.removeAll(keepingCapacity: true)
+        fields = TextFields()
         message.removeAll(keepingCapacity: true)
         inDescription = false
         hasEvent = false
@@ -264,8 +299,4 @@ struct CSVColumns {
         eventID = first("event id", "ereignis-id", "eventid")
         message = first("message", "description", "beschreibung", "general")
     }
-}
-
-extension Substring {
-    func trimmingSpaces() -> String { String(self).trimmingSpaces() }
 }
