@@ -54,7 +54,7 @@ for spec in $ports; do
         udp) address="UDP4-RECVFROM:$port,reuseaddr,fork" ;;
     esac
     # Listeners never hold the caller's output open, and end by themselves if all else fails.
-    ip netns exec "$server" timeout -s KILL 30 socat "$address" SYSTEM:'echo pong' > /dev/null 2>&1 < /dev/null &
+    ip netns exec "$server" timeout -s KILL 60 socat "$address" SYSTEM:'echo pong' > /dev/null 2>&1 < /dev/null &
     listeners+=("$!")
 done
 # Wait (at most 10 s) until every listener is bound: on a loaded machine one second is not enough.
@@ -74,9 +74,10 @@ for spec in $ports; do
         tcp) reply=$(ip netns exec "$client" timeout -s KILL 4 socat -T2 - "TCP4:192.0.2.1:$port,connect-timeout=2" < /dev/null 2>/dev/null) ;;
         tcp6) reply=$(ip netns exec "$client" timeout -s KILL 4 socat -T2 - "TCP6:[2001:db8::1]:$port,connect-timeout=2" < /dev/null 2>/dev/null) ;;
         udp)
-            # A datagram may be lost while the neighbour is resolved: try twice.
-            for _ in 1 2; do
-                reply=$(echo ping | ip netns exec "$client" timeout -s KILL 4 socat -T2 - "UDP4:192.0.2.1:$port" 2>/dev/null)
+            # A datagram may be lost while the neighbour is resolved, and a loaded machine answers
+            # late: three tries of three seconds (a closed port costs nine).
+            for _ in 1 2 3; do
+                reply=$(echo ping | ip netns exec "$client" timeout -s KILL 5 socat -T3 - "UDP4:192.0.2.1:$port" 2>/dev/null)
                 [ "$reply" = pong ] && break
             done
             ;;
