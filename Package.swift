@@ -27,7 +27,7 @@ let package = Package(
             resources: [
                 .embedInCode("Data/roles.yaml"), .embedInCode("Data/ports.yaml"),
                 .embedInCode("Data/signatures.yaml"), .embedInCode("Data/known-issues.yaml"),
-                .embedInCode("Data/codes.yaml"),
+                .embedInCode("Data/codes.yaml"), .embedInCode("Data/fields.yaml"),
             ]
         ),
         .target(name: "LogParser", dependencies: ["PCRE2", "Knowledge"]),

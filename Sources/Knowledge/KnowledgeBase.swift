@@ -126,6 +126,8 @@ public struct KnowledgeBase: Sendable {
     public var prefilter: Pattern
     /// What makes a record "look relevant" for `--explain` (signatures.yaml `attention`).
     public var attention: Pattern?
+    /// The words of firewall-exception entries (fields.yaml).
+    public var vocabulary: FieldVocabulary
 
     /// The role with this id.
     public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
@@ -205,5 +207,6 @@ enum EmbeddedData {
         ("signatures.yaml", PackageResources.signatures_yaml),
         ("known-issues.yaml", PackageResources.known_issues_yaml),
         ("codes.yaml", PackageResources.codes_yaml),
+        ("fields.yaml", PackageResources.fields_yaml),
     ]
 }

@@ -13,6 +13,7 @@ struct KnowledgeLoader {
     private var definitions: [String: String] = [:]
     private var prefilter: [String] = []
     private var attention: (String, String)?
+    private var vocabulary = FieldVocabulary()
 
     /// Adds one file's entries.
     mutating func add(file: String, text: String) throws(KnowledgeError) {
@@ -27,6 +28,7 @@ struct KnowledgeLoader {
             prefilter.append(word.lowercased())
         }
         if let pattern = raw.attention { attention = (file, pattern) }
+        if let words = raw.vocabulary { vocabulary.merge(try Self.vocabulary(words, file: file)) }
         for role in raw.roles ?? [] { Self.replace(&roles, file, role, id: role.id) }
         // Ports have no id: a file that lists ports for a role replaces that role's ports.
         let portRoles = Set((raw.ports ?? []).map(\.role))
@@ -37,6 +39,50 @@ struct KnowledgeLoader {
         for code in raw.codes ?? [] {
             Self.replace(&codes, file, code, id: "\(code.kind)|\(ErrorCode.normalize(code.code))")
         }
+    }
+
+    /// Checks a file's vocabulary: known fields, protocols and sides, no empty words.
+    private static func vocabulary(_ raw: RawVocabulary, file: String) throws(KnowledgeError) -> FieldVocabulary {
+        var built = FieldVocabulary()
+        for (name, words) in raw.keys ?? [:] {
+            guard let field = FieldVocabulary.Field(rawValue: name) else {
+                let known = FieldVocabulary.Field.allCases.map(\.rawValue).joined(separator: ", ")
+                throw KnowledgeError(file: file, entry: "vocabulary.keys", message: "unknown field '\(name)' (\(known))")
+            }
+            built.keys[field] = words
+        }
+        for (name, words) in raw.protocols ?? [:] {
+            guard ["tcp", "udp", "both"].contains(name) else {
+                throw KnowledgeError(
+                    file: file, entry: "vocabulary.protocols", message: "unknown protocol '\(name)' (tcp, udp, both)")
+            }
+            built.protocols[name] = words
+        }
+        for (name, words) in raw.interfaces ?? [:] {
+            guard ["external", "internal"].contains(name) else {
+                throw KnowledgeError(
+                    file: file, entry: "vocabulary.interfaces", message: "unknown side '\(name)' (external, internal)")
+            }
+            built.interfaces[name] = words
+        }
+        built.ranges = raw.ranges ?? []
+        built.lists = raw.lists ?? []
+        built.portWords = raw.portWords ?? []
+        built.joiners = raw.joiners ?? []
+        built.outbound = raw.outbound ?? []
+        built.blocking = raw.blocking ?? []
+        built.sections = raw.sections ?? []
+        built.failures = raw.failures ?? []
+        built.negations = raw.negations ?? []
+        var all: [String] = Array(built.keys.values.joined())
+        all += Array(built.protocols.values.joined())
+        all += Array(built.interfaces.values.joined())
+        for list in [built.ranges, built.lists, built.portWords, built.joiners, built.outbound] { all += list }
+        for list in [built.blocking, built.sections, built.failures, built.negations] { all += list }
+        if all.contains(where: { (word: String) in word.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw KnowledgeError(file: file, entry: "vocabulary", message: "a word is empty")
+        }
+        return built
     }
 
     private static func replace<T>(_ list: inout [(String, T)], _ file: String, _ entry: T, id: String) {
@@ -216,7 +262,8 @@ struct KnowledgeLoader {
         return KnowledgeBase(
             roles: builtRoles, ports: builtPorts, signatures: builtSignatures, knownIssues: builtIssues,
             codes: builtCodes,
-            prefilterWords: prefilter, prefilter: prefilterPattern, attention: attentionPattern)
+            prefilterWords: prefilter, prefilter: prefilterPattern, attention: attentionPattern,
+            vocabulary: vocabulary)
     }
 
     /// A literal word as a pattern (PCRE2 metacharacters escaped).
@@ -280,10 +327,31 @@ private struct RawFile: Decodable {
     var signatures: [RawSignature]?
     var knownIssues: [RawKnownIssue]?
     var codes: [RawCode]?
+    var vocabulary: RawVocabulary?
 
     enum CodingKeys: String, CodingKey {
-        case definitions, prefilter, attention, roles, ports, signatures, codes
+        case definitions, prefilter, attention, roles, ports, signatures, codes, vocabulary
         case knownIssues = "known-issues"
+    }
+}
+
+private struct RawVocabulary: Decodable {
+    var keys: [String: [String]]?
+    var ranges: [String]?
+    var lists: [String]?
+    var portWords: [String]?
+    var protocols: [String: [String]]?
+    var joiners: [String]?
+    var interfaces: [String: [String]]?
+    var outbound: [String]?
+    var blocking: [String]?
+    var sections: [String]?
+    var failures: [String]?
+    var negations: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case keys, ranges, lists, protocols, joiners, interfaces, outbound, blocking, sections, failures, negations
+        case portWords = "port-words"
     }
 }
 

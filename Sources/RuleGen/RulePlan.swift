@@ -145,7 +145,13 @@ public struct RulePlan: Sendable {
             chainRoles[key] = (role, interface)
         }
         let wanted = Set(options.roles)
+        // A port no log states (a program's documented ports) is opened only when asked for.
+        var leftOut = 0
         for exception in result.exceptions where wanted.isEmpty || wanted.contains(exception.role) {
+            if exception.origin != "log" && !options.documented {
+                leftOut += 1
+                continue
+            }
             guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
                 let range = PortRange(low, high)
             else { continue }  // never: the analyzer only makes valid exceptions
@@ -181,6 +187,11 @@ public struct RulePlan: Sendable {
         }
         chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
         var warnings: [String] = []
+        if leftOut > 0 {
+            warnings.append(
+                "\(leftOut) documented port\(leftOut == 1 ? "" : "s") of programs named without a port: "
+                    + "add with --documented")
+        }
         if chains.contains(where: { $0.role == "edge" }) {
             if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {
                 warnings.append("some Edge ports name no interface; they are accepted on every interface")

@@ -98,7 +98,9 @@ enum ScanFixtures {
         #expect(result.exceptions.isEmpty)
     }
 
-    @Test func activationWithoutExceptionsWarnsEvenWhenTheLogSaysNothing() throws {
+    /// Absence is not evidence: an activation log without exceptions and without a line saying why
+    /// gets a note that says exactly that, never "the firewall was stopped".
+    @Test func activationWithoutExceptionsIsANoteNotAStoppedFirewall() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -109,9 +111,31 @@ enum ScanFixtures {
         <div>Execution Result: &lt;Success&gt;</div></div></div></body></html>
         """.write(to: log, atomically: true, encoding: .utf8)
         let result = try ScanFixtures.scan([log.path])
+        let note = try #require(result.findings.first)
+        #expect(note.knownIssue == "KI-19")
+        #expect(note.severity == .info)
+        #expect(note.title == "No firewall exceptions found in the activation log")
+        #expect(note.role == "mediation")
+        #expect(!result.findings.contains { $0.knownIssue == "KI-01" })
+    }
+
+    /// A firewall section whose entries could not be read reports them, and no "no exceptions" note.
+    @Test func anUnreadableFirewallSectionIsReportedNotInferredAway() throws {
+        let log = """
+            <html><head><title>Activate Mediation Server</title></head><body>
+            <div name="Activate Mediation Server"><div name="Add firewall exceptions">
+            <div>Firewall exception: Name=Mediation SIP; Port=dynamic; Protocol=TCP</div>
+            <div>Execution Result: &lt;Success&gt;</div></div></div></body></html>
+            """
+        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        try analyzer.analyze(InputFile(path: "Activate Mediation Server.html", contents: Array(log.utf8)))
+        let result = analyzer.result()
+        #expect(result.exceptions.isEmpty)
         let warning = try #require(result.findings.first)
-        #expect(warning.knownIssue == "KI-01")
-        #expect(warning.role == "mediation")
+        #expect(warning.severity == .warning)
+        #expect(warning.title.contains("not understood") && warning.title.contains("dynamic"))
+        #expect(warning.evidence.first?.line == 3)
+        #expect(!result.findings.contains { $0.knownIssue == "KI-19" || $0.knownIssue == "KI-01" })
     }
 
     @Test func backEndRoleGetsTheSQLReminder() throws {

@@ -386,6 +386,6 @@ struct NamespaceTests {
         }
         let rules = try RuleFixtures.run(["ip", "netns", "exec", namespace, "iptables", "-S"]).output
         #expect(rules.components(separatedBy: "-A OCSLOG-INPUT -j OCSLOG-FRONT-END").count == 2)
-        #expect(rules.components(separatedBy: "-A OCSLOG-FRONT-END -p tcp -m tcp --dport 8057").count == 2)
+        #expect(rules.components(separatedBy: "-A OCSLOG-FRONT-END -p udp -m udp --dport 49152:65535").count == 2)
     }
 }

@@ -43,9 +43,13 @@ public final class Analyzer {
     /// reached in the input and the line number. For progress displays; it must be cheap.
     public var progress: ((_ byteOffset: Int, _ line: Int) -> Void)?
     private let resolver: RoleResolver
+    private let attribution: RoleAttribution
+    private let extractor: ExceptionExtractor
     /// The prefilter's words (the same as `knowledge.prefilter`, searched without PCRE2).
     private let prefilter: LiteralSet
     private let attention: Matcher?
+    /// Ports and protocols, which inside a firewall section look relevant when no entry explains them.
+    private let portWords: LiteralSet
     private let exceptionSignatures: [CompiledSignature]
     private let fieldSignatures: [CompiledSignature]
     private let findingSignatures: [CompiledSignature]
@@ -100,6 +104,8 @@ public final class Analyzer {
         var firstOf: String?
         /// The store key of the finding this one follows from.
         var cause: String?
+        /// Logged inside an MSI action that then ended with success (the error was forgiven).
+        var forgiven = false
         var surrounding: [Evidence] = []
 
         var key: String { "\(input)|\(explicitRole ?? "")|\(group)" }
@@ -178,8 +184,11 @@ public final class Analyzer {
         self.knowledge = knowledge
         self.options = options
         self.resolver = RoleResolver(knowledge)
+        self.attribution = RoleAttribution(knowledge: knowledge, forced: options.roles.first)
+        self.extractor = ExceptionExtractor(knowledge: knowledge)
         self.prefilter = LiteralSet(knowledge.prefilterWords)
         self.attention = knowledge.attention?.makeMatcher()
+        self.portWords = LiteralSet(["tcp", "udp"] + knowledge.vocabulary.portWords)
         exceptionSignatures = knowledge.signatures.filter { $0.type == .exception }.map(CompiledSignature.init)
         fieldSignatures = knowledge.signatures.filter { $0.type == .field && $0.pattern != nil }.map(
             CompiledSignature.init)
@@ -197,16 +206,38 @@ public final class Analyzer {
         var stepRole: String?
         var productRole: String?
         var eventRoles: [String: Int] = [:]
+        /// The roles of the programs exception entries named.
+        var programRoles: [String: Int] = [:]
         /// The first error of each failed wizard step and MSI action (its store key).
         var failedSteps: [String: String] = [:]
         var failedActions: [String: String] = [:]
         /// The first error of the input outside a rollback (the cause of the rollback's failures).
         var firstError: String?
         var exceptionCount = 0
+        /// Exception entries whose port or protocol could not be read.
+        var unreadableEntries = 0
+        /// Records in a firewall section that looked relevant and were not understood.
+        var sectionNotUnderstood = 0
+        /// Whether the plain-text paragraph being read follows a line or heading about the firewall.
+        var textSection = false
+        /// Whether the plain-text log's title is about the firewall (up to the next heading).
+        var documentSection = false
+        var sawText = false
+        var paragraphStart = true
+        var lastEndedWithColon = false
+        /// Whether the input has a firewall section (a step, task or action about the firewall).
+        var hadFirewallSection = false
+        /// The last context looked at, and whether it is a firewall section.
+        var sectionContext: [String] = []
+        var contextIsSection = false
+        /// A header line of tab- or space-separated columns that name fields, and the last row read under it.
+        var columns: (names: [String], starts: [Int]?, lastLine: Int)?
         var notUnderstood = 0
         var activation: Evidence?
         /// The last step name looked at, so that a step is matched against the roles once, not per record.
         var lastStep: String?
+        var lastDepth = 0
+        var lastHeading: String?
         /// The line being read, and whether it holds a prefilter word.
         var line = 0
         var lineIsCandidate = false
@@ -231,7 +262,9 @@ public final class Analyzer {
             line.isCandidate = prefilter.firstMatch(in: current.rawBytes)
             if line.isCandidate { line.candidates += 1 }
         }
-        let summary = try input.parse(options: options.readOptions, formatHint: options.formatHint, onLine: onLine) {
+        var readOptions = options.readOptions
+        readOptions.vocabulary = knowledge.vocabulary
+        let summary = try input.parse(options: readOptions, formatHint: options.formatHint, onLine: onLine) {
             draft in
             state.line = line.number
             state.lineIsCandidate = line.isCandidate
@@ -243,12 +276,16 @@ public final class Analyzer {
                 progress(draft.byteOffset, draft.line)
             }
         }
-        let fileRole = resolver.role(ofFileName: input.path)
-        let commonEventRole = state.eventRoles.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
-        let role =
-            options.roles.first ?? state.stepRole ?? state.productRole ?? fileRole ?? commonEventRole ?? Role.unknownID
-        let hadErrors = findings.contains { $0.input == state.index && $0.severity == .error }
-        if let activation = state.activation, state.exceptionCount == 0, !hadErrors {
+        let role = attribution.inputRole(
+            step: state.stepRole, product: state.productRole, path: input.path, programRoles: state.programRoles,
+            eventRoles: state.eventRoles)
+        // Absence is not evidence: "no exceptions found" is said only of an activation log that read
+        // cleanly — no error or warning (a line saying the firewall was stopped is one), no entry
+        // that could not be read, nothing in a firewall section left not understood.
+        let hadProblems = findings.contains { $0.input == state.index && $0.severity != .info }
+        if let activation = state.activation, state.exceptionCount == 0, !hadProblems, state.unreadableEntries == 0,
+            state.sectionNotUnderstood == 0
+        {
             activationInputs.append((state.index, activation))
         }
         let result = InputResult(
@@ -350,11 +387,21 @@ public final class Analyzer {
 
     private func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
         // Roles from structure, cheaply: the wizard step (looked at once per step, not per record), and the MSI product.
-        if let step = draft.context.first, step != state.lastStep {
+        if let step = draft.context.first,
+            step != state.lastStep || draft.context.count != state.lastDepth || draft.context.last != state.lastHeading
+        {
             state.lastStep = step
-            if state.stepRole == nil, let role = resolver.role(ofStep: step) {
+            state.lastDepth = draft.context.count
+            state.lastHeading = draft.context.last
+            // The outermost heading that names a role (a log titled after its command, "Enable-CsComputer",
+            // names its role in the step under it).
+            if state.stepRole == nil,
+                let (heading, role) = draft.context.lazy.compactMap({ heading in
+                    self.resolver.role(ofStep: heading).map { (heading, $0) }
+                }).first
+            {
                 state.stepRole = role
-                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: step)
+                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: heading)
             }
             if state.activation == nil,
                 step.utf8.withContiguousStorageIfAvailable({ Bytes.find("activat", in: $0, ignoringCase: true) })
@@ -374,6 +421,17 @@ public final class Analyzer {
             }
         }
 
+        // An MSI action that ends with success forgave the errors logged inside it (a custom action
+        // run with "continue" marking): they are not the cause of a later failure.
+        if draft.kind == .actionEnd, draft.format == .msiVerbose, draft.outcome == .success,
+            let action = draft.context.last, let key = state.failedActions[action], let index = findingIndex[key]
+        {
+            findings[index].forgiven = true
+            findings[index].firstOf = nil
+            state.failedActions[action] = nil
+            if state.firstError == key { state.firstError = nil }
+        }
+
         let text = draft.bytes
         let raw = UnsafeRawBufferPointer(text)
         // A one-line record's text is its line (at most with a secret masked, which removes words,
@@ -390,25 +448,47 @@ public final class Analyzer {
             return made
         }
 
-        // Firewall exceptions.
-        if passesPrefilter, let compiled = exceptionSignatures.first(where: { matches($0, draft, raw) }) {
-            produced = extractExceptions(record(), signature: compiled.signature, &state, onEvent) || produced
+        // Errors, warnings, notes: the first signature that matches.
+        let finding = findingSignatures.first { compiled in
+            !(compiled.hasPattern && !passesPrefilter) && matches(compiled, draft, raw)
         }
 
-        // Errors, warnings, notes: the first signature that matches.
-        for compiled in findingSignatures {
-            if compiled.hasPattern && !passesPrefilter { continue }
-            guard matches(compiled, draft, raw) else { continue }
+        // Firewall exceptions: an entry inside a firewall section (a step, task, table, XML element or
+        // MSI action about the firewall, or plain-text lines after one), or one that names the firewall
+        // itself. An entry that reports an error opens nothing.
+        followParagraphs(draft, passesPrefilter: passesPrefilter, record, &state)
+        var columns: [RecordField]?
+        if state.columns != nil || passesPrefilter { columns = columnFields(draft, record, &state) }
+        if columns?.isEmpty == true { produced = true }  // a column header or ruler
+        if passesPrefilter || !draft.fields.isEmpty || columns?.isEmpty == false, finding?.type != .error {
+            let inSection = isFirewallSection(draft, record, &state)
+            let namesFirewall = passesPrefilter && exceptionSignatures.contains { matches($0, draft, raw) }
+            if inSection || namesFirewall {
+                var entry = record()
+                if entry.fields.isEmpty, let columns, !columns.isEmpty { entry.fields = columns }
+                produced = extractExceptions(entry, &state, onEvent) || produced
+            }
+        }
+
+        // A line about the firewall that states no entry is a heading or a status line ("Task: Configure
+        // Windows Firewall", "CA_AddFirewallExceptions: done"): understood.
+        if !produced, passesPrefilter, finding == nil, extractor.namesSection(record().text) { produced = true }
+
+        if let compiled = finding {
             if compiled.type != .noise {
                 addFinding(
                     record(), signature: compiled.signature, matcher: compiled.matcher, raw: raw, &state, onEvent)
             }
             produced = true
-            break
         }
 
-        if !produced, passesPrefilter, let attention, attention.firstMatch(in: raw) {
+        // Plain-text headings ("Other checks:") are structure.
+        if !produced, draft.format == .plainText, state.lastEndedWithColon { produced = true }
+        if !produced, passesPrefilter,
+            attention?.firstMatch(in: raw) == true || (isFirewallSection(draft, record, &state) && portWords.firstMatch(in: raw))
+        {
             state.notUnderstood += 1
+            if isFirewallSection(draft, record, &state) { state.sectionNotUnderstood += 1 }
             let evidence = Evidence(path: draft.path, line: draft.line, text: record().text)
             noteNotUnderstood(evidence)
             onEvent(.notUnderstood(evidence))
@@ -496,89 +576,167 @@ public final class Analyzer {
         return copy.withUTF8 { prefilter.firstMatch(in: UnsafeRawBufferPointer($0)) }
     }
 
-    // MARK: - Exceptions
+    // MARK: - Sections and columns
 
-    private struct PortMention {
-        var ranges: [PortRange]
-        var protocols: [TransportProtocol]
-        var span: Range<Int>
-        var invalid: [String]
+    /// Whether a record is inside a firewall section: an enclosing step, task or MSI action about the
+    /// firewall, an XML element path that names it, or (plain text) a paragraph after a line about it.
+    private func isFirewallSection(_ draft: RecordDraft, _ record: () -> Record, _ state: inout InputState) -> Bool {
+        // The answer for a context is kept until the context changes (records share its storage).
+        if state.sectionContext != draft.context {
+            state.sectionContext = draft.context
+            state.contextIsSection = extractor.isSection(draft.context)
+        }
+        if state.contextIsSection {
+            state.hadFirewallSection = true
+            return true
+        }
+        if !draft.fields.isEmpty, extractor.namesSection(record().text) { return true }
+        return state.textSection || state.documentSection
     }
 
-    /// Pulls ports, protocols, program, service and interface out of an exception record.
-    private func extractExceptions(
-        _ record: Record, signature: Signature, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void
-    ) -> Bool {
-        var mentions: [PortMention] = []
-        var program: String?
-        var service: String?
-        var interface: String?
-        var text = record.text
-        text.withUTF8 { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
-            for field in fieldSignatures {
-                guard let matcher = field.matcher else { continue }
-                let groups = field.groupNumbers
-                var offset = 0
-                while offset <= raw.count, matcher.firstMatch(in: raw, from: offset),
-                    let whole = matcher.range(ofGroup: 0)
-                {
-                    offset = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
-                    func value(_ name: String) -> String? {
-                        guard groups[name] != nil, let range = matcher.range(ofGroup: name) else { return nil }
-                        return String(decoding: raw[range], as: UTF8.self)
-                    }
-                    if let ports = value("ports") ?? value("port") {
-                        // A span another extractor already read is not read twice.
-                        if mentions.contains(where: { $0.span.overlaps(whole) }) { continue }
-                        let protocolText = value("protocol") ?? value("protocol2")
-                        var mention = PortMention(
-                            ranges: [],
-                            protocols: protocolText.flatMap { TransportProtocol(logText: $0) }.map { [$0] } ?? [],
-                            span: whole, invalid: [])
-                        for part in Self.splitPortList(ports) {
-                            switch PortRange.parse(part) {
-                            case .success(let range): mention.ranges.append(range)
-                            case .failure(let error): mention.invalid.append(error.description)
-                            }
-                        }
-                        mentions.append(mention)
-                    }
-                    if program == nil, let found = value("program") { program = found }
-                    if service == nil, let found = value("service") ?? value("service2") ?? value("service3") {
-                        service = found.trimmingCharacters(in: .whitespaces)
-                    }
-                    if interface == nil, let found = value("interface") {
-                        interface = found.lowercased().hasPrefix("ext") ? "external" : "internal"
-                    }
-                }
+    /// Follows plain-text structure: a first line (the log's title) about the firewall scopes the
+    /// whole log up to the next heading; a heading ending in ":" about the firewall scopes the lines
+    /// under it up to a blank line, and one about something else ends both; a line about the firewall
+    /// scopes its paragraph.
+    private func followParagraphs(
+        _ draft: RecordDraft, passesPrefilter: Bool, _ record: () -> Record, _ state: inout InputState
+    ) {
+        guard draft.format == .plainText || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation)) else {
+            if draft.format == .msiVerbose { state.textSection = false }
+            return
+        }
+        let trimmed = Bytes.trimmed(draft.bytes)
+        if trimmed.isEmpty {
+            // A list under "…opened:" may start after a blank line; any other blank line ends a paragraph.
+            if !state.lastEndedWithColon { state.textSection = false }
+            state.columns = nil
+            state.paragraphStart = true
+            return
+        }
+        // Titles and headings are plain text's; an MSI log's structure is its actions.
+        let isTitle = !state.sawText && draft.format == .plainText
+        let endsWithColon = trimmed.last == UInt8(ascii: ":")
+        state.sawText = true
+        if isTitle || (draft.format == .plainText && endsWithColon && state.paragraphStart) {
+            // A title, or a heading that starts a paragraph: it says what the lines under it are.
+            let names = extractor.namesSection(record().text)
+            state.textSection = names
+            if isTitle || !names { state.documentSection = names }
+        } else if passesPrefilter, extractor.namesSection(record().text) {
+            state.textSection = true
+        }
+        state.lastEndedWithColon = endsWithColon
+        state.paragraphStart = false
+        // The first lines of a plain-text log may name its step or product ("Written by step 'Activate …'").
+        if draft.format == .plainText, draft.line <= 20, state.stepRole == nil, state.productRole == nil {
+            let text = record().text
+            if let role = resolver.role(ofStep: text) ?? resolver.role(ofProduct: text) {
+                state.stepRole = role
+                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
             }
         }
-        let explicitRole =
-            options.roles.first ?? record.context.lazy.compactMap { self.resolver.role(ofStep: $0) }.first
-            ?? resolver.role(namedIn: record.text)
-        let role =
-            explicitRole ?? state.stepRole ?? state.productRole ?? program.flatMap { resolver.role(ofProgram: $0) }
+    }
+
+    /// Columns of text: a header line of tab- or space-separated field names (Name, Protocol, Port…)
+    /// names the cells of the lines under it. Returns the fields of a row (nil for other lines; the
+    /// header line itself gives an empty list, so that it counts as understood).
+    private func columnFields(_ draft: RecordDraft, _ record: () -> Record, _ state: inout InputState) -> [RecordField]? {
+        guard draft.format == .plainText || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation)) else {
+            return nil
+        }
+        let bytes = draft.bytes
+        let hasTab = bytes.contains(0x09)
+        let hasGap = Bytes.find("  ", in: bytes) != nil
+        if let columns = state.columns {
+            if draft.line == columns.lastLine + 1 {
+                let text = record().text
+                // A ruler under the header ("-----  ----") keeps the columns.
+                if text.allSatisfy({ $0 == "-" || $0 == "=" || $0 == " " || $0 == "\t" }) {
+                    state.columns?.lastLine = draft.line
+                    return []
+                }
+                let cells = Self.cells(text, starts: columns.starts)
+                if cells.count >= 2, cells.count <= columns.names.count {
+                    state.columns?.lastLine = draft.line
+                    return zip(columns.names, cells).filter { !$0.1.isEmpty }.map { RecordField(name: $0.0, value: $0.1) }
+                }
+            }
+            state.columns = nil
+        }
+        guard hasTab || hasGap else { return nil }
+        let text = record().text
+        let starts = hasTab ? nil : Self.columnStarts(text)
+        let names = Self.cells(text, starts: starts)
+        let vocabulary = knowledge.vocabulary
+        let named = names.compactMap { vocabulary.field(forKey: $0) }
+        guard names.count >= 2, named.count >= 2, named.contains(where: { $0 == .port || $0 == .protocol }),
+            !names.contains(where: { $0.contains(where: \.isNumber) })
+        else { return nil }
+        state.columns = (names, starts, draft.line)
+        return []
+    }
+
+    /// Where the columns of a space-aligned header line start (in characters): after runs of two
+    /// or more spaces.
+    static func columnStarts(_ text: String) -> [Int] {
+        var starts: [Int] = []
+        var spaces = 2
+        for (offset, character) in text.enumerated() {
+            if character == " " {
+                spaces += 1
+            } else {
+                if spaces >= 2 { starts.append(offset) }
+                spaces = 0
+            }
+        }
+        return starts
+    }
+
+    /// The cells of a line: split at tabs, or cut at the header's column starts (a cell may be empty).
+    static func cells(_ text: String, starts: [Int]?) -> [String] {
+        guard let starts else {
+            return text.split(separator: "\t", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        let characters = Array(text)
+        var cells: [String] = []
+        for (index, start) in starts.enumerated() {
+            let end = index + 1 < starts.count ? starts[index + 1] : characters.count
+            guard start < characters.count else {
+                cells.append("")
+                continue
+            }
+            cells.append(String(characters[start..<min(end, characters.count)]).trimmingCharacters(in: .whitespaces))
+        }
+        // A row whose text does not fit the columns (words across a column start) is no row.
+        for start in starts.dropFirst() where start < characters.count && start > 0 {
+            if characters[start - 1] != " " { return [] }
+        }
+        return cells
+    }
+
+    // MARK: - Exceptions
+
+    /// Reads an exception entry and stores what it opens; reports ports that are no ports, values
+    /// that could not be read and entries with ruleset syntax as warnings. Whether anything of an
+    /// entry was found.
+    private func extractExceptions(_ record: Record, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) -> Bool {
+        let (role, explicitRole) = attribution.entryRole(
+            context: record.context, text: record.text, inputRole: state.stepRole ?? state.productRole)
         let evidence = Evidence(path: record.path, line: record.line)
-        var made: [FirewallException] = []
-        // Entries that are not what setup writes: invalid ports, or ruleset and shell syntax.
-        var problems = mentions.flatMap(\.invalid).map {
+        let extraction = extractor.extract(record, role: role, evidence: evidence)
+        guard extraction.isEntry else { return false }
+        var problems = extraction.invalid.map {
             ("invalid-exception-port", "Firewall exception with an invalid port: \($0)")
         }
-        let utf8 = Array(record.text.utf8)
-        let semicolonAfterPort = mentions.contains { mention in
-            var index = mention.span.upperBound
-            while index < utf8.count, utf8[index] == 0x20 { index += 1 }
-            return index < utf8.count && utf8[index] == 0x3B
-        }
-        if semicolonAfterPort
-            || Self.suspiciousMarkers.contains(where: { marker in Self.contains(utf8, Array(marker.utf8)) })
-        {
+        if extraction.suspicious {
             problems.append(
-                (
-                    "suspicious-exception-entry",
-                    "Firewall exception entry with shell or ruleset syntax: check it by hand"
-                ))
+                ("suspicious-exception-entry", "Firewall exception entry with shell or ruleset syntax: check it by hand"))
+        }
+        for value in extraction.unreadable {
+            problems.append(("firewall-entry-not-understood", "Firewall exception entry not understood: \(value)"))
+            state.unreadableEntries += 1
         }
         for (signature, title) in problems {
             let finding = PendingFinding(
@@ -590,115 +748,17 @@ public final class Analyzer {
             onEvent(
                 .finding(
                     severity: .warning, role: role ?? Role.unknownID, code: nil, title: title,
-                    evidence: finding.evidence,
-                    signature: signature))
+                    evidence: finding.evidence, signature: signature))
         }
-        for mention in mentions {
-            for range in mention.ranges {
-                var protocols = mention.protocols
-                var note: String?
-                if protocols.isEmpty {
-                    let documented = documentedProtocols(role: role, range: range)
-                    if documented.isEmpty {
-                        protocols = [.tcp]
-                        note = "protocol not stated; assumed tcp"
-                    } else {
-                        protocols = documented
-                        note = "protocol not stated; taken from the documented ports of \(role ?? Role.unknownID)"
-                    }
-                }
-                for transport in protocols {
-                    made.append(
-                        FirewallException(
-                            role: role ?? Role.unknownID, protocol: transport, portFrom: Int(range.lowerBound.rawValue),
-                            portTo: Int(range.upperBound.rawValue),
-                            interface: interface ?? edgeInterface(role: role, range: range, transport: transport),
-                            program: program, service: service, origin: "log", evidence: evidence, note: note))
-                }
-            }
+        for program in Set(extraction.exceptions.compactMap(\.program)) {
+            if let programRole = resolver.role(ofProgram: program) { state.programRoles[programRole, default: 0] += 1 }
         }
-        if mentions.isEmpty, let program {
-            // A program without a port: complete it from the documented ports of the program's role.
-            let programRole = role ?? resolver.role(ofProgram: program)
-            for port in documentedPorts(role: programRole, program: program) {
-                for transport in port.protocols {
-                    made.append(
-                        FirewallException(
-                            role: programRole ?? Role.unknownID, protocol: transport,
-                            portFrom: Int(port.range.lowerBound.rawValue),
-                            portTo: Int(port.range.upperBound.rawValue), interface: port.interface, program: program,
-                            service: service,
-                            origin: "documented", evidence: evidence,
-                            note:
-                                "the log names the program but no port; ports completed from the documented ports of \(programRole ?? Role.unknownID)"
-                        ))
-                }
-            }
-        }
-        for exception in made {
+        for exception in extraction.exceptions {
             store(PendingException(exception: exception, explicitRole: explicitRole, input: state.index))
-            onEvent(.exception(exception, signature: signature.id))
+            onEvent(.exception(exception, signature: "exception-entry"))
         }
-        state.exceptionCount += made.count
-        return !made.isEmpty || !problems.isEmpty
-    }
-
-    /// Whether `needle` occurs in `haystack` (bytes; no Foundation search).
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, needle.count <= haystack.count else { return false }
-        var index = 0
-        while index + needle.count <= haystack.count {
-            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
-    }
-
-    /// Text that setup never writes in an exception entry, and an attacker might.
-    static let suspiciousMarkers = ["`", "$(", "{", "}", "&&", "||", "\n", "\"; "]
-
-    /// `5060 and 5061`, `2103, 2105`, `50000-59999` → the single ports and ranges.
-    static func splitPortList(_ text: String) -> [String] {
-        // Separators: , ; & and the words and/und/et/y between numbers.
-        var parts: [String] = []
-        for piece in text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "&" }) {
-            var current: [Substring] = []
-            for word in piece.split(separator: " ") {
-                if ["and", "und", "et", "y"].contains(word.lowercased()) {
-                    if !current.isEmpty { parts.append(current.joined(separator: " ")) }
-                    current.removeAll()
-                } else {
-                    current.append(word)
-                }
-            }
-            if !current.isEmpty { parts.append(current.joined(separator: " ")) }
-        }
-        return parts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    private func documentedProtocols(role: String?, range: PortRange) -> [TransportProtocol] {
-        var found: [TransportProtocol] = []
-        for port in knowledge.ports where port.role == role && port.range == range {
-            for transport in port.protocols where !found.contains(transport) { found.append(transport) }
-        }
-        return found.sorted()
-    }
-
-    /// The Edge interface a port belongs to when the documentation names only one.
-    private func edgeInterface(role: String?, range: PortRange, transport: TransportProtocol) -> String? {
-        let interfaces = Set(
-            knowledge.ports.filter { $0.role == role && $0.range == range && $0.protocols.contains(transport) }
-                .compactMap(\.interface))
-        return interfaces.count == 1 ? interfaces.first : nil
-    }
-
-    /// The documented ports a program listens on, or all of its role's ports when none names it.
-    private func documentedPorts(role: String?, program: String) -> [DocumentedPort] {
-        let name = (program.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? program)
-            .lowercased()
-        let ofRole = knowledge.ports.filter { $0.role == role }
-        let named = ofRole.filter { $0.programs.contains { $0.lowercased() == name } }
-        return named.isEmpty ? ofRole : named
+        state.exceptionCount += extraction.exceptions.count
+        return true
     }
 
     // MARK: - Findings
@@ -740,9 +800,7 @@ public final class Analyzer {
         }
         let knownIssue = matchKnownIssue(
             record: record, signature: signature.id, codes: ([code].compactMap { $0 } + codesInText))
-        let explicitRole =
-            options.roles.first ?? record.context.lazy.compactMap { self.resolver.role(ofStep: $0) }.first
-            ?? resolver.role(namedIn: record.text)
+        let explicitRole = attribution.explicitRole(context: record.context, text: record.text)
         if let explicitRole { state.eventRoles[explicitRole, default: 0] += 1 }
 
         // A consequence: in the rollback after the first Return value 3, or after an earlier error
@@ -816,7 +874,7 @@ public final class Analyzer {
     /// Groups, ranks and correlates everything found so far into the scan result.
     public func result() -> ScanResult {
         func role(input: Int, explicit: String?) -> String {
-            options.roles.first ?? explicit ?? (input < inputs.count ? inputs[input].role : Role.unknownID)
+            attribution.settledRole(explicit: explicit, inputRole: input < inputs.count ? inputs[input].role : nil)
         }
 
         // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
@@ -835,7 +893,7 @@ public final class Analyzer {
             } else if exception.interface == nil,
                 let range = PortRange.parse("\(exception.portFrom)-\(exception.portTo)").success
             {
-                exception.interface = edgeInterface(role: exception.role, range: range, transport: exception.protocol)
+                exception.interface = extractor.edgeInterface(role: exception.role, range: range, transport: exception.protocol)
             }
             let key =
                 "\(exception.role)|\(exception.interface ?? "")|\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)"
@@ -980,6 +1038,9 @@ public final class Analyzer {
         }
         if finding.consequence {
             add(-300, "follows an earlier failure (a rollback, or the same step or action)")
+        }
+        if finding.forgiven {
+            add(-300, "its MSI action then ended with success (the error was forgiven)")
         }
         if let issue = finding.knownIssue { add(200, "known issue \(issue.id)") }
         if let weight = knowledge.role(role)?.weight { add(weight * 10, "role \(role) (weight \(weight))") }

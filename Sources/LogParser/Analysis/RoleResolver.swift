@@ -1,7 +1,8 @@
 import Knowledge
 
 /// Finds the role a text names, from the identifiers in roles.yaml: the longest identifier wins,
-/// so "Web Conferencing Edge" is the Edge, not the Front End's "Web Conferencing".
+/// so "Web Conferencing Edge" is the Edge, not the Front End's "Web Conferencing". Both sides are
+/// compared lower-cased, with '-', '_' and CamelCase joints read as spaces.
 public struct RoleResolver: Sendable {
     private struct Identifier: Sendable {
         let lowered: [UInt8]
@@ -35,7 +36,20 @@ public struct RoleResolver: Sendable {
     }
 
     /// ASCII letters lower-cased, other bytes kept (identifiers and logs compare byte-wise, no Foundation).
-    private static func lowered(_ text: String) -> [UInt8] { text.utf8.map(Bytes.lower) }
+    /// Hyphens and underscores read as spaces: "Front-End-Server" names the "Front End Server" product.
+    /// Words run together in CamelCase read apart: "ActivateEnterpriseFrontEnd", "EdgeServer:pool".
+    private static func lowered(_ text: String) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count + 4)
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            let isUpper = byte >= 0x41 && byte <= 0x5A
+            if isUpper, previous >= 0x61, previous <= 0x7A { result.append(0x20) }
+            result.append(byte == 0x2D || byte == 0x5F ? 0x20 : Bytes.lower(byte))
+            previous = byte
+        }
+        return result
+    }
 
     /// The role of the longest identifier found in `text` as whole words ("Director" is not in "Directory").
     private static func longest(_ identifiers: [Identifier], in text: String) -> String? {

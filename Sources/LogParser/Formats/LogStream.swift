@@ -1,3 +1,5 @@
+import Knowledge
+
 /// Turns the lines of one input into records: detects the format of each log in it (an input may
 /// hold several logs concatenated through a pipe) and hands each line to that format's parser.
 public struct LogStream {
@@ -24,9 +26,13 @@ public struct LogStream {
     /// The deepest markup nesting tracked (deeper elements are counted, not kept): contexts stay short.
     public static let maximumNesting = MarkupParser.maximumDepth
 
-    public init(path: String, formatHint: LogFormat? = nil) {
+    /// The words of named fields, for the markup parser's tables and XML fields.
+    public let vocabulary: FieldVocabulary?
+
+    public init(path: String, formatHint: LogFormat? = nil, vocabulary: FieldVocabulary? = nil) {
         self.path = path
         self.formatHint = formatHint
+        self.vocabulary = vocabulary
     }
 
     /// The format of the first log, or plain text when the input was empty.
@@ -97,7 +103,7 @@ public struct LogStream {
         sawContent = false
         switch format {
         case .msiVerbose: parser = .msi(MSIParser(path: path))
-        case .deploymentHTML, .lcscmdXML: parser = .markup(MarkupParser(path: path, format: format))
+        case .deploymentHTML, .lcscmdXML: parser = .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
         case .eventText, .eventCSV: parser = .event(EventParser(path: path, format: format))
         case .plainText: parser = .plain
         }
@@ -172,7 +178,7 @@ extension InputFile {
         options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, onLine: ((Line) -> Void)? = nil,
         _ body: (RecordDraft) throws -> Void
     ) throws -> InputSummary {
-        var stream = LogStream(path: path, formatHint: formatHint)
+        var stream = LogStream(path: path, formatHint: formatHint, vocabulary: options.vocabulary)
         var summary = try read(options: options) { line in
             onLine?(line)
             try stream.parse(line, body)

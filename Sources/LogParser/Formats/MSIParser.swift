@@ -223,6 +223,7 @@ struct MSIParser {
     /// What the text of a line is, from its shape.
     private func classifyBody(_ body: UnsafeBufferPointer<UInt8>) -> Shape? {
         guard !body.isEmpty else { return nil }
+        if Self.isLocalizedProperty(body) { return Shape(kind: .property) }
         switch body[0] {
         case UInt8(ascii: "P"):
             if Bytes.hasPrefix(body, "Property(") { return Shape(kind: .property) }
@@ -381,6 +382,21 @@ struct MSIParser {
     }
 
     // MARK: - Secrets
+
+    /// `Eigenschaft(S): NAME = value`, `Propriété(C): …`: a property dump line in another language
+    /// (one word, then `(S)`, `(C)` or `(N)` and a colon).
+    static func isLocalizedProperty(_ body: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < body.count, index < 24,
+            (body[index] >= 0x41 && Bytes.lower(body[index]) <= 0x7A && Bytes.lower(body[index]) >= 0x61) || body[index] >= 0x80
+        {
+            index += 1
+        }
+        guard index >= 3, index + 4 <= body.count, body[index] == 0x28, body[index + 2] == 0x29, body[index + 3] == 0x3A
+        else { return false }
+        return body[index + 1] == UInt8(ascii: "S") || body[index + 1] == UInt8(ascii: "C")
+            || body[index + 1] == UInt8(ascii: "N")
+    }
 
     /// The byte range of a property's value when its name looks secret.
     ///

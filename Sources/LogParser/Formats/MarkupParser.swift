@@ -1,3 +1,5 @@
+import Knowledge
+
 /// Parses the deployment wizard's HTML logs and LCSCmd's XML logs as a stream of text runs
 /// inside a tree of elements.
 ///
@@ -10,6 +12,8 @@
 struct MarkupParser {
     let path: String
     let format: LogFormat
+    /// The words of named fields: table headers, XML attribute and element names (nil: none are read).
+    let vocabulary: FieldVocabulary?
 
     /// The most elements kept open; deeper nesting is counted but not tracked.
     static let maximumDepth = 64
@@ -24,7 +28,61 @@ struct MarkupParser {
         var heading: String?
         /// Whether this element may hold a heading (document-level and table containers do not).
         var takesHeading: Bool
+        /// The element's name as written (XML only, for named fields).
+        var rawName: String? = nil
+        /// Whether the element's name names a field ("<Port>5061</Port>").
+        var isField = false
+        /// Texts of child elements that name fields, kept until this element closes.
+        var group: [Piece] = []
+        /// A heading by its tag or class (`<h4>`, `<div class="step">`) that holds only text: when it
+        /// closes, its text heads the siblings that follow it.
+        var isFlatHeading = false
+        var hasChildElement = false
+        /// The text of the last flat heading among this element's children.
+        var flatHeading: String?
+        /// A definition list's last term (`<dt>`), naming the description that follows.
+        var term: String?
     }
+
+    /// A text run held back until its table row or XML element is complete.
+    private struct Piece {
+        var bytes: [UInt8]
+        var line: Int
+        var offset: Int
+        var kind: RecordKind
+        var outcome: Outcome?
+        var context: [String]
+        /// The field it is the value of (XML child elements, definition-list descriptions).
+        var field: String?
+        /// Already given out as a record of its own (kept only as a field of its group).
+        var given = false
+    }
+
+    /// A table being read: its header (when its first row names columns) and the row being read.
+    private struct Table {
+        /// The table element's position in the stack.
+        var depth: Int
+        var header: [String]?
+        var rows = 0
+        var row: Row?
+    }
+
+    private struct Row {
+        var cells: [[Piece]] = []
+        var cellIsHeader: [Bool] = []
+        /// False once something (a nested table) forced its texts out early.
+        var buffering = true
+    }
+
+    private var tables: [Table] = []
+    /// The last text run and the depth it was read at (for flat headings).
+    private var lastText: (text: [UInt8], depth: Int)?
+    /// Class names that make a text-only element a heading of the siblings after it.
+    static let headingClasses: [StaticString] = [
+        "step", "task", "action", "heading", "header", "title", "section", "phase", "stage",
+    ]
+    /// Headings of what follows them (`<h1>` titles the document, like `<title>`, and heads nothing).
+    private static let headingTags: Set<UInt64> = Set(["h2", "h3", "h4", "h5", "h6"].map(nameCode))
 
     private enum State {
         case text
@@ -53,6 +111,10 @@ struct MarkupParser {
     private static let tdName = nameCode("td")
     private static let thName = nameCode("th")
     private static let trName = nameCode("tr")
+    private static let tableName = nameCode("table")
+    private static let dlName = nameCode("dl")
+    private static let dtName = nameCode("dt")
+    private static let ddName = nameCode("dd")
     /// Reused buffers for a text run being decoded and collapsed.
     private var decoded: [UInt8] = []
     private var collapsed: [UInt8] = []
@@ -69,9 +131,10 @@ struct MarkupParser {
 
     static func nameCode(_ name: String) -> UInt64 { nameCode(bytes: name.utf8) }
 
-    init(path: String, format: LogFormat) {
+    init(path: String, format: LogFormat, vocabulary: FieldVocabulary? = nil) {
         self.path = path
         self.format = format
+        self.vocabulary = vocabulary
     }
 
     mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
@@ -166,6 +229,16 @@ struct MarkupParser {
 
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         try flushText(emit)
+        // Rows and groups still held (an unclosed table or element) are given out as they are.
+        while !tables.isEmpty {
+            try finishRow(emit)
+            tables.removeLast()
+        }
+        for index in stack.indices.reversed() where !stack[index].group.isEmpty {
+            let pieces = stack[index].group
+            stack[index].group = []
+            for piece in pieces where !piece.given { try give(piece, emit) }
+        }
     }
 
     /// Whether the document stopped inside a tag, a comment, a declaration or a script, or with
@@ -235,6 +308,23 @@ struct MarkupParser {
             headingCandidate = nil
             // Pop to the matching element when it is open; a stray closing tag is ignored.
             if let position = stack.lastIndex(where: { $0.name == name }) {
+                // A flat heading closes: its text heads the siblings after it ("<h4>Task: Configure
+                // firewall</h4><table>…", "<div class=step>…</div><div class=detail>…").
+                if position == stack.count - 1, position > 0, stack[position].isFlatHeading,
+                    !stack[position].hasChildElement, let last = lastText, last.depth == stack.count
+                {
+                    stack[position - 1].flatHeading = String(decoding: last.text, as: UTF8.self)
+                }
+                if name == Self.trName, let table = tables.last, table.depth < position { try finishRow(emit) }
+                // Tables closing with it: their last rows are complete.
+                while let table = tables.last, table.depth >= position {
+                    try finishRow(emit)
+                    tables.removeLast()
+                }
+                // XML elements closing: a group of named child elements becomes one record.
+                for index in stack.indices[position...].reversed() where !stack[index].group.isEmpty {
+                    try finishGroup(at: index, emit)
+                }
                 stack.removeSubrange(position...)
                 contextIsCurrent = false
             }
@@ -245,10 +335,24 @@ struct MarkupParser {
             state = .rawText(closing: tag[nameStart..<index].map(Bytes.lower))
             return
         }
+        let rawName = format == .lcscmdXML ? String(decoding: tag[nameStart..<index], as: UTF8.self) : nil
+        if let rawName, vocabulary != nil { try emitAttributes(of: rawName, from: index, line: line, emit) }
         if selfClosing || Self.voidElements.contains(name) || isInline { return }
         if stack.count >= Self.maximumDepth {
             overflowDepth += 1
             return
+        }
+        if tables.last != nil {
+            if name == Self.tableName, tables.last?.row?.buffering == true {
+                // A table nested in a row: the outer row's texts go out as they are.
+                try releaseRow(emit)
+            } else if name == Self.trName {
+                try finishRow(emit)
+                tables[tables.count - 1].row = Row()
+            } else if name == Self.tdName || name == Self.thName, tables[tables.count - 1].row != nil {
+                tables[tables.count - 1].row?.cells.append([])
+                tables[tables.count - 1].row?.cellIsHeader.append(name == Self.thName)
+            }
         }
         if let candidate = headingCandidate, candidate.depth == stack.count, let parent = stack.indices.last,
             stack[parent].takesHeading, stack[parent].heading == nil
@@ -260,8 +364,196 @@ struct MarkupParser {
         if element.takesHeading, let heading = Self.headingAttribute(tag) {
             element.heading = heading
         }
+        element.rawName = rawName
+        if let rawName, let vocabulary { element.isField = vocabulary.field(forKey: rawName) != nil }
+        element.isFlatHeading = Self.headingTags.contains(name) || Self.hasHeadingClass(tag, from: index)
+        if let parent = stack.indices.last { stack[parent].hasChildElement = true }
+        if name == Self.tableName { tables.append(Table(depth: stack.count)) }
         stack.append(element)
         contextIsCurrent = false
+    }
+
+    // MARK: - Named fields
+
+    /// An XML element whose attributes name an entry's port, protocol or program becomes one record
+    /// of its own, with the attributes as its fields: `<FirewallException Name="…" Port="5061" Protocol="TCP"/>`.
+    private mutating func emitAttributes(
+        of element: String, from start: Int, line: Line, _ emit: (RecordDraft) throws -> Void
+    ) rethrows {
+        guard let vocabulary else { return }
+        let attributes = Self.attributes(tag, from: start)
+        let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
+        guard attributes.contains(where: { vocabulary.field(forKey: $0.name).map(entryFields.contains) ?? false })
+        else { return }
+        if !contextIsCurrent { rebuildContext() }
+        let text =
+            elementPath(adding: element) + ": "
+            + attributes.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: " ")
+        var bytes = Array(text.utf8)
+        if bytes.count > Self.maximumRunLength { bytes.removeSubrange(Self.maximumRunLength...) }
+        let piece = Piece(
+            bytes: bytes, line: line.number, offset: line.byteOffset, kind: .text, outcome: nil, context: context)
+        try give(piece, emit, fields: attributes)
+    }
+
+    /// The names of the enclosing XML elements and `element`, outermost first, joined by "/"
+    /// (the last three: they say what a group of fields is, "FirewallExceptions/Rule").
+    private func elementPath(adding element: String? = nil) -> String {
+        var names = stack.compactMap(\.rawName)
+        if let element { names.append(element) }
+        return names.suffix(3).joined(separator: "/")
+    }
+
+    /// Whether a tag's `class` attribute holds a heading class ("step", "task", "section"…).
+    static func hasHeadingClass(_ tag: [UInt8], from start: Int) -> Bool {
+        guard tag.count > start + 6,
+            tag.withUnsafeBufferPointer({ Bytes.find("class", in: $0, from: start, ignoringCase: true) }) != nil
+        else { return false }
+        guard let value = attributes(tag, from: start).first(where: { $0.name.lowercased() == "class" })?.value else {
+            return false
+        }
+        let words = value.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "_" })
+        return words.contains { word in headingClasses.contains { word == String(describing: $0) } }
+    }
+
+    /// `name="value"` pairs of a tag (after its name), values decoded.
+    static func attributes(_ tag: [UInt8], from start: Int) -> [RecordField] {
+        var found: [RecordField] = []
+        var index = start
+        while index < tag.count {
+            while index < tag.count, Bytes.isSpace(tag[index]) || tag[index] == 0x2F { index += 1 }
+            let nameStart = index
+            while index < tag.count, !Bytes.isSpace(tag[index]), tag[index] != 0x3D, tag[index] != 0x2F { index += 1 }
+            guard index > nameStart else { break }
+            let name = String(decoding: tag[nameStart..<index], as: UTF8.self)
+            while index < tag.count, Bytes.isSpace(tag[index]) { index += 1 }
+            guard index < tag.count, tag[index] == 0x3D else { continue }
+            index += 1
+            while index < tag.count, Bytes.isSpace(tag[index]) { index += 1 }
+            var value: ArraySlice<UInt8> = []
+            if index < tag.count, tag[index] == 0x22 || tag[index] == 0x27 {
+                let quote = tag[index]
+                let end = tag[(index + 1)...].firstIndex(of: quote) ?? tag.count
+                value = tag[(index + 1)..<end]
+                index = min(end + 1, tag.count)
+            } else {
+                let end = tag[index...].firstIndex(where: { Bytes.isSpace($0) }) ?? tag.count
+                value = tag[index..<end]
+                index = end
+            }
+            var decoded: [UInt8] = []
+            Entities.decode(value, into: &decoded)
+            found.append(RecordField(name: name, value: String(decoding: decoded, as: UTF8.self).trimmingSpaces()))
+            if found.count >= 32 { break }
+        }
+        return found
+    }
+
+    /// An XML element closes: when its child elements named an entry's port, protocol or program
+    /// (`<Rule><Port>5061</Port><Protocol>UDP</Protocol></Rule>`), they become one record with those
+    /// fields; otherwise their texts go out as ordinary records.
+    private mutating func finishGroup(at index: Int, _ emit: (RecordDraft) throws -> Void) rethrows {
+        let pieces = stack[index].group
+        stack[index].group = []
+        guard let vocabulary, let first = pieces.first else { return }
+        let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
+        let isEntry = pieces.contains { piece in
+            piece.field.flatMap { vocabulary.field(forKey: $0) }.map(entryFields.contains) ?? false
+        }
+        guard isEntry else {
+            for piece in pieces where !piece.given { try give(piece, emit) }
+            return
+        }
+        let fields = pieces.filter { $0.field != nil }.map {
+            RecordField(name: $0.field ?? "", value: String(decoding: $0.bytes, as: UTF8.self))
+        }
+        var names = stack[...index].compactMap(\.rawName).suffix(3).joined(separator: "/")
+        if names.isEmpty { names = "entry" }
+        let text = names + ": " + fields.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: " ")
+        var piece = first
+        piece.bytes = Array(text.utf8.prefix(Self.maximumRunLength))
+        piece.kind = .text
+        piece.outcome = nil
+        piece.context = pieces[0].context
+        try give(piece, emit, fields: fields)
+    }
+
+    // MARK: - Tables
+
+    /// The texts of the row being read go out as they are, and the rest of the row is not held.
+    private mutating func releaseRow(_ emit: (RecordDraft) throws -> Void) rethrows {
+        guard let row = tables.last?.row, row.buffering else { return }
+        tables[tables.count - 1].row?.buffering = false
+        tables[tables.count - 1].row?.cells = []
+        for piece in row.cells.joined() { try give(piece, emit) }
+    }
+
+    /// A table row is complete. The first row of a table is its header when it names columns (all
+    /// `<th>`, or cells that are field names); each later row then becomes one record whose fields are
+    /// its cells named by the header. A row of single-text cells in a table without a header becomes
+    /// one record, its cells joined by " | ". Anything else goes out text by text, as read.
+    private mutating func finishRow(_ emit: (RecordDraft) throws -> Void) rethrows {
+        guard var table = tables.last, let row = table.row else { return }
+        table.row = nil
+        defer {
+            table.rows += 1
+            tables[tables.count - 1] = table
+        }
+        guard row.buffering else { return }
+        let pieces = Array(row.cells.joined())
+        guard let first = pieces.first else { return }
+        let texts = row.cells.map { cell in
+            cell.map { String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: " ")
+        }
+        if table.header == nil, table.rows == 0, isHeader(texts, allHeaderCells: row.cellIsHeader.allSatisfy { $0 }) {
+            table.header = texts
+            return
+        }
+        if let header = table.header, texts.count >= 2 {
+            var fields: [RecordField] = []
+            for (column, value) in texts.enumerated() where !value.isEmpty {
+                fields.append(RecordField(name: column < header.count ? header[column] : "column \(column + 1)", value: value))
+            }
+            let text = fields.map { "\($0.name): \($0.value)" }.joined(separator: "; ")
+            try emitRow(text, first: first, fields: fields, emit)
+            return
+        }
+        if texts.count >= 2, row.cells.allSatisfy({ $0.count <= 1 }), pieces.count >= 2 {
+            try emitRow(texts.filter { !$0.isEmpty }.joined(separator: " | "), first: first, fields: [], emit)
+            return
+        }
+        for piece in pieces { try give(piece, emit) }
+    }
+
+    private func emitRow(_ text: String, first: Piece, fields: [RecordField], _ emit: (RecordDraft) throws -> Void)
+        rethrows
+    {
+        var piece = first
+        piece.bytes = Array(text.utf8.prefix(Self.maximumRunLength))
+        (piece.kind, piece.outcome) = piece.bytes.withUnsafeBufferPointer { Self.classify(bytes: $0) }
+        try give(piece, emit, fields: fields)
+    }
+
+    /// Whether a table's first row names its columns: at least one cell is a field name, and the
+    /// cells are `<th>` or at least two are field names and none holds a digit.
+    private func isHeader(_ texts: [String], allHeaderCells: Bool) -> Bool {
+        guard let vocabulary, texts.count >= 2 else { return false }
+        let named = texts.filter { vocabulary.field(forKey: $0) != nil }.count
+        guard named >= 1 else { return false }
+        if allHeaderCells { return true }
+        return named >= 2 && !texts.contains { $0.contains(where: \.isNumber) || $0.count > 40 }
+    }
+
+    /// Gives out a held text as a record.
+    private func give(_ piece: Piece, _ emit: (RecordDraft) throws -> Void, fields: [RecordField] = []) rethrows {
+        try piece.bytes.withUnsafeBufferPointer { buffer in
+            var draft = RecordDraft(
+                bytes: buffer, path: path, line: piece.line, byteOffset: piece.offset, format: format,
+                kind: piece.kind, context: piece.context, clock: nil, inRollback: false, outcome: piece.outcome,
+                number: nil, event: nil)
+            draft.fields = fields
+            try emit(draft)
+        }
     }
 
     /// The value of a `name`, `title`, `displayname` or `description` attribute, decoded.
@@ -321,6 +613,14 @@ struct MarkupParser {
         }
         if !contextIsCurrent { rebuildContext() }
         let enclosing = context
+        if stack.last?.isFlatHeading == true {
+            var kept = lastText?.text ?? []
+            kept.removeAll(keepingCapacity: true)
+            kept.append(contentsOf: collapsed.prefix(Self.maximumHeadingLength))
+            lastText = (kept, stack.count)
+        } else {
+            lastText = nil
+        }
         // A text directly followed by a child element is that element's parent's heading
         // ("<li>Add firewall exceptions<ul>…", "<div><span>Task</span><div>…"); remember it until we know
         // (as bytes: most texts never become a heading).
@@ -332,6 +632,53 @@ struct MarkupParser {
             candidate.removeAll(keepingCapacity: true)
             candidate.append(contentsOf: collapsed.prefix(Self.maximumHeadingLength))
             headingCandidate = (candidate, stack.count)
+        }
+        // A text in a table row, or the text of an XML element that names a field, is held until
+        // the row or the enclosing element is complete.
+        if vocabulary != nil {
+            // A definition list's term names the description after it: <dl><dt>Port</dt><dd>5061</dd>…
+            if stack.count >= 2, stack[stack.count - 2].name == Self.dlName {
+                if stack[stack.count - 1].name == Self.dtName {
+                    stack[stack.count - 2].term = String(decoding: collapsed, as: UTF8.self)
+                    stack[stack.count - 2].group.append(
+                        Piece(
+                            bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
+                            context: enclosing))
+                    return
+                }
+                if stack[stack.count - 1].name == Self.ddName {
+                    stack[stack.count - 2].group.append(
+                        Piece(
+                            bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
+                            context: enclosing, field: stack[stack.count - 2].term ?? ""))
+                    return
+                }
+            }
+            if format == .lcscmdXML, stack.count >= 2, stack[stack.count - 1].isField {
+                let fieldName = stack[stack.count - 1].rawName
+                let isName = fieldName.flatMap { vocabulary?.field(forKey: $0) } == .name
+                var piece = Piece(
+                    bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
+                    context: enclosing, field: fieldName)
+                // <Task><Name>Add firewall exceptions</Name>…: a name heads its element at once (the
+                // element's other records are in its context); the text itself waits for the group.
+                if isName, stack[stack.count - 2].heading == nil {
+                    stack[stack.count - 2].heading = String(decoding: collapsed, as: UTF8.self)
+                    contextIsCurrent = false
+                    piece.context = enclosing
+                }
+                stack[stack.count - 2].group.append(piece)
+                return
+            }
+            if let table = tables.last, table.row?.buffering == true, let cells = table.row?.cells, !cells.isEmpty,
+                stack.count > table.depth
+            {
+                tables[tables.count - 1].row?.cells[cells.count - 1].append(
+                    Piece(
+                        bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
+                        context: enclosing))
+                return
+            }
         }
         try collapsed.withUnsafeBufferPointer { buffer in
             try emit(
@@ -348,8 +695,8 @@ struct MarkupParser {
         var headings: [String] = []
         if let documentTitle, stack.last?.name != Self.titleName { headings.append(documentTitle) }
         for element in stack {
-            guard let heading = element.heading, headings.last != heading else { continue }
-            headings.append(heading)
+            if let heading = element.heading, headings.last != heading { headings.append(heading) }
+            if let flat = element.flatHeading, headings.last != flat { headings.append(flat) }
         }
         context = headings
         contextIsCurrent = true

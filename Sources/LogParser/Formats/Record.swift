@@ -135,12 +135,15 @@ public struct Record: Sendable, Equatable {
     public var number: Int?
     /// The event fields, for event-log records.
     public var event: EventInfo?
+    /// Named values: a table row's cells named by the header, an XML element's attributes or child elements.
+    public var fields: [RecordField]
 
     public init(
         path: String, line: Int, byteOffset: Int, format: LogFormat, kind: RecordKind, text: String,
         context: [String] = [], time: String? = nil, inRollback: Bool = false, outcome: Outcome? = nil,
-        number: Int? = nil, event: EventInfo? = nil
+        number: Int? = nil, event: EventInfo? = nil, fields: [RecordField] = []
     ) {
+        self.fields = fields
         self.path = path
         self.line = line
         self.byteOffset = byteOffset

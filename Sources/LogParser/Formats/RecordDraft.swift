@@ -17,13 +17,15 @@ public struct RecordDraft {
     public let outcome: Outcome?
     public let number: Int?
     public let event: EventInfo?
+    /// Named values: a table row's cells named by the header, an XML element's attributes or child elements.
+    public var fields: [RecordField] = []
 
     /// The record as a value that outlives the callback.
     public func materialize() -> Record {
         Record(
             path: path, line: line, byteOffset: byteOffset, format: format, kind: kind,
             text: String(decoding: bytes, as: UTF8.self), context: context, time: clock?.iso8601,
-            inRollback: inRollback, outcome: outcome, number: number, event: event)
+            inRollback: inRollback, outcome: outcome, number: number, event: event, fields: fields)
     }
 }
 

@@ -8,8 +8,19 @@ import Foundation
 public struct InputFile: Sendable, Equatable {
     /// The path as the user will recognise it (`-` for standard input).
     public let path: String
+    /// The input's bytes when it is held in memory (tests, generated logs); nil reads `path`.
+    public let contents: [UInt8]?
 
-    public init(path: String) { self.path = path }
+    public init(path: String) {
+        self.path = path
+        contents = nil
+    }
+
+    /// An input held in memory, named `path` in evidence.
+    public init(path: String, contents: [UInt8]) {
+        self.path = path
+        self.contents = contents
+    }
 
     /// Standard input.
     public static let standardInput = InputFile(path: "-")

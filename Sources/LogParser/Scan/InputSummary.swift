@@ -1,3 +1,4 @@
+import Knowledge
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -67,6 +68,9 @@ public struct ReadOptions: Sendable {
     public var maximumLineLength = LineReader.defaultMaximumLineLength
     /// An encoding that overrides detection.
     public var encoding: TextEncoding?
+    /// The words of firewall-exception entries, for parsers that read named fields (table headers,
+    /// XML attributes and elements); nil reads no named fields.
+    public var vocabulary: FieldVocabulary?
 
     public init(
         chunkSize: Int = LineReader.defaultChunkSize, maximumLineLength: Int = LineReader.defaultMaximumLineLength,
@@ -83,6 +87,14 @@ extension InputFile {
     public func read(options: ReadOptions = ReadOptions(), _ body: (Line) throws -> Void = { _ in }) throws
         -> InputSummary
     {
+        if let contents {
+            let reader = LineReader(
+                source: MemorySource(contents), chunkSize: options.chunkSize,
+                maximumLineLength: options.maximumLineLength, encoding: options.encoding)
+            try reader.forEachLine(body)
+            return InputSummary(
+                path: path, detection: reader.detection, statistics: reader.statistics, encodings: reader.encodings)
+        }
         let source = try open()
         defer { if !isStandardInput { close(source.descriptor) } }
         let reader = LineReader(

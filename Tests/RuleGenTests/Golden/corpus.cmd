@@ -35,8 +35,8 @@ netsh advfirewall firewall delete rule name="ocslog back-end: SQL Server Browser
 netsh advfirewall firewall add rule name="ocslog back-end: SQL Server Browser (named instance) UDP 1434" dir=in action=allow protocol=UDP localport=1434 description="documented port: activation never opens SQL Server ports" enable=yes
 netsh advfirewall firewall delete rule name="ocslog communicator-web-access: Communicator Web Access (External) TCP 443" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog communicator-web-access: Communicator Web Access (External) TCP 443" dir=in action=allow protocol=TCP localport=443 description="from CWA-Install.log:10" enable=yes
-netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director TCP 444" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director TCP 444" dir=in action=allow protocol=TCP localport=444 description="from LCSCmd-Activate-Director.xml:10" enable=yes
+netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director web services TCP 444" >nul 2>&1
+netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director web services TCP 444" dir=in action=allow protocol=TCP localport=444 description="from LCSCmd-Activate-Director.xml:10" enable=yes
 netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director TCP 5060" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director TCP 5060" dir=in action=allow protocol=TCP localport=5060 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Server\Core\RTCSrv.exe" description="from LCSCmd-Activate-Director.xml:9" enable=yes
 netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director TCP 5061" >nul 2>&1
@@ -75,8 +75,8 @@ netsh advfirewall firewall delete rule name="ocslog front-end: Office Communicat
 netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Web Conferencing TCP 8057" dir=in action=allow protocol=TCP localport=8057 description="from Activate Enterprise Edition Server.html:33" enable=yes
 netsh advfirewall firewall delete rule name="ocslog front-end: OcsAppServerHost.exe TCP 8404" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog front-end: OcsAppServerHost.exe TCP 8404" dir=in action=allow protocol=TCP localport=8404 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Application Host\OcsAppServerHost.exe" description="documented port" enable=yes
-netsh advfirewall firewall delete rule name="ocslog front-end: Office Communications Server Audio/Video Conferencing UDP 49152-65535" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Audio/Video Conferencing UDP 49152-65535" dir=in action=allow protocol=UDP localport=49152-65535 description="from Activate Enterprise Edition Server.html:32" enable=yes
+netsh advfirewall firewall delete rule name="ocslog front-end: Office Communications Server Audio/Video Conferencing media UDP 49152-65535" >nul 2>&1
+netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Audio/Video Conferencing media UDP 49152-65535" dir=in action=allow protocol=UDP localport=49152-65535 description="from Activate Enterprise Edition Server.html:32" enable=yes
 netsh advfirewall firewall delete rule name="ocslog mediation: Message Queuing TCP 1801" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog mediation: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 description="from MediationServer-Install.log:25" enable=yes
 netsh advfirewall firewall delete rule name="ocslog mediation: Office Communications Server Mediation Gateway TCP 5060" >nul 2>&1

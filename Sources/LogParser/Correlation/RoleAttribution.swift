@@ -1,0 +1,53 @@
+import Knowledge
+
+/// Decides which role a record and an input belong to — the one place that knows the precedence:
+/// the role forced with `--role`, then what the record itself names (a wizard step in its context,
+/// a role named in its text), then what its input says (the wizard step, the MSI product, the file
+/// name, the role of most programs its exception entries name, the role most of its events name).
+struct RoleAttribution {
+    let resolver: RoleResolver
+    /// The role forced for every input (`--role`).
+    let forced: String?
+
+    init(knowledge: KnowledgeBase, forced: String?) {
+        resolver = RoleResolver(knowledge)
+        self.forced = forced
+    }
+
+    /// The role a record's enclosing wizard step names (or the forced one).
+    func stepRole(context: [String]) -> String? {
+        forced ?? context.lazy.compactMap { resolver.role(ofStep: $0) }.first
+    }
+
+    /// The role of an exception entry: its step's, else its input's as known so far, else the one
+    /// its text names (a program or service). An input's own role wins over names in an entry: on a
+    /// Standard Edition server or an Edge, "RTCSrv.exe" and "IM Conferencing" are that server's.
+    /// Returns the role and whether it is the entry's own (not its input's).
+    func entryRole(context: [String], text: String, inputRole: String?) -> (role: String?, explicit: String?) {
+        if let step = stepRole(context: context) { return (step, step) }
+        if let inputRole { return (inputRole, nil) }
+        let named = resolver.role(namedIn: text)
+        return (named, named)
+    }
+
+    /// The role a record names itself (nil: it belongs to its input's role).
+    func explicitRole(context: [String], text: String) -> String? {
+        forced ?? context.lazy.compactMap { resolver.role(ofStep: $0) }.first ?? resolver.role(namedIn: text)
+    }
+
+    /// The role of an input, from what it said as it was read.
+    func inputRole(
+        step: String?, product: String?, path: String, programRoles: [String: Int], eventRoles: [String: Int]
+    ) -> String {
+        func common(_ counts: [String: Int]) -> String? {
+            counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        }
+        return forced ?? step ?? product ?? resolver.role(ofFileName: path) ?? common(programRoles) ?? common(eventRoles)
+            ?? Role.unknownID
+    }
+
+    /// A finding's or exception's role once every input's role is settled.
+    func settledRole(explicit: String?, inputRole: String?) -> String {
+        forced ?? explicit ?? inputRole ?? Role.unknownID
+    }
+}

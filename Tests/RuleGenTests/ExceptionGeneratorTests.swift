@@ -1,0 +1,484 @@
+import Foundation
+import Knowledge
+import LogParser
+import Testing
+
+@testable import RuleGen
+
+/// Proof by generation: random exception sets rendered in every shape the field reader knows
+/// (HTML tables with and without `<th>`, HTML prose, XML attributes and child elements, MSI
+/// key/value lines in a full log and in a fragment, tab- and space-separated columns, plain-text
+/// prose, German), in UTF-8, UTF-16LE and Windows-1252, with noise lines full of numbers that are not
+/// exceptions. The extracted set must equal the generated set exactly, and the ruleset must open
+/// exactly those ports. A failure prints its seed and the log.
+@Suite struct ExceptionGeneratorTests {
+    /// Cases per run (`OCSLOG_GENERATED_CASES` overrides); each run uses new seeds unless
+    /// `OCSLOG_GENERATOR_SEED` fixes the first.
+    static let caseCount = Int(ProcessInfo.processInfo.environment["OCSLOG_GENERATED_CASES"] ?? "") ?? 3000
+    static let firstSeed: UInt64 =
+        UInt64(ProcessInfo.processInfo.environment["OCSLOG_GENERATOR_SEED"] ?? "")
+        ?? UInt64(Date().timeIntervalSince1970 * 1000)
+
+    @Test func everyShapeYieldsExactlyTheGeneratedExceptions() throws {
+        let started = Date()
+        var failures = 0
+        var shapes: [String: Int] = [:]
+        for offset in 0..<UInt64(Self.caseCount) {
+            let seed = Self.firstSeed &+ offset
+            var generator = CaseGenerator(seed: seed)
+            let generated = generator.makeCase()
+            shapes[generated.shape, default: 0] += 1
+            let analyzer = Analyzer(
+                knowledge: RuleFixtures.knowledge, options: AnalysisOptions(roles: generated.forceRole ? [generated.role] : []))
+            try analyzer.analyze(InputFile(path: generated.fileName, contents: generated.bytes))
+            let result = analyzer.result()
+            let found = Set(
+                result.exceptions.filter { $0.origin == "log" }.map {
+                    Expected(role: $0.role, transport: $0.protocol, low: $0.portFrom, high: $0.portTo, side: $0.interface)
+                })
+            var problems: [String] = []
+            if found != generated.expected {
+                let missing = generated.expected.subtracting(found).map(\.description).sorted()
+                let extra = found.subtracting(generated.expected).map(\.description).sorted()
+                problems.append("missing \(missing), extra \(extra)")
+            }
+            if result.findings.contains(where: { $0.title.contains("not understood") }) {
+                problems.append("an entry was reported as not understood")
+            }
+            // The ruleset opens exactly the generated ports (documented ones are left out).
+            let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: RuleOptions())
+            let opened = Self.intervals(
+                plan.chains.flatMap { chain in
+                    chain.elements.map {
+                        (chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue), Int($0.range.upperBound.rawValue))
+                    }
+                })
+            let wanted = Self.intervals(generated.expected.map { ($0.role, $0.side, $0.transport, $0.low, $0.high) })
+            if opened != wanted { problems.append("ruleset opens \(opened), want \(wanted)") }
+            if !problems.isEmpty {
+                failures += 1
+                if failures <= 3 {
+                    Issue.record(
+                        """
+                        seed \(seed) (\(generated.shape), \(generated.encoding)): \(problems.joined(separator: "; "))
+                        --- log ---
+                        \(generated.text)
+                        """)
+                }
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print(
+            "generated exceptions: \(Self.caseCount) cases from seed \(Self.firstSeed), \(failures) failed, "
+                + "\(String(format: "%.1f", seconds)) s; shapes: "
+                + shapes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        #expect(failures == 0, "\(failures) of \(Self.caseCount) generated cases failed (first seed \(Self.firstSeed))")
+    }
+
+    /// Merged port intervals per (role, side, protocol), for comparing what a ruleset opens.
+    static func intervals(_ items: [(String, String?, TransportProtocol, Int, Int)]) -> [String: [ClosedRange<Int>]] {
+        var grouped: [String: [ClosedRange<Int>]] = [:]
+        for (role, side, transport, low, high) in items {
+            grouped["\(role) \(side ?? "-") \(transport.rawValue)", default: []].append(low...high)
+        }
+        return grouped.mapValues { ranges in
+            var merged: [ClosedRange<Int>] = []
+            for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                if let last = merged.last, range.lowerBound <= last.upperBound + 1 {
+                    merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+                } else {
+                    merged.append(range)
+                }
+            }
+            return merged
+        }
+    }
+}
+
+/// One exception as the tests compare it.
+struct Expected: Hashable, CustomStringConvertible {
+    var role: String
+    var transport: TransportProtocol
+    var low: Int
+    var high: Int
+    var side: String?
+
+    var description: String {
+        "\(role) \(transport.rawValue) \(low == high ? "\(low)" : "\(low)-\(high)")" + (side.map { " " + $0 } ?? "")
+    }
+}
+
+/// SplitMix64: small, seeded, the same on every platform.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+}
+
+/// A generated log and what it states.
+struct GeneratedCase {
+    var shape: String
+    var encoding: String
+    var role: String
+    var forceRole: Bool
+    var fileName: String
+    var text: String
+    var bytes: [UInt8]
+    var expected: Set<Expected>
+}
+
+/// Renders random exception sets in every shape.
+struct CaseGenerator {
+    var random: SeededRandom
+
+    init(seed: UInt64) { random = SeededRandom(state: seed) }
+
+    /// One exception entry: its items, protocols, name, program and Edge side.
+    struct Entry {
+        var items: [(Int, Int)]
+        var protocols: [TransportProtocol]
+        var name: String
+        var program: String?
+        var side: String?
+        /// Program only: no port stated (documented completion, never in a ruleset).
+        var programOnly = false
+    }
+
+    static let roles: [(id: String, step: String, product: String)] = [
+        ("front-end", "Activate Enterprise Edition Server", "Front End Server"),
+        ("edge", "Activate Edge Server", "Edge Server"),
+        ("mediation", "Activate Mediation Server", "Mediation Server"),
+        ("archiving", "Activate Archiving Server", "Archiving Server"),
+        ("monitoring", "Activate Monitoring Server", "Monitoring Server"),
+        ("director", "Activate Director", "Director"),
+    ]
+    static let names = [
+        "SIP listener", "Conferencing media", "Web Conferencing PSOM", "Message Queuing", "Audio/Video relay",
+        "Application Sharing", "Response Group", "Data proxy", "Gateway signalling", "Archiving delivery",
+        "Qualität Medien", "Konferenzdienst", "Übermittlung",
+    ]
+    static let programs = [
+        #"C:\Program Files\Microsoft Office Communications Server 2007 R2\Server\Core\RTCSrv.exe"#,
+        #"C:\Program Files\Microsoft Office Communications Server 2007 R2\Mediation Server\MediationServerSvc.exe"#,
+        #"C:\Programme\Microsoft Office Communications Server 2007 R2\Server\Core\DataMCUSvc.exe"#,
+        "AVMCUSvc.exe", "RtcHost.exe",
+    ]
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+    mutating func pick<T>(_ list: [T]) -> T { list[int(0...(list.count - 1))] }
+    mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
+
+    mutating func makeEntries(edge: Bool) -> [Entry] {
+        var entries: [Entry] = []
+        var used = Set<String>()
+        for _ in 0..<int(1...5) {
+            var items: [(Int, Int)] = []
+            for _ in 0..<(chance(25) ? int(2...3) : 1) {
+                let low = int(1024...60000)
+                items.append(chance(30) ? (low, low + int(1...5000)) : (low, low))
+            }
+            let protocols: [TransportProtocol] = chance(15) ? [.tcp, .udp] : [chance(60) ? .tcp : .udp]
+            let key = items.map { "\($0.0)-\($0.1)" }.joined(separator: ",")
+            guard used.insert(key).inserted else { continue }
+            entries.append(
+                Entry(
+                    items: items, protocols: protocols, name: pick(Self.names),
+                    program: chance(40) ? pick(Self.programs) : nil,
+                    side: edge ? (chance(50) ? "external" : "internal") : nil))
+        }
+        if chance(15) {
+            entries.append(Entry(items: [], protocols: [], name: pick(Self.names), program: pick(Self.programs), programOnly: true))
+        }
+        return entries
+    }
+
+    // MARK: - Values as logs write them
+
+    mutating func protocolText(_ protocols: [TransportProtocol], german: Bool) -> String {
+        if protocols.count == 2 {
+            return german ? pick(["TCP und UDP", "TCP/UDP"]) : pick(["TCP and UDP", "TCP/UDP", "both TCP and UDP"])
+        }
+        let name = protocols[0].rawValue
+        return chance(70) ? name.uppercased() : name
+    }
+
+    mutating func portsText(_ items: [(Int, Int)], german: Bool) -> String {
+        var parts: [String] = []
+        for (low, high) in items {
+            if low == high {
+                parts.append("\(low)")
+            } else {
+                let dash = german ? pick(["-", "–", " bis "]) : pick(["-", "–", " to ", " through ", " - "])
+                parts.append("\(low)\(dash)\(high)")
+            }
+        }
+        guard parts.count > 1 else { return parts[0] }
+        let last = parts.removeLast()
+        let joiner = german ? " und " : pick([" and ", ", ", " & "])
+        return parts.joined(separator: ", ") + joiner + last
+    }
+
+    mutating func sideText(_ side: String, german: Bool) -> String {
+        if german { return side == "external" ? "externe Schnittstelle" : "interne Schnittstelle" }
+        return pick(["on the \(side) interface", "(\(side) interface)", "\(side) edge"])
+    }
+
+    // MARK: - Shapes
+
+    /// Prose for one entry, in one of several orders.
+    mutating func prose(_ entry: Entry, german: Bool) -> String {
+        if entry.programOnly {
+            return german
+                ? "Firewallausnahme für Programm \(entry.program ?? "") hinzugefügt"
+                : "Added firewall exception for program \(entry.program ?? "")"
+        }
+        let ports = portsText(entry.items, german: german)
+        let proto = protocolText(entry.protocols, german: german)
+        let side = entry.side.map { " " + sideText($0, german: german) } ?? ""
+        if german {
+            switch int(0...2) {
+            case 0: return "Ausnahme für Port \(ports) (\(proto)) wurde erstellt (\(entry.name))\(side)"
+            case 1: return "Für die \(proto)-Anschlüsse \(ports) wurde eine Ausnahme eingerichtet\(side)"
+            default: return "Firewallausnahme hinzugefügt: \(entry.name), \(proto) Anschluss \(ports)\(side)"
+            }
+        }
+        let single = entry.items.count == 1 && entry.protocols.count == 1
+        switch int(0...(single ? 5 : 4)) {
+        case 0: return "Added firewall exception: \(entry.name), \(proto) \(ports)\(side)"
+        case 1: return "Added firewall exception: \(entry.name), port\(entry.items.count > 1 ? "s" : "") \(ports) (\(proto))\(side)"
+        case 2: return "Opened \(proto) port\(entry.items.count > 1 ? "s" : "") \(ports) for \(entry.name)\(side)"
+        case 3: return "Firewall exception \(entry.name)\(side): port \(ports) over \(proto)"
+        case 4: return "\(entry.name)\(side): \(proto) \(ports)"
+        default:
+            let (low, high) = entry.items[0]
+            return "\(entry.name)\(side): \(low == high ? "\(low)" : "\(low)-\(high)")/\(proto.lowercased())"
+        }
+    }
+
+    /// Key/value pairs for one entry, keys and order shuffled.
+    mutating func keyValues(_ entry: Entry, german: Bool) -> String {
+        var pairs: [(String, String)] = []
+        let quote = chance(50)
+        func value(_ text: String) -> String { quote || text.contains(" ") ? "\"\(text)\"" : text }
+        pairs.append((german ? pick(["Name", "Regelname"]) : pick(["Name", "Rule Name", "RuleName", "DisplayName"]), value(entry.name)))
+        if let program = entry.program {
+            pairs.append((german ? pick(["Programm", "Anwendung"]) : pick(["Program", "Application", "Path"]), value(program)))
+        }
+        if !entry.programOnly {
+            let proto =
+                entry.protocols.count == 2
+                ? pick(["TCP/UDP", "Both", "TCP+UDP"]) : protocolText(entry.protocols, german: german)
+            pairs.append((german ? pick(["Protokoll", "Protocol"]) : pick(["Protocol", "Proto", "Protocol Type"]), value(proto)))
+            let ports = entry.items.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" }.joined(separator: ",")
+            pairs.append((german ? pick(["Anschluss", "Lokaler Port", "Port"]) : pick(["Port", "LocalPort", "Local Port", "Ports"]), value(ports)))
+        }
+        if let side = entry.side {
+            pairs.append((german ? "Schnittstelle" : pick(["Interface", "Edge Side"]), value(german ? (side == "external" ? "Extern" : "Intern") : side.capitalized)))
+        }
+        pairs.shuffle(using: &random)
+        let separator = pick(["=", ": ", " = "])
+        let between = pick([" ", ", ", "; "])
+        return pairs.map { "\($0.0)\(separator)\($0.1)" }.joined(separator: between)
+    }
+
+    mutating func makeCase() -> GeneratedCase {
+        let role = pick(Self.roles)
+        let entries = makeEntries(edge: role.id == "edge")
+        var expected = Set<Expected>()
+        for entry in entries where !entry.programOnly {
+            for (low, high) in entry.items {
+                for transport in entry.protocols {
+                    expected.insert(Expected(role: role.id, transport: transport, low: low, high: high, side: entry.side))
+                }
+            }
+        }
+        let shapes = [
+            "html-table-th", "html-table-td", "html-prose", "xml-attributes", "xml-elements", "msi-keyvalue",
+            "msi-prose", "msi-fragment", "text-tabs", "text-columns", "text-prose", "msi-german",
+        ]
+        let shape = pick(shapes)
+        var forceRole = false
+        var lines: [String]
+        var fileName = "generated.log"
+        let german = shape == "msi-german"
+        switch shape {
+        case "html-table-th", "html-table-td":
+            fileName = "\(role.step).html"
+            lines = htmlHead(role.step) + htmlNoise()
+            lines.append("<div class=\"task\" name=\"\(pick(["Add firewall exceptions", "Configure Windows Firewall", "Create firewall rules"]))\">")
+            lines.append("<table>")
+            var columns = ["name", "program", "protocol", "port"]
+            if role.id == "edge" { columns.append("side") }
+            columns.shuffle(using: &random)
+            let headers: [String: [String]] = [
+                "name": ["Name", "Rule name", "Exception"], "program": ["Program", "Application", "Executable"],
+                "protocol": ["Protocol", "Protocols"], "port": ["Port", "Ports", "Local Port"],
+                "side": ["Interface", "Edge side"],
+            ].mapValues { $0 }
+            let titles = columns.map { pick(headers[$0] ?? [$0]) }
+            if shape == "html-table-th" {
+                lines.append("<tr>" + titles.map { "<th>\($0)</th>" }.joined() + "</tr>")
+            } else {
+                lines.append("<tr>" + titles.map { "<td><b>\($0)</b></td>" }.joined() + "</tr>")
+            }
+            for entry in entries {
+                let cells = columns.map { column -> String in
+                    switch column {
+                    case "name": return escape(entry.name)
+                    case "program": return escape(entry.program ?? "")
+                    case "protocol": return entry.programOnly ? "" : protocolText(entry.protocols, german: false)
+                    case "port": return entry.programOnly ? "" : portsText(entry.items, german: false)
+                    default: return entry.side.map { $0.capitalized } ?? ""
+                    }
+                }
+                lines.append("<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>")
+            }
+            lines.append("</table>")
+            lines.append("<div>Execution Result: &lt;Success&gt;</div></div>")
+            lines += htmlNoise() + ["</div></body></html>"]
+        case "html-prose":
+            fileName = "\(role.step).html"
+            lines = htmlHead(role.step) + htmlNoise()
+            lines.append("<div class=\"task\" name=\"Add Windows Firewall exceptions\">")
+            lines.append("<div>Windows Firewall service is running. Adding \(entries.count) firewall exceptions.</div>")
+            for entry in entries { lines.append("<div>\(escape(prose(entry, german: false)))</div>") }
+            lines.append("<div>Execution Result: &lt;Success&gt;</div></div>")
+            lines += htmlNoise() + ["</div></body></html>"]
+        case "xml-attributes", "xml-elements":
+            fileName = "LCSCmd-\(role.id).xml"
+            lines = [
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>", "<LcsCmdLog>", "<Action name=\"\(role.step)\">",
+                "<Task name=\"Check prerequisites\"><Entry>Connected to SQL instance over TCP port 1433 in 120 ms</Entry></Task>",
+                "<Task name=\"\(pick(["Add firewall exceptions", "Firewall"]))\">",
+            ]
+            for entry in entries {
+                var fields: [(String, String)] = [("Name", entry.name)]
+                if let program = entry.program { fields.append((pick(["Program", "Application"]), program)) }
+                if !entry.programOnly {
+                    fields.append(("Protocol", protocolText(entry.protocols, german: false)))
+                    fields.append((pick(["Port", "LocalPort", "Ports"]), portsText(entry.items, german: false)))
+                }
+                if let side = entry.side { fields.append(("Interface", side.capitalized)) }
+                fields.shuffle(using: &random)
+                if shape == "xml-attributes" {
+                    lines.append(
+                        "<FirewallException " + fields.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: " ") + "/>")
+                } else {
+                    lines.append("<Rule>")
+                    for (key, value) in fields { lines.append("  <\(key)>\(escape(value))</\(key)>") }
+                    lines.append("</Rule>")
+                }
+            }
+            lines += ["<ExecutionResult>&lt;Success&gt;</ExecutionResult>", "</Task>", "</Action>", "</LcsCmdLog>"]
+        case "msi-keyvalue", "msi-prose", "msi-german", "msi-fragment":
+            fileName = german ? "MSI3f7d1.LOG" : "MSI4a1c2.LOG"
+            lines = []
+            if shape != "msi-fragment" {
+                lines.append(
+                    german
+                        ? "=== Ausführliche Protokollierung gestartet: 08.03.2010  09:14:27  Buildtyp: SHIP UNICODE 4.05.6001.00  Aufrufender Prozess: C:\\Windows\\system32\\msiexec.exe ==="
+                        : "=== Verbose logging started: 3/8/2010  09:14:27  Build type: SHIP UNICODE 4.05.6001.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===")
+                lines.append(
+                    "\(german ? "Eigenschaft" : "Property")(S): ProductName = Microsoft Office Communications Server 2007 R2, \(role.product)")
+            } else {
+                forceRole = true
+            }
+            lines.append("MSI (s) (5C:D8) [09:14:31:250]: 42 files copied in 17 s, version 3.5.6907.0 (KB974571)")
+            let action = pick(["CA_AddFirewallExceptions", "CA_FirewallAusnahmen", "ConfigureFirewall"])
+            lines.append(german ? "Aktion gestartet um 9:14:31: \(action)." : "Action start 9:14:31: \(action).")
+            for entry in entries {
+                let body = shape == "msi-keyvalue" || (german && chance(50)) ? keyValues(entry, german: german) : prose(entry, german: german)
+                lines.append(
+                    chance(50)
+                        ? "\(action): \(body)" : "MSI (s) (5C:64) [09:14:31:\(int(100...999))]: \(action): \(body)")
+            }
+            lines.append(
+                german
+                    ? "Aktion beendet um 9:14:32: \(action). Rückgabewert 1." : "Action ended 9:14:32: \(action). Return value 1.")
+            lines.append("MSI (s) (5C:D8) [09:14:36:733]: Service RTCSRV started, listening on port 5061 (PID 4412).")
+        case "text-tabs", "text-columns":
+            forceRole = true
+            lines = ["Setup report for server01.example.com, 3/8/2010 09:14", "Copied 42 files; 3 warnings; port scan skipped", ""]
+            lines.append(pick(["Windows Firewall exceptions added:", "Firewall rules created by setup"]))
+            let tabs = shape == "text-tabs"
+            var rows: [[String]] = [["Name", "Protocol", "Port", "Program"]]
+            if role.id == "edge" { rows[0].append("Interface") }
+            for entry in entries {
+                var row = [
+                    entry.name, entry.programOnly ? "" : protocolText(entry.protocols, german: false),
+                    entry.programOnly ? "" : entry.items.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" }.joined(separator: ","),
+                    entry.program ?? "-",
+                ]
+                if role.id == "edge" { row.append(entry.side?.capitalized ?? "") }
+                rows.append(row)
+            }
+            if tabs {
+                for row in rows { lines.append(row.joined(separator: "\t")) }
+            } else {
+                let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+                for (index, row) in rows.enumerated() {
+                    lines.append(
+                        row.enumerated().map { $0.element.padding(toLength: widths[$0.offset] + 3, withPad: " ", startingAt: 0) }
+                            .joined().trimmingCharacters(in: .whitespaces))
+                    if index == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "   ")) }
+                }
+            }
+            lines += ["", "SQL Server connection over TCP port 1433 verified", "Done in 42 s."]
+        default:  // text-prose
+            forceRole = true
+            lines = ["Setup summary 3/8/2010 09:14:27", "Service listening on port 5061; 17 files copied", ""]
+            lines.append("Windows Firewall exceptions:")
+            for entry in entries { lines.append("  " + prose(entry, german: false)) }
+            lines += ["", "Connected to the database over TCP port 1433.", "Completed at 09:15:02."]
+        }
+        let text = lines.joined(separator: shape == "html-table-td" ? "\r\n" : "\n") + "\n"
+        var encoding = pick(["utf-8", "utf-16le", "windows-1252"])
+        if german && encoding == "utf-8" { encoding = "windows-1252" }
+        var bytes: [UInt8]
+        switch encoding {
+        case "utf-16le":
+            bytes = [0xFF, 0xFE]
+            for unit in text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf16 {
+                bytes.append(UInt8(unit & 0xFF))
+                bytes.append(UInt8(unit >> 8))
+            }
+        case "windows-1252":
+            if let data = text.data(using: .windowsCP1252) {
+                bytes = Array(data)
+            } else {
+                encoding = "utf-8"
+                bytes = Array(text.utf8)
+            }
+        default:
+            bytes = Array(text.utf8)
+        }
+        return GeneratedCase(
+            shape: shape, encoding: encoding, role: role.id, forceRole: forceRole, fileName: fileName, text: text,
+            bytes: bytes, expected: expected)
+    }
+
+    func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    func htmlHead(_ step: String) -> [String] {
+        ["<html><head><title>\(step)</title></head><body>", "<div class=\"action\" name=\"\(step)\">"]
+    }
+
+    /// Tasks outside the firewall section, full of numbers that are no exceptions.
+    mutating func htmlNoise() -> [String] {
+        [
+            "<div class=\"task\" name=\"\(pick(["Check prerequisites", "Start services", "Connect to database"]))\">",
+            "<div>Connected to SQL Server sql01.example.com over TCP port 1433 (version 9.00.4035, 17 tables).</div>",
+            "<div>Service RTCSRV started and is listening on port \(int(1024...65000)) (PID \(int(100...9999))).</div>",
+            "<div>KB974571 is not installed; 3 updates checked at 10:4\(int(0...9)):12.</div>",
+            "<div>Execution Result: &lt;Success&gt;</div></div>",
+        ]
+    }
+}
