@@ -47,7 +47,8 @@ struct KnowledgeLoader {
         for (name, words) in raw.keys ?? [:] {
             guard let field = FieldVocabulary.Field(rawValue: name) else {
                 let known = FieldVocabulary.Field.allCases.map(\.rawValue).joined(separator: ", ")
-                throw KnowledgeError(file: file, entry: "vocabulary.keys", message: "unknown field '\(name)' (\(known))")
+                throw KnowledgeError(
+                    file: file, entry: "vocabulary.keys", message: "unknown field '\(name)' (\(known))")
             }
             built.keys[field] = words
         }

@@ -105,8 +105,18 @@ enum Corpus {
     }
 
     /// `cat corpus/**/* | ocslog scan` must see the same records as reading the files one by one.
+    /// Only logs that start with a header of their own are concatenated: an excerpt without one
+    /// (a pasted MSI fragment, a console transcript) cannot be told from the end of the log before it.
     @Test func concatenatedCorpusGivesTheSameRecords() throws {
-        let logs = try Corpus.logs()
+        let logs = try Corpus.logs().filter { path in
+            guard let data = FileManager.default.contents(atPath: path) else { return false }
+            var first: [UInt8] = []
+            _ = try? InputFile(path: path, contents: Array(data.prefix(8192))).read { line in
+                if first.isEmpty, !Bytes.trimmed(line.bytes).isEmpty { first = Array(line.bytes) }
+            }
+            return first.withUnsafeBufferPointer { LogStream.logStart($0) != nil }
+        }
+        #expect(logs.count >= 25)
         var expected: [Record] = []
         var stream: [UInt8] = []
         var lineOffset = 0

@@ -263,3 +263,48 @@ enum ScanFixtures {
         #expect(Set(RecordKind.allCases.map(\.rawValue)) == Knowledge.recordKindNames)
     }
 }
+
+/// A new language or wording is a data change: words added in a `--knowledge` folder make a shape
+/// work that the built-in words do not read.
+@Suite struct FieldVocabularyTests {
+    static let log = """
+        === Verbose logging started: 3/8/2010  09:14:27  Build type: SHIP UNICODE 4.05.6001.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===
+        Property(S): ProductName = Microsoft Office Communications Server 2007 R2, Mediation Server
+        Action start 9:14:31: CA_AddFirewallExceptions.
+        CA_AddFirewallExceptions: Uitzondering toegevoegd: Naam=Mediation SIP; Protocol=TCP; Poort=5061
+        CA_AddFirewallExceptions: Uitzondering voor poort 5062 met protocol TCP aangemaakt
+        Action ended 9:14:32: CA_AddFirewallExceptions. Return value 1.
+        """
+
+    static func exceptions(_ knowledge: KnowledgeBase) throws -> [String] {
+        let analyzer = Analyzer(knowledge: knowledge)
+        try analyzer.analyze(InputFile(path: "MSI1.LOG", contents: Array(log.utf8)))
+        return analyzer.result().exceptions.filter { $0.origin == "log" }.map(ScanFixtures.describe).sorted()
+    }
+
+    @Test func aWordAddedInAKnowledgeFolderMakesANewShapeWork() throws {
+        #expect(try Self.exceptions(ScanFixtures.knowledge).isEmpty, "the built-in words do not read Dutch")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+        vocabulary:
+          keys:
+            port: [poort]
+            name: [naam]
+          port-words: [poort, poorten]
+          joiners: [met]
+        """.write(to: folder.appendingPathComponent("dutch.yaml"), atomically: true, encoding: .utf8)
+        let taught = try KnowledgeBase.load(overrides: folder.path)
+        #expect(try Self.exceptions(taught) == ["mediation tcp 5061", "mediation tcp 5062"])
+    }
+
+    @Test func aBadVocabularyNamesTheFileAndTheEntry() throws {
+        do {
+            _ = try KnowledgeBase.embedded(adding: "vocabulary:\n  keys:\n    colour: [farbe]\n", file: "bad.yaml")
+            Issue.record("an unknown field was accepted")
+        } catch {
+            #expect(error.description.contains("bad.yaml") && error.description.contains("colour"))
+        }
+    }
+}

@@ -29,12 +29,14 @@ import Testing
             let generated = generator.makeCase()
             shapes[generated.shape, default: 0] += 1
             let analyzer = Analyzer(
-                knowledge: RuleFixtures.knowledge, options: AnalysisOptions(roles: generated.forceRole ? [generated.role] : []))
+                knowledge: RuleFixtures.knowledge,
+                options: AnalysisOptions(roles: generated.forceRole ? [generated.role] : []))
             try analyzer.analyze(InputFile(path: generated.fileName, contents: generated.bytes))
             let result = analyzer.result()
             let found = Set(
                 result.exceptions.filter { $0.origin == "log" }.map {
-                    Expected(role: $0.role, transport: $0.protocol, low: $0.portFrom, high: $0.portTo, side: $0.interface)
+                    Expected(
+                        role: $0.role, transport: $0.protocol, low: $0.portFrom, high: $0.portTo, side: $0.interface)
                 })
             var problems: [String] = []
             if found != generated.expected {
@@ -50,7 +52,10 @@ import Testing
             let opened = Self.intervals(
                 plan.chains.flatMap { chain in
                     chain.elements.map {
-                        (chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue), Int($0.range.upperBound.rawValue))
+                        (
+                            chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue),
+                            Int($0.range.upperBound.rawValue)
+                        )
                     }
                 })
             let wanted = Self.intervals(generated.expected.map { ($0.role, $0.side, $0.transport, $0.low, $0.high) })
@@ -192,7 +197,9 @@ struct CaseGenerator {
                     side: edge ? (chance(50) ? "external" : "internal") : nil))
         }
         if chance(15) {
-            entries.append(Entry(items: [], protocols: [], name: pick(Self.names), program: pick(Self.programs), programOnly: true))
+            entries.append(
+                Entry(items: [], protocols: [], name: pick(Self.names), program: pick(Self.programs), programOnly: true)
+            )
         }
         return entries
     }
@@ -250,7 +257,9 @@ struct CaseGenerator {
         let single = entry.items.count == 1 && entry.protocols.count == 1
         switch int(0...(single ? 5 : 4)) {
         case 0: return "Added firewall exception: \(entry.name), \(proto) \(ports)\(side)"
-        case 1: return "Added firewall exception: \(entry.name), port\(entry.items.count > 1 ? "s" : "") \(ports) (\(proto))\(side)"
+        case 1:
+            return
+                "Added firewall exception: \(entry.name), port\(entry.items.count > 1 ? "s" : "") \(ports) (\(proto))\(side)"
         case 2: return "Opened \(proto) port\(entry.items.count > 1 ? "s" : "") \(ports) for \(entry.name)\(side)"
         case 3: return "Firewall exception \(entry.name)\(side): port \(ports) over \(proto)"
         case 4: return "\(entry.name)\(side): \(proto) \(ports)"
@@ -265,20 +274,38 @@ struct CaseGenerator {
         var pairs: [(String, String)] = []
         let quote = chance(50)
         func value(_ text: String) -> String { quote || text.contains(" ") ? "\"\(text)\"" : text }
-        pairs.append((german ? pick(["Name", "Regelname"]) : pick(["Name", "Rule Name", "RuleName", "DisplayName"]), value(entry.name)))
+        pairs.append(
+            (
+                german ? pick(["Name", "Regelname"]) : pick(["Name", "Rule Name", "RuleName", "DisplayName"]),
+                value(entry.name)
+            ))
         if let program = entry.program {
-            pairs.append((german ? pick(["Programm", "Anwendung"]) : pick(["Program", "Application", "Path"]), value(program)))
+            pairs.append(
+                (german ? pick(["Programm", "Anwendung"]) : pick(["Program", "Application", "Path"]), value(program)))
         }
         if !entry.programOnly {
             let proto =
                 entry.protocols.count == 2
                 ? pick(["TCP/UDP", "Both", "TCP+UDP"]) : protocolText(entry.protocols, german: german)
-            pairs.append((german ? pick(["Protokoll", "Protocol"]) : pick(["Protocol", "Proto", "Protocol Type"]), value(proto)))
+            pairs.append(
+                (
+                    german ? pick(["Protokoll", "Protocol"]) : pick(["Protocol", "Proto", "Protocol Type"]),
+                    value(proto)
+                ))
             let ports = entry.items.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" }.joined(separator: ",")
-            pairs.append((german ? pick(["Anschluss", "Lokaler Port", "Port"]) : pick(["Port", "LocalPort", "Local Port", "Ports"]), value(ports)))
+            pairs.append(
+                (
+                    german
+                        ? pick(["Anschluss", "Lokaler Port", "Port"])
+                        : pick(["Port", "LocalPort", "Local Port", "Ports"]), value(ports)
+                ))
         }
         if let side = entry.side {
-            pairs.append((german ? "Schnittstelle" : pick(["Interface", "Edge Side"]), value(german ? (side == "external" ? "Extern" : "Intern") : side.capitalized)))
+            pairs.append(
+                (
+                    german ? "Schnittstelle" : pick(["Interface", "Edge Side"]),
+                    value(german ? (side == "external" ? "Extern" : "Intern") : side.capitalized)
+                ))
         }
         pairs.shuffle(using: &random)
         let separator = pick(["=", ": ", " = "])
@@ -293,13 +320,15 @@ struct CaseGenerator {
         for entry in entries where !entry.programOnly {
             for (low, high) in entry.items {
                 for transport in entry.protocols {
-                    expected.insert(Expected(role: role.id, transport: transport, low: low, high: high, side: entry.side))
+                    expected.insert(
+                        Expected(role: role.id, transport: transport, low: low, high: high, side: entry.side))
                 }
             }
         }
         let shapes = [
             "html-table-th", "html-table-td", "html-prose", "xml-attributes", "xml-elements", "msi-keyvalue",
-            "msi-prose", "msi-fragment", "text-tabs", "text-columns", "text-prose", "msi-german",
+            "msi-prose", "msi-fragment", "text-tabs", "text-columns", "text-prose", "msi-german", "html-dl",
+            "html-flat",
         ]
         let shape = pick(shapes)
         var forceRole = false
@@ -310,7 +339,9 @@ struct CaseGenerator {
         case "html-table-th", "html-table-td":
             fileName = "\(role.step).html"
             lines = htmlHead(role.step) + htmlNoise()
-            lines.append("<div class=\"task\" name=\"\(pick(["Add firewall exceptions", "Configure Windows Firewall", "Create firewall rules"]))\">")
+            lines.append(
+                "<div class=\"task\" name=\"\(pick(["Add firewall exceptions", "Configure Windows Firewall", "Create firewall rules"]))\">"
+            )
             lines.append("<table>")
             var columns = ["name", "program", "protocol", "port"]
             if role.id == "edge" { columns.append("side") }
@@ -349,6 +380,47 @@ struct CaseGenerator {
             for entry in entries { lines.append("<div>\(escape(prose(entry, german: false)))</div>") }
             lines.append("<div>Execution Result: &lt;Success&gt;</div></div>")
             lines += htmlNoise() + ["</div></body></html>"]
+        case "html-dl":
+            // Definition lists: one <dl> per entry, terms in any order, on one line or several.
+            fileName = "\(role.step).html"
+            lines = htmlHead(role.step) + htmlNoise()
+            lines.append("<section class=\"task\"><h3>Configure Windows Firewall rules</h3>")
+            for entry in entries {
+                var terms: [(String, String)] = [(pick(["Rule", "Name"]), escape(entry.name))]
+                if let program = entry.program { terms.append(("Program", escape(program))) }
+                if !entry.programOnly {
+                    terms.append((pick(["Protocol", "Protocols"]), protocolText(entry.protocols, german: false)))
+                    terms.append((pick(["Port", "Port range", "Local port"]), portsText(entry.items, german: false)))
+                }
+                if let side = entry.side { terms.append(("Edge side", side.capitalized)) }
+                terms.append(("Direction", "Inbound"))
+                terms.shuffle(using: &random)
+                let items = terms.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" }
+                if chance(50) {
+                    lines.append("<dl>" + items.joined() + "</dl>")
+                } else {
+                    lines += ["<dl>"] + items.map { " " + $0 } + ["</dl>"]
+                }
+            }
+            lines.append("<p>Task status: Completed</p></section>")
+            lines += htmlNoise() + ["</div></body></html>"]
+        case "html-flat":
+            // Flat structure: a heading element, then its details as siblings (Lync's wizard logs).
+            fileName = "Enable-CsComputer.html"
+            lines = [
+                "<html><head><title>Enable-CsComputer</title></head><body>",
+                "<div class=\"step\">\(role.step): checking prerequisites</div>",
+                "<div class=\"detail\">SQL Server connection over TCP port 1433 verified (version 11.0.3000).</div>",
+                "<div class=\"detail\">Task status: Completed.</div>",
+                pick([
+                    "<h4>Task: Configure firewall exceptions</h4>", "<div class=\"step\">Creating firewall exceptions</div>",
+                ]),
+            ]
+            for entry in entries { lines.append("<div class=\"detail\">\(escape(prose(entry, german: false)))</div>") }
+            lines += [
+                "<div class=\"detail\">Task status: Completed.</div>", "<div class=\"step\">Starting services</div>",
+                "<div class=\"detail\">RTCSRV listening on 192.0.2.30:5061 (PID 2980)</div>", "</body></html>",
+            ]
         case "xml-attributes", "xml-elements":
             fileName = "LCSCmd-\(role.id).xml"
             lines = [
@@ -367,7 +439,8 @@ struct CaseGenerator {
                 fields.shuffle(using: &random)
                 if shape == "xml-attributes" {
                     lines.append(
-                        "<FirewallException " + fields.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: " ") + "/>")
+                        "<FirewallException " + fields.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: " ")
+                            + "/>")
                 } else {
                     lines.append("<Rule>")
                     for (key, value) in fields { lines.append("  <\(key)>\(escape(value))</\(key)>") }
@@ -382,9 +455,11 @@ struct CaseGenerator {
                 lines.append(
                     german
                         ? "=== Ausführliche Protokollierung gestartet: 08.03.2010  09:14:27  Buildtyp: SHIP UNICODE 4.05.6001.00  Aufrufender Prozess: C:\\Windows\\system32\\msiexec.exe ==="
-                        : "=== Verbose logging started: 3/8/2010  09:14:27  Build type: SHIP UNICODE 4.05.6001.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===")
+                        : "=== Verbose logging started: 3/8/2010  09:14:27  Build type: SHIP UNICODE 4.05.6001.00  Calling process: C:\\Windows\\system32\\msiexec.exe ==="
+                )
                 lines.append(
-                    "\(german ? "Eigenschaft" : "Property")(S): ProductName = Microsoft Office Communications Server 2007 R2, \(role.product)")
+                    "\(german ? "Eigenschaft" : "Property")(S): ProductName = Microsoft Office Communications Server 2007 R2, \(role.product)"
+                )
             } else {
                 forceRole = true
             }
@@ -392,26 +467,37 @@ struct CaseGenerator {
             let action = pick(["CA_AddFirewallExceptions", "CA_FirewallAusnahmen", "ConfigureFirewall"])
             lines.append(german ? "Aktion gestartet um 9:14:31: \(action)." : "Action start 9:14:31: \(action).")
             for entry in entries {
-                let body = shape == "msi-keyvalue" || (german && chance(50)) ? keyValues(entry, german: german) : prose(entry, german: german)
+                let body =
+                    shape == "msi-keyvalue" || (german && chance(50))
+                    ? keyValues(entry, german: german) : prose(entry, german: german)
                 lines.append(
                     chance(50)
                         ? "\(action): \(body)" : "MSI (s) (5C:64) [09:14:31:\(int(100...999))]: \(action): \(body)")
             }
             lines.append(
                 german
-                    ? "Aktion beendet um 9:14:32: \(action). Rückgabewert 1." : "Action ended 9:14:32: \(action). Return value 1.")
+                    ? "Aktion beendet um 9:14:32: \(action). Rückgabewert 1."
+                    : "Action ended 9:14:32: \(action). Return value 1.")
             lines.append("MSI (s) (5C:D8) [09:14:36:733]: Service RTCSRV started, listening on port 5061 (PID 4412).")
         case "text-tabs", "text-columns":
             forceRole = true
-            lines = ["Setup report for server01.example.com, 3/8/2010 09:14", "Copied 42 files; 3 warnings; port scan skipped", ""]
-            lines.append(pick(["Windows Firewall exceptions added:", "Firewall rules created by setup"]))
+            lines = [
+                "Setup report for server01.example.com, 3/8/2010 09:14",
+                "Copied 42 files; 3 warnings; port scan skipped", "",
+            ]
+            if chance(50) {
+                lines.append(pick(["Windows Firewall exceptions added:", "Firewall rules created by setup"]))
+            } else {
+                lines += ["[09:12:48] Configuring Windows Firewall", "[09:12:48]   The following exceptions were opened:", ""]
+            }
             let tabs = shape == "text-tabs"
             var rows: [[String]] = [["Name", "Protocol", "Port", "Program"]]
             if role.id == "edge" { rows[0].append("Interface") }
             for entry in entries {
                 var row = [
                     entry.name, entry.programOnly ? "" : protocolText(entry.protocols, german: false),
-                    entry.programOnly ? "" : entry.items.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" }.joined(separator: ","),
+                    entry.programOnly
+                        ? "" : entry.items.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" }.joined(separator: ","),
                     entry.program ?? "-",
                 ]
                 if role.id == "edge" { row.append(entry.side?.capitalized ?? "") }
@@ -423,9 +509,13 @@ struct CaseGenerator {
                 let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
                 for (index, row) in rows.enumerated() {
                     lines.append(
-                        row.enumerated().map { $0.element.padding(toLength: widths[$0.offset] + 3, withPad: " ", startingAt: 0) }
-                            .joined().trimmingCharacters(in: .whitespaces))
-                    if index == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "   ")) }
+                        row.enumerated().map {
+                            $0.element.padding(toLength: widths[$0.offset] + 3, withPad: " ", startingAt: 0)
+                        }
+                        .joined().trimmingCharacters(in: .whitespaces))
+                    if index == 0 {
+                        lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "   "))
+                    }
                 }
             }
             lines += ["", "SQL Server connection over TCP port 1433 verified", "Done in 42 s."]
@@ -443,7 +533,9 @@ struct CaseGenerator {
         switch encoding {
         case "utf-16le":
             bytes = [0xFF, 0xFE]
-            for unit in text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf16 {
+            for unit in text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+                .utf16
+            {
                 bytes.append(UInt8(unit & 0xFF))
                 bytes.append(UInt8(unit >> 8))
             }
@@ -480,5 +572,86 @@ struct CaseGenerator {
             "<div>KB974571 is not installed; 3 updates checked at 10:4\(int(0...9)):12.</div>",
             "<div>Execution Result: &lt;Success&gt;</div></div>",
         ]
+    }
+}
+
+/// Never widen the evidence: over every corpus log and a batch of generated ones, every port a
+/// ruleset opens (without `--documented`) is written in the log at its evidence (the record that
+/// starts at the evidence line), and the ruleset opens nothing but what the logs state.
+@Suite struct EvidenceTests {
+    /// The decoded lines of an input, by number.
+    static func lines(of input: InputFile) throws -> [Int: String] {
+        var lines: [Int: String] = [:]
+        _ = try input.read { line in lines[line.number] = String(decoding: line.bytes, as: UTF8.self) }
+        return lines
+    }
+
+    /// Checks one input; returns the problems found.
+    static func check(_ input: InputFile, roles: [String] = []) throws -> [String] {
+        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge, options: AnalysisOptions(roles: roles))
+        try analyzer.analyze(input)
+        let result = analyzer.result()
+        let lines = try lines(of: input)
+        var problems: [String] = []
+        let stated = result.exceptions.filter { $0.origin == "log" }
+        for exception in stated {
+            // A record may wrap over a few lines (an XML element's children, a wrapped entry).
+            let window = (exception.evidence.line..<(exception.evidence.line + 8)).compactMap { lines[$0] }.joined(
+                separator: "\n")
+            for port in Set([exception.portFrom, exception.portTo]) where !Self.contains(window, port: port) {
+                problems.append("\(input.path):\(exception.evidence.line): port \(port) is not written there")
+            }
+        }
+        let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: RuleOptions())
+        let opened = ExceptionGeneratorTests.intervals(
+            plan.chains.flatMap { chain in
+                chain.elements.map {
+                    (
+                        chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue),
+                        Int($0.range.upperBound.rawValue)
+                    )
+                }
+            })
+        let wanted = ExceptionGeneratorTests.intervals(
+            stated.map { ($0.role, $0.role == "edge" ? $0.interface : nil, $0.protocol, $0.portFrom, $0.portTo) })
+        if opened != wanted { problems.append("\(input.path): the ruleset opens \(opened), the log states \(wanted)") }
+        return problems
+    }
+
+    /// Whether `port` is written in `text` as a number of its own (not inside a longer one).
+    static func contains(_ text: String, port: Int) -> Bool {
+        let digits = Array(String(port).utf8)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= digits.count else { return false }
+        for start in 0...(bytes.count - digits.count) where bytes[start..<(start + digits.count)].elementsEqual(digits)
+        {
+            let before = start > 0 ? bytes[start - 1] : 0x20
+            let after = start + digits.count < bytes.count ? bytes[start + digits.count] : 0x20
+            if !(0x30...0x39).contains(before), !(0x30...0x39).contains(after) { return true }
+        }
+        return false
+    }
+
+    @Test func everyRulesetPortIsWrittenInTheCorpusAtItsEvidence() throws {
+        let (inputs, errors) = InputFile.expand([RuleFixtures.logs.path])
+        #expect(errors.isEmpty)
+        #expect(inputs.count >= 25)
+        var problems: [String] = []
+        for input in inputs { problems += try Self.check(input) }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    @Test func everyRulesetPortIsWrittenInGeneratedLogsAtItsEvidence() throws {
+        var problems: [String] = []
+        let first = ExceptionGeneratorTests.firstSeed &+ 1_000_000
+        for offset in 0..<UInt64(500) {
+            var generator = CaseGenerator(seed: first &+ offset)
+            let generated = generator.makeCase()
+            let found = try Self.check(
+                InputFile(path: generated.fileName, contents: generated.bytes),
+                roles: generated.forceRole ? [generated.role] : [])
+            problems += found.map { "seed \(first &+ offset): \($0)" }
+        }
+        #expect(problems.isEmpty, "\(problems.prefix(5).joined(separator: "\n"))")
     }
 }

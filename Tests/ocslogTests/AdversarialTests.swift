@@ -135,14 +135,17 @@ import Testing
         #expect(exceptions.map { $0["portFrom"] as? Int } == [5061], "only the valid port: \(exceptions)")
         // 0, 65536, a backwards range and an out-of-range one: one warning group (their text differs
         // only in numbers) from the first to the last; "5061;" is flagged as ruleset syntax; "-1" is
-        // no port at all, so its line is counted as not understood.
+        // no port at all: a firewall entry whose port cannot be read, reported with its line.
         let warnings = Self.findings(document).filter { $0["severity"] as? String == "warning" }
         let invalid = try #require(warnings.first { ($0["title"] as? String)?.contains("invalid port") == true })
         #expect(invalid["count"] as? Int == 4)
         let lines = (invalid["evidence"] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int }
         #expect(lines == [3, 8])
         #expect(warnings.contains { ($0["evidence"] as? [[String: Any]])?.first?["line"] as? Int == 6 })
-        #expect(try Self.input(document)["notUnderstood"] as? Int == 1)
+        let unreadable = try #require(warnings.first { ($0["title"] as? String)?.contains("not understood") == true })
+        #expect((unreadable["evidence"] as? [[String: Any]])?.first?["line"] as? Int == 5)
+        #expect((unreadable["title"] as? String)?.contains("port -1") == true)
+        #expect(try Self.input(document)["notUnderstood"] as? Int == 0)
         let nft = try Self.run(["rules", Self.path("bad-ports.log"), "--target", "nft"])
         #expect(nft.status == 0)
         #expect(nft.standardOutput.contains("5061") && !nft.standardOutput.contains("65536"))

@@ -42,50 +42,51 @@ public final class Analyzer {
     /// Called now and then while an input is read (every few thousand records): the byte offset
     /// reached in the input and the line number. For progress displays; it must be cheap.
     public var progress: ((_ byteOffset: Int, _ line: Int) -> Void)?
-    private let resolver: RoleResolver
-    private let attribution: RoleAttribution
-    private let extractor: ExceptionExtractor
+    let resolver: RoleResolver
+    let attribution: RoleAttribution
+    let extractor: ExceptionExtractor
     /// The prefilter's words (the same as `knowledge.prefilter`, searched without PCRE2).
-    private let prefilter: LiteralSet
-    private let attention: Matcher?
+    let prefilter: LiteralSet
+    let attention: Matcher?
     /// Ports and protocols, which inside a firewall section look relevant when no entry explains them.
-    private let portWords: LiteralSet
-    private let exceptionSignatures: [CompiledSignature]
-    private let fieldSignatures: [CompiledSignature]
-    private let findingSignatures: [CompiledSignature]
-    private let knownIssuePatterns: [(KnownIssue, [Matcher])]
+    /// ("report" holds no port: whole words only).
+    let portWords: Matcher
+    let exceptionSignatures: [CompiledSignature]
+    let fieldSignatures: [CompiledSignature]
+    let findingSignatures: [CompiledSignature]
+    let knownIssuePatterns: [(KnownIssue, [Matcher])]
 
-    private var inputs: [InputResult] = []
+    var inputs: [InputResult] = []
     /// Exceptions found so far, one per distinct port and role (bounded by what the logs open, not their size).
-    private var exceptions: [PendingException] = []
-    private var exceptionIndex: [String: Int] = [:]
+    var exceptions: [PendingException] = []
+    var exceptionIndex: [ExceptionKey: Int] = [:]
     /// Findings found so far, grouped as they arrive (bounded by the distinct messages, not their repeats).
-    private var findings: [PendingFinding] = []
-    private var findingIndex: [String: Int] = [:]
-    private var activationInputs: [(input: Int, evidence: Evidence)] = []
+    var findings: [PendingFinding] = []
+    var findingIndex: [FindingKey: Int] = [:]
+    var activationInputs: [(input: Int, evidence: Evidence)] = []
     /// Where each input's role was first recognised.
-    private var roleEvidence: [Int: Evidence] = [:]
+    var roleEvidence: [Int: Evidence] = [:]
     /// Relevant-looking lines no signature matched, grouped by template (at most `maximumLineGroups`).
-    private var lineGroups: [LineGroup] = []
-    private var lineGroupIndex: [String: Int] = [:]
-    private var lineGroupsLeftOut = 0
+    var lineGroups: [LineGroup] = []
+    var lineGroupIndex: [String: Int] = [:]
+    var lineGroupsLeftOut = 0
     static let maximumLineGroups = 500
     /// The last records of the current input (their line and text bytes), for findings' surroundings:
     /// a ring of `surroundingRecords` slots whose buffers are reused, oldest at `recentNext`.
-    private var recent: [(line: Int, bytes: [UInt8])] = []
-    private var recentNext = 0
+    var recent: [(line: Int, bytes: [UInt8])] = []
+    var recentNext = 0
     /// Findings still collecting the records that follow their first evidence.
-    private var awaitingAfter: [(finding: Int, remaining: Int)] = []
+    var awaitingAfter: [(finding: Int, remaining: Int)] = []
     /// The longest record text kept as a surrounding record.
     static let surroundingTextLimit = 400
 
-    private struct PendingException {
+    struct PendingException {
         var exception: FirewallException
         var explicitRole: String?
         var input: Int
     }
 
-    private struct PendingFinding {
+    struct PendingFinding {
         var severity: Severity
         var explicitRole: String?
         var input: Int
@@ -103,16 +104,16 @@ public final class Analyzer {
         /// The step or MSI action this is the first error of (a root-cause candidate).
         var firstOf: String?
         /// The store key of the finding this one follows from.
-        var cause: String?
+        var cause: FindingKey?
         /// Logged inside an MSI action that then ended with success (the error was forgiven).
         var forgiven = false
         var surrounding: [Evidence] = []
 
-        var key: String { "\(input)|\(explicitRole ?? "")|\(group)" }
+        var key: FindingKey { FindingKey(input: input, explicitRole: explicitRole, group: group) }
     }
 
     /// Adds a finding, or counts it as a repeat of one of the same input and group.
-    private func store(_ finding: PendingFinding) {
+    func store(_ finding: PendingFinding) {
         let key = finding.key
         if let existing = findingIndex[key] {
             findings[existing].count += 1
@@ -133,40 +134,10 @@ public final class Analyzer {
         }
     }
 
-    /// A surrounding record as evidence, its text cut at `surroundingTextLimit` bytes.
-    private static func evidence(path: String, line: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Evidence {
-        var text = String(decoding: bytes, as: UTF8.self)
-        if bytes.count >= surroundingTextLimit {
-            text = String(text.prefix(surroundingTextLimit)) + "…"
-        }
-        return Evidence(path: path, line: line, text: text)
-    }
-
-    /// Keeps a record for the surroundings of findings before and after it.
-    private func remember(_ draft: RecordDraft) {
-        let bytes = UnsafeBufferPointer(rebasing: draft.bytes[0..<min(draft.bytes.count, Self.surroundingTextLimit)])
-        if !awaitingAfter.isEmpty {
-            for index in awaitingAfter.indices {
-                let finding = awaitingAfter[index].finding
-                // The record a finding came from is not its own surrounding.
-                guard findings[finding].evidence.line != draft.line else { continue }
-                findings[finding].surrounding.append(Self.evidence(path: draft.path, line: draft.line, bytes))
-                awaitingAfter[index].remaining -= 1
-            }
-            awaitingAfter.removeAll { $0.remaining <= 0 }
-        }
-        recent[recentNext].line = draft.line
-        recent[recentNext].bytes.removeAll(keepingCapacity: true)
-        recent[recentNext].bytes.append(contentsOf: bytes)
-        recentNext = (recentNext + 1) % recent.count
-    }
-
     /// Adds an exception unless the same one was already found in this input.
-    private func store(_ pending: PendingException) {
+    func store(_ pending: PendingException) {
         let exception = pending.exception
-        let key =
-            "\(pending.input)|\(pending.explicitRole ?? "")|\(exception.role)|\(exception.interface ?? "")|\(exception.protocol)|"
-            + "\(exception.portFrom)|\(exception.portTo)|\(exception.origin)"
+        let key = ExceptionKey(exception, input: pending.input, explicitRole: pending.explicitRole)
         if let existing = exceptionIndex[key] {
             if exceptions[existing].exception.program == nil {
                 exceptions[existing].exception.program = exception.program
@@ -188,7 +159,12 @@ public final class Analyzer {
         self.extractor = ExceptionExtractor(knowledge: knowledge)
         self.prefilter = LiteralSet(knowledge.prefilterWords)
         self.attention = knowledge.attention?.makeMatcher()
-        self.portWords = LiteralSet(["tcp", "udp"] + knowledge.vocabulary.portWords)
+        let words = (["tcp", "udp"] + knowledge.vocabulary.portWords).map { word in
+            word.unicodeScalars.map { "\\^$.|?*+()[]{}-/#".unicodeScalars.contains($0) ? "\\\($0)" : "\($0)" }.joined()
+        }
+        // The words come from validated knowledge and are escaped: the pattern always compiles.
+        self.portWords = ((try? Pattern("(?i)\\b(?:" + words.joined(separator: "|") + ")\\b")) ?? knowledge.prefilter)
+            .makeMatcher()
         exceptionSignatures = knowledge.signatures.filter { $0.type == .exception }.map(CompiledSignature.init)
         fieldSignatures = knowledge.signatures.filter { $0.type == .field && $0.pattern != nil }.map(
             CompiledSignature.init)
@@ -200,7 +176,7 @@ public final class Analyzer {
     // MARK: - One input
 
     /// Per-input state while its records stream by.
-    private struct InputState {
+    struct InputState {
         var index: Int
         var path: String
         var stepRole: String?
@@ -209,10 +185,10 @@ public final class Analyzer {
         /// The roles of the programs exception entries named.
         var programRoles: [String: Int] = [:]
         /// The first error of each failed wizard step and MSI action (its store key).
-        var failedSteps: [String: String] = [:]
-        var failedActions: [String: String] = [:]
+        var failedSteps: [String: FindingKey] = [:]
+        var failedActions: [String: FindingKey] = [:]
         /// The first error of the input outside a rollback (the cause of the rollback's failures).
-        var firstError: String?
+        var firstError: FindingKey?
         var exceptionCount = 0
         /// Exception entries whose port or protocol could not be read.
         var unreadableEntries = 0
@@ -298,94 +274,7 @@ public final class Analyzer {
         return result
     }
 
-    // MARK: - Several inputs at once
-
-    /// Reads `inputs` on up to `jobs` threads (one analyzer per input, sharing the compiled
-    /// knowledge) and merges what each found in input order, so the result is the same as reading
-    /// them one after another. `onInput` is called on the calling thread, in input order, with each
-    /// input's result or error; `onProgress` from the reading threads (input index, byte offset, line).
-    public func analyze(
-        _ inputs: [InputFile], jobs: Int,
-        onProgress: (@Sendable (_ input: Int, _ byteOffset: Int, _ line: Int) -> Void)? = nil,
-        onInput: (Int, Result<InputResult, Error>) -> Void
-    ) {
-        let jobs = max(1, min(jobs, inputs.count))
-        if jobs == 1 {
-            for (index, input) in inputs.enumerated() {
-                progress = onProgress.map { report in { report(index, $0, $1) } }
-                onInput(index, Result { try analyze(input) })
-            }
-            progress = nil
-            return
-        }
-        // Workers read ahead of the merge by at most a few inputs, and each worker's state is
-        // merged (and released) as soon as the inputs before it are: memory stays flat however
-        // many files there are.
-        let slots = WorkerSlots(count: inputs.count, window: jobs * 2)
-        let knowledge = self.knowledge
-        let options = self.options
-        let workers = DispatchGroup()
-        DispatchQueue.global().async(group: workers) {
-            DispatchQueue.concurrentPerform(iterations: jobs) { _ in
-                while let index = slots.next() {
-                    let worker = Analyzer(knowledge: knowledge, options: options)
-                    worker.progress = onProgress.map { report in { report(index, $0, $1) } }
-                    do {
-                        try worker.analyze(inputs[index])
-                        worker.progress = nil
-                        slots.finish(index, .success(WorkerBox(worker)))
-                    } catch {
-                        slots.finish(index, .failure(error))
-                    }
-                }
-            }
-        }
-        for index in inputs.indices {
-            switch slots.take(index) {
-            case .success(let box):
-                absorb(box.analyzer)
-                onInput(index, .success(self.inputs[self.inputs.count - 1]))
-            case .failure(let error):
-                onInput(index, .failure(error))
-            }
-        }
-        workers.wait()
-    }
-
-    /// Takes over what another analyzer found in its inputs, as if this one had read them next.
-    private func absorb(_ other: Analyzer) {
-        let offset = inputs.count
-        func shifted(_ key: String) -> String {
-            guard let bar = key.firstIndex(of: "|"), let input = Int(key[..<bar]) else { return key }
-            return "\(input + offset)" + key[bar...]
-        }
-        for var pending in other.exceptions {
-            pending.input += offset
-            store(pending)
-        }
-        for var finding in other.findings {
-            finding.input += offset
-            finding.cause = finding.cause.map(shifted)
-            findingIndex[finding.key] = findings.count
-            findings.append(finding)
-        }
-        activationInputs += other.activationInputs.map { ($0.input + offset, $0.evidence) }
-        for (input, evidence) in other.roleEvidence { roleEvidence[input + offset] = evidence }
-        for group in other.lineGroups {
-            if let existing = lineGroupIndex[group.template] {
-                lineGroups[existing].count += group.count
-            } else if lineGroups.count < Self.maximumLineGroups {
-                lineGroupIndex[group.template] = lineGroups.count
-                lineGroups.append(group)
-            } else {
-                lineGroupsLeftOut += group.count
-            }
-        }
-        lineGroupsLeftOut += other.lineGroupsLeftOut
-        inputs += other.inputs
-    }
-
-    private func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
+    func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
         // Roles from structure, cheaply: the wizard step (looked at once per step, not per record), and the MSI product.
         if let step = draft.context.first,
             step != state.lastStep || draft.context.count != state.lastDepth || draft.context.last != state.lastHeading
@@ -470,9 +359,13 @@ public final class Analyzer {
             }
         }
 
-        // A line about the firewall that states no entry is a heading or a status line ("Task: Configure
-        // Windows Firewall", "CA_AddFirewallExceptions: done"): understood.
-        if !produced, passesPrefilter, finding == nil, extractor.namesSection(record().text) { produced = true }
+        // A line about the firewall that states no entry and names no port or protocol is a heading or
+        // a status line ("Task: Configure Windows Firewall", "CA_AddFirewallExceptions: done"): understood.
+        if !produced, passesPrefilter, finding == nil, !portWords.firstMatch(in: raw),
+            extractor.namesSection(record().text)
+        {
+            produced = true
+        }
 
         if let compiled = finding {
             if compiled.type != .noise {
@@ -485,7 +378,8 @@ public final class Analyzer {
         // Plain-text headings ("Other checks:") are structure.
         if !produced, draft.format == .plainText, state.lastEndedWithColon { produced = true }
         if !produced, passesPrefilter,
-            attention?.firstMatch(in: raw) == true || (isFirewallSection(draft, record, &state) && portWords.firstMatch(in: raw))
+            attention?.firstMatch(in: raw) == true
+                || (isFirewallSection(draft, record, &state) && portWords.firstMatch(in: raw))
         {
             state.notUnderstood += 1
             if isFirewallSection(draft, record, &state) { state.sectionNotUnderstood += 1 }
@@ -496,7 +390,7 @@ public final class Analyzer {
     }
 
     /// Groups a line that looked relevant but matched nothing by its template.
-    private func noteNotUnderstood(_ evidence: Evidence) {
+    func noteNotUnderstood(_ evidence: Evidence) {
         let template = Template.mask(evidence.text ?? "")
         if let existing = lineGroupIndex[template] {
             lineGroups[existing].count += 1
@@ -513,7 +407,7 @@ public final class Analyzer {
     }
 
     /// Whether a signature's structural condition and pattern both hold for a record.
-    private func matches(_ compiled: CompiledSignature, _ draft: RecordDraft, _ raw: UnsafeRawBufferPointer) -> Bool {
+    func matches(_ compiled: CompiledSignature, _ draft: RecordDraft, _ raw: UnsafeRawBufferPointer) -> Bool {
         if compiled.hasCondition {
             if compiled.kinds != 0, compiled.kinds & draft.kind.bit == 0 { return false }
             if !compiled.numbers.isEmpty {
@@ -576,152 +470,12 @@ public final class Analyzer {
         return copy.withUTF8 { prefilter.firstMatch(in: UnsafeRawBufferPointer($0)) }
     }
 
-    // MARK: - Sections and columns
-
-    /// Whether a record is inside a firewall section: an enclosing step, task or MSI action about the
-    /// firewall, an XML element path that names it, or (plain text) a paragraph after a line about it.
-    private func isFirewallSection(_ draft: RecordDraft, _ record: () -> Record, _ state: inout InputState) -> Bool {
-        // The answer for a context is kept until the context changes (records share its storage).
-        if state.sectionContext != draft.context {
-            state.sectionContext = draft.context
-            state.contextIsSection = extractor.isSection(draft.context)
-        }
-        if state.contextIsSection {
-            state.hadFirewallSection = true
-            return true
-        }
-        if !draft.fields.isEmpty, extractor.namesSection(record().text) { return true }
-        return state.textSection || state.documentSection
-    }
-
-    /// Follows plain-text structure: a first line (the log's title) about the firewall scopes the
-    /// whole log up to the next heading; a heading ending in ":" about the firewall scopes the lines
-    /// under it up to a blank line, and one about something else ends both; a line about the firewall
-    /// scopes its paragraph.
-    private func followParagraphs(
-        _ draft: RecordDraft, passesPrefilter: Bool, _ record: () -> Record, _ state: inout InputState
-    ) {
-        guard draft.format == .plainText || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation)) else {
-            if draft.format == .msiVerbose { state.textSection = false }
-            return
-        }
-        let trimmed = Bytes.trimmed(draft.bytes)
-        if trimmed.isEmpty {
-            // A list under "…opened:" may start after a blank line; any other blank line ends a paragraph.
-            if !state.lastEndedWithColon { state.textSection = false }
-            state.columns = nil
-            state.paragraphStart = true
-            return
-        }
-        // Titles and headings are plain text's; an MSI log's structure is its actions.
-        let isTitle = !state.sawText && draft.format == .plainText
-        let endsWithColon = trimmed.last == UInt8(ascii: ":")
-        state.sawText = true
-        if isTitle || (draft.format == .plainText && endsWithColon && state.paragraphStart) {
-            // A title, or a heading that starts a paragraph: it says what the lines under it are.
-            let names = extractor.namesSection(record().text)
-            state.textSection = names
-            if isTitle || !names { state.documentSection = names }
-        } else if passesPrefilter, extractor.namesSection(record().text) {
-            state.textSection = true
-        }
-        state.lastEndedWithColon = endsWithColon
-        state.paragraphStart = false
-        // The first lines of a plain-text log may name its step or product ("Written by step 'Activate …'").
-        if draft.format == .plainText, draft.line <= 20, state.stepRole == nil, state.productRole == nil {
-            let text = record().text
-            if let role = resolver.role(ofStep: text) ?? resolver.role(ofProduct: text) {
-                state.stepRole = role
-                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
-            }
-        }
-    }
-
-    /// Columns of text: a header line of tab- or space-separated field names (Name, Protocol, Port…)
-    /// names the cells of the lines under it. Returns the fields of a row (nil for other lines; the
-    /// header line itself gives an empty list, so that it counts as understood).
-    private func columnFields(_ draft: RecordDraft, _ record: () -> Record, _ state: inout InputState) -> [RecordField]? {
-        guard draft.format == .plainText || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation)) else {
-            return nil
-        }
-        let bytes = draft.bytes
-        let hasTab = bytes.contains(0x09)
-        let hasGap = Bytes.find("  ", in: bytes) != nil
-        if let columns = state.columns {
-            if draft.line == columns.lastLine + 1 {
-                let text = record().text
-                // A ruler under the header ("-----  ----") keeps the columns.
-                if text.allSatisfy({ $0 == "-" || $0 == "=" || $0 == " " || $0 == "\t" }) {
-                    state.columns?.lastLine = draft.line
-                    return []
-                }
-                let cells = Self.cells(text, starts: columns.starts)
-                if cells.count >= 2, cells.count <= columns.names.count {
-                    state.columns?.lastLine = draft.line
-                    return zip(columns.names, cells).filter { !$0.1.isEmpty }.map { RecordField(name: $0.0, value: $0.1) }
-                }
-            }
-            state.columns = nil
-        }
-        guard hasTab || hasGap else { return nil }
-        let text = record().text
-        let starts = hasTab ? nil : Self.columnStarts(text)
-        let names = Self.cells(text, starts: starts)
-        let vocabulary = knowledge.vocabulary
-        let named = names.compactMap { vocabulary.field(forKey: $0) }
-        guard names.count >= 2, named.count >= 2, named.contains(where: { $0 == .port || $0 == .protocol }),
-            !names.contains(where: { $0.contains(where: \.isNumber) })
-        else { return nil }
-        state.columns = (names, starts, draft.line)
-        return []
-    }
-
-    /// Where the columns of a space-aligned header line start (in characters): after runs of two
-    /// or more spaces.
-    static func columnStarts(_ text: String) -> [Int] {
-        var starts: [Int] = []
-        var spaces = 2
-        for (offset, character) in text.enumerated() {
-            if character == " " {
-                spaces += 1
-            } else {
-                if spaces >= 2 { starts.append(offset) }
-                spaces = 0
-            }
-        }
-        return starts
-    }
-
-    /// The cells of a line: split at tabs, or cut at the header's column starts (a cell may be empty).
-    static func cells(_ text: String, starts: [Int]?) -> [String] {
-        guard let starts else {
-            return text.split(separator: "\t", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-        }
-        let characters = Array(text)
-        var cells: [String] = []
-        for (index, start) in starts.enumerated() {
-            let end = index + 1 < starts.count ? starts[index + 1] : characters.count
-            guard start < characters.count else {
-                cells.append("")
-                continue
-            }
-            cells.append(String(characters[start..<min(end, characters.count)]).trimmingCharacters(in: .whitespaces))
-        }
-        // A row whose text does not fit the columns (words across a column start) is no row.
-        for start in starts.dropFirst() where start < characters.count && start > 0 {
-            if characters[start - 1] != " " { return [] }
-        }
-        return cells
-    }
-
     // MARK: - Exceptions
 
     /// Reads an exception entry and stores what it opens; reports ports that are no ports, values
     /// that could not be read and entries with ruleset syntax as warnings. Whether anything of an
     /// entry was found.
-    private func extractExceptions(_ record: Record, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) -> Bool {
+    func extractExceptions(_ record: Record, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) -> Bool {
         let (role, explicitRole) = attribution.entryRole(
             context: record.context, text: record.text, inputRole: state.stepRole ?? state.productRole)
         let evidence = Evidence(path: record.path, line: record.line)
@@ -732,7 +486,10 @@ public final class Analyzer {
         }
         if extraction.suspicious {
             problems.append(
-                ("suspicious-exception-entry", "Firewall exception entry with shell or ruleset syntax: check it by hand"))
+                (
+                    "suspicious-exception-entry",
+                    "Firewall exception entry with shell or ruleset syntax: check it by hand"
+                ))
         }
         for value in extraction.unreadable {
             problems.append(("firewall-entry-not-understood", "Firewall exception entry not understood: \(value)"))
@@ -761,312 +518,6 @@ public final class Analyzer {
         return true
     }
 
-    // MARK: - Findings
-
-    private func addFinding(
-        _ record: Record, signature: Signature, matcher: Matcher?, raw: UnsafeRawBufferPointer,
-        _ state: inout InputState,
-        _ onEvent: (ScanEvent) -> Void
-    ) {
-        var code: String?
-        if let matcher, let pattern = signature.pattern {
-            for name in ["code", "code2"] where code == nil && pattern.groupNumbers[name] != nil {
-                if let range = matcher.range(ofGroup: name) {
-                    code = ErrorCode.normalize(String(decoding: raw[range], as: UTF8.self))
-                }
-            }
-        }
-        let codesInText = ErrorCode.codes(in: record.text)
-        if code == nil, case .failure(let failureCode?) = record.outcome, record.kind != .event {
-            code = ErrorCode.normalize(failureCode)
-        }
-        if code == nil, record.kind != .event, record.kind != .actionEnd, let number = record.number {
-            code = String(number)
-        }
-        if code == nil { code = codesInText.first }
-        let severity: Severity =
-            switch signature.type {
-            case .error: .error
-            case .warning: .warning
-            default: .info
-            }
-        var title = signature.title
-        if record.kind == .event, let event = record.event {
-            title += " \(event.eventID.map(String.init) ?? "?")" + (event.source.isEmpty ? "" : " (\(event.source))")
-        } else if record.format == .msiVerbose, let action = record.context.last,
-            record.kind == .actionEnd || record.kind == .customActionResult
-        {
-            title += " in \(action)"
-        }
-        let knownIssue = matchKnownIssue(
-            record: record, signature: signature.id, codes: ([code].compactMap { $0 } + codesInText))
-        let explicitRole = attribution.explicitRole(context: record.context, text: record.text)
-        if let explicitRole { state.eventRoles[explicitRole, default: 0] += 1 }
-
-        // A consequence: in the rollback after the first Return value 3, or after an earlier error
-        // of the same wizard step or MSI action.
-        var consequence = record.inRollback
-        var cause: String? = record.inRollback ? state.firstError : nil
-        var firstOf: String?
-        let scope: String? =
-            switch record.format {
-            case .msiVerbose: record.context.last
-            case .deploymentHTML, .lcscmdXML: record.context.first
-            default: nil
-            }
-        let evidence = Evidence(path: record.path, line: record.line, text: record.text)
-        let group = [
-            signature.id, code ?? "", record.event?.eventID.map(String.init) ?? "", Template.mask(record.text),
-        ].joined(
-            separator: "|")
-        var finding = PendingFinding(
-            severity: severity, explicitRole: explicitRole, input: state.index, code: code,
-            event: record.event?.eventID,
-            title: title, signature: signature.id, knownIssue: knownIssue, evidence: evidence,
-            context: record.context,
-            consequence: consequence, group: group)
-        if severity == .error {
-            let key = finding.key
-            if let scope {
-                let earlier = record.format == .msiVerbose ? state.failedActions[scope] : state.failedSteps[scope]
-                if let earlier, earlier != key {
-                    consequence = true
-                    cause = cause ?? earlier
-                } else if earlier == nil {
-                    if !record.inRollback { firstOf = scope }
-                    if record.format == .msiVerbose {
-                        state.failedActions[scope] = key
-                    } else {
-                        state.failedSteps[scope] = key
-                    }
-                }
-            }
-            if !record.inRollback, state.firstError == nil { state.firstError = key }
-        }
-        finding.consequence = consequence
-        finding.cause = cause == finding.key ? nil : cause
-        finding.firstOf = firstOf
-        store(finding)
-        onEvent(
-            .finding(
-                severity: severity, role: explicitRole ?? state.stepRole ?? state.productRole ?? Role.unknownID,
-                code: code,
-                title: title, evidence: evidence, signature: signature.id))
-    }
-
-    private func matchKnownIssue(record: Record, signature: String, codes: [String]) -> KnownIssue? {
-        var text = record.text
-        for (issue, matchers) in knownIssuePatterns {
-            if issue.codes.contains(where: codes.contains) { return issue }
-            if let id = record.event?.eventID, issue.events.contains(id) { return issue }
-            if issue.signatures.contains(signature) { return issue }
-            if !matchers.isEmpty,
-                text.withUTF8({ bytes in matchers.contains { $0.firstMatch(in: UnsafeRawBufferPointer(bytes)) } })
-            {
-                return issue
-            }
-        }
-        return nil
-    }
-
-    // MARK: - The result
-
-    /// Groups, ranks and correlates everything found so far into the scan result.
-    public func result() -> ScanResult {
-        func role(input: Int, explicit: String?) -> String {
-            attribution.settledRole(explicit: explicit, inputRole: input < inputs.count ? inputs[input].role : nil)
-        }
-
-        // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
-        var merged: [FirewallException] = []
-        var index: [String: Int] = [:]
-        for pending in exceptions {
-            var exception = pending.exception
-            if exception.role == Role.unknownID || pending.explicitRole == nil {
-                exception.role = role(
-                    input: pending.input,
-                    explicit: pending.explicitRole ?? (exception.role == Role.unknownID ? nil : exception.role))
-            }
-            // Interfaces are the Edge's: elsewhere "(External)" is part of a name, not a side of the server.
-            if exception.role != "edge" {
-                exception.interface = nil
-            } else if exception.interface == nil,
-                let range = PortRange.parse("\(exception.portFrom)-\(exception.portTo)").success
-            {
-                exception.interface = extractor.edgeInterface(role: exception.role, range: range, transport: exception.protocol)
-            }
-            let key =
-                "\(exception.role)|\(exception.interface ?? "")|\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)"
-            if let existing = index[key] {
-                if merged[existing].program == nil { merged[existing].program = exception.program }
-                if merged[existing].service == nil { merged[existing].service = exception.service }
-                if merged[existing].origin == "documented", exception.origin == "log" {
-                    let keepProgram = merged[existing].program
-                    merged[existing] = exception
-                    if exception.program == nil { merged[existing].program = keepProgram }
-                }
-            } else {
-                index[key] = merged.count
-                merged.append(exception)
-            }
-        }
-        merged.sort { lhs, rhs in
-            (lhs.role, lhs.interface ?? "", lhs.protocol.rawValue, lhs.portFrom, lhs.portTo)
-                < (rhs.role, rhs.interface ?? "", rhs.protocol.rawValue, rhs.portFrom, rhs.portTo)
-        }
-
-        // Findings from conditions over the whole scan.
-        var pending = findings
-        for issue in knowledge.knownIssues {
-            for condition in issue.conditions {
-                if condition == "activation-without-exceptions" {
-                    for (input, evidence) in activationInputs
-                    where !pending.contains(where: { $0.input == input && $0.knownIssue?.id == issue.id }) {
-                        pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
-                    }
-                } else if condition.hasPrefix("role-present:") {
-                    let wanted = String(condition.dropFirst("role-present:".count))
-                    if let input = inputs.firstIndex(where: { $0.role == wanted }) {
-                        let evidence = roleEvidence[input] ?? Evidence(path: inputs[input].path, line: 1, text: nil)
-                        pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
-                    }
-                }
-            }
-        }
-
-        // Group repeats: count, first and last evidence.
-        struct Group {
-            var finding: PendingFinding
-            var role: String
-            var count: Int
-            var last: Evidence
-            var order: Int
-            var score = 0
-            var reasons: [String] = []
-            var cause: Int?
-        }
-        var groups: [Group] = []
-        var groupIndex: [String: Int] = [:]
-        var groupOfKey: [String: Int] = [:]
-        for (order, finding) in pending.enumerated() {
-            let settledRole = role(input: finding.input, explicit: finding.explicitRole)
-            let key = settledRole + "|" + finding.group
-            if let existing = groupIndex[key] {
-                groups[existing].count += finding.count
-                groups[existing].last = finding.last ?? finding.evidence
-            } else {
-                groupIndex[key] = groups.count
-                groups.append(
-                    Group(
-                        finding: finding, role: settledRole, count: finding.count,
-                        last: finding.last ?? finding.evidence,
-                        order: order))
-            }
-            groupOfKey[finding.key] = groupIndex[key]
-        }
-        for index in groups.indices {
-            if let cause = groups[index].finding.cause, let causeGroup = groupOfKey[cause], causeGroup != index {
-                groups[index].cause = causeGroup
-            }
-            (groups[index].score, groups[index].reasons) = score(
-                groups[index].finding, role: groups[index].role, count: groups[index].count)
-        }
-        // Repeats raise a finding but never above its cause: a consequence stays below what it follows
-        // (causes are found before their consequences, so one pass in order settles chains).
-        for index in groups.indices.sorted(by: { groups[$0].order < groups[$1].order }) {
-            guard let cause = groups[index].cause else { continue }
-            let ceiling = groups[cause].score - 1
-            if groups[index].score > ceiling {
-                groups[index].reasons.append("capped at \(ceiling), below the failure it follows")
-                groups[index].score = ceiling
-            }
-        }
-        let order = groups.indices.sorted { lhs, rhs in
-            if groups[lhs].score != groups[rhs].score { return groups[lhs].score > groups[rhs].score }
-            return groups[lhs].order < groups[rhs].order
-        }
-        var rankOfGroup: [Int: Int] = [:]
-        for (position, index) in order.enumerated() { rankOfGroup[index] = position + 1 }
-        let ranked = order.enumerated().map { position, index in
-            let group = groups[index]
-            let finding = group.finding
-            let issue = finding.knownIssue
-            return Finding(
-                rank: position + 1, severity: finding.severity, role: group.role, code: finding.code,
-                event: finding.event,
-                title: finding.title, count: group.count,
-                evidence: group.count > 1 ? [finding.evidence, group.last] : [finding.evidence],
-                context: finding.context,
-                knownIssue: issue?.id, explanation: issue?.explanation, fix: issue?.fix,
-                references: issue?.references ?? [],
-                signature: finding.signature, group: finding.group, consequence: finding.consequence,
-                causeRank: group.cause.flatMap { rankOfGroup[$0] }, score: group.score, reasons: group.reasons,
-                surrounding: options.surroundingRecords > 0 ? finding.surrounding : nil)
-        }
-        var roles: [String] = []
-        for role in inputs.map(\.role) + merged.map(\.role) + ranked.map(\.role) where !roles.contains(role) {
-            roles.append(role)
-        }
-        roles.sort()
-        return ScanResult(
-            inputs: inputs, exceptions: merged, findings: ranked,
-            notUnderstood: lineGroups.sorted { ($1.count, $0.first.line) < ($0.count, $1.first.line) },
-            summary: ScanResult.Summary(
-                errors: ranked.filter { $0.severity == .error }.count,
-                warnings: ranked.filter { $0.severity == .warning }.count,
-                exceptions: merged.count, roles: roles))
-    }
-
-    /// Ranking points, in tiers that never overlap: severity (error 2000, warning 1000, info 0) first;
-    /// within a tier at most +650 (first error of its step +300, known issue +200, role weight × 10,
-    /// repeats up to +50) and at least −300 (a consequence).
-    private func score(_ finding: PendingFinding, role: String, count: Int) -> (Int, [String]) {
-        var score = 0
-        var reasons: [String] = []
-        func add(_ points: Int, _ reason: String) {
-            guard points != 0 else { return }
-            score += points
-            reasons.append("\(points > 0 ? "+" : "")\(points) \(reason)")
-        }
-        switch finding.severity {
-        case .error: add(2000, "error")
-        case .warning: add(1000, "warning")
-        case .info: reasons.append("+0 note")
-        }
-        if let step = finding.firstOf {
-            add(300, "first error of '\(step)'")
-        }
-        if finding.consequence {
-            add(-300, "follows an earlier failure (a rollback, or the same step or action)")
-        }
-        if finding.forgiven {
-            add(-300, "its MSI action then ended with success (the error was forgiven)")
-        }
-        if let issue = finding.knownIssue { add(200, "known issue \(issue.id)") }
-        if let weight = knowledge.role(role)?.weight { add(weight * 10, "role \(role) (weight \(weight))") }
-        if count > 1 {
-            var repeats = 0
-            var value = count
-            while value > 1 && repeats < 5 {
-                value /= 2
-                repeats += 1
-            }
-            add(repeats * 10, "repeated \(count) times")
-        }
-        return (score, reasons)
-    }
-
-    private func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: String)
-        -> PendingFinding
-    {
-        let severity = Severity(rawValue: issue.severity) ?? .warning
-        return PendingFinding(
-            severity: severity, explicitRole: issue.roles.count == 1 ? issue.roles.first : nil, input: input, code: nil,
-            event: nil,
-            title: issue.title, signature: condition, knownIssue: issue, evidence: evidence, context: [],
-            consequence: false,
-            group: "\(issue.id)|\(condition)")
-    }
 }
 
 extension Result {
@@ -1074,88 +525,5 @@ extension Result {
     var success: Success? {
         if case .success(let value) = self { return value }
         return nil
-    }
-}
-
-/// An analyzer handed from the thread that filled it to the one that merges it (never used by both at once).
-private struct WorkerBox: @unchecked Sendable {
-    let analyzer: Analyzer
-    init(_ analyzer: Analyzer) { self.analyzer = analyzer }
-}
-
-/// The inputs still to read and what each worker produced, shared by the reading threads and
-/// the merging one.
-private final class WorkerSlots: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var nextIndex = 0
-    private var merged = 0
-    private let window: Int
-    private var results: [Result<WorkerBox, Error>?]
-
-    init(count: Int, window: Int) {
-        results = Array(repeating: nil, count: count)
-        self.window = max(1, window)
-    }
-
-    /// The next input to read, once it is within `window` of the merge; nil when none is left.
-    func next() -> Int? {
-        condition.lock()
-        defer { condition.unlock() }
-        while nextIndex < results.count, nextIndex >= merged + window { condition.wait() }
-        guard nextIndex < results.count else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
-    }
-
-    func finish(_ index: Int, _ result: Result<WorkerBox, Error>) {
-        condition.lock()
-        results[index] = result
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Waits for an input's result and hands it over (the slot lets go of it).
-    func take(_ index: Int) -> Result<WorkerBox, Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while results[index] == nil { condition.wait() }
-        let result = results[index]!
-        results[index] = nil
-        merged = index + 1
-        condition.broadcast()
-        return result
-    }
-}
-
-/// A signature with its matchers made and its condition in the form records are checked against
-/// (a class: it is read for every record, and is never copied).
-private final class CompiledSignature {
-    let signature: Signature
-    let id: String
-    let type: SignatureType
-    let matcher: Matcher?
-    let hasPattern: Bool
-    let hasCondition: Bool
-    /// The record kinds the condition names, as a bit set (`RecordKind.bit`); 0 for any.
-    let kinds: UInt32
-    let numbers: [ClosedRange<Int>]
-    let outcome: String?
-    let levels: [String]
-    let contextMatcher: Matcher?
-    let groupNumbers: [String: Int]
-
-    init(_ signature: Signature) {
-        self.signature = signature
-        id = signature.id
-        type = signature.type
-        matcher = signature.pattern?.makeMatcher()
-        hasPattern = signature.pattern != nil
-        hasCondition = signature.when != nil
-        kinds = (signature.when?.kinds ?? []).compactMap(RecordKind.init(rawValue:)).reduce(0) { $0 | $1.bit }
-        numbers = signature.when?.numbers ?? []
-        outcome = signature.when?.outcome
-        levels = signature.when?.levels ?? []
-        contextMatcher = signature.when?.context?.makeMatcher()
-        groupNumbers = signature.pattern?.groupNumbers ?? [:]
     }
 }

@@ -42,7 +42,8 @@ struct RoleAttribution {
         func common(_ counts: [String: Int]) -> String? {
             counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         }
-        return forced ?? step ?? product ?? resolver.role(ofFileName: path) ?? common(programRoles) ?? common(eventRoles)
+        return forced ?? step ?? product ?? resolver.role(ofFileName: path) ?? common(programRoles) ?? common(
+            eventRoles)
             ?? Role.unknownID
     }
 

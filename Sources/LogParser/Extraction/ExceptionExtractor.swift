@@ -113,7 +113,8 @@ struct ExceptionExtractor {
                         FirewallException(
                             role: role ?? Role.unknownID, protocol: transport, portFrom: Int(low.rawValue),
                             portTo: Int(high.rawValue),
-                            interface: fields.interface ?? edgeInterface(role: role, range: range, transport: transport),
+                            interface: fields.interface
+                                ?? edgeInterface(role: role, range: range, transport: transport),
                             program: fields.program, service: service, origin: "log", evidence: evidence, note: note))
                 }
             }

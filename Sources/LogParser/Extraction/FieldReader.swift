@@ -131,7 +131,7 @@ public struct FieldReader: Sendable {
                         sawDigit = true
                     } else if isLetter(current) || current == "_" {
                         sawLetter = true
-                    } else if (current == "." || current == ":" || current == ","), index + 1 < scalars.count,
+                    } else if current == "." || current == ":" || current == ",", index + 1 < scalars.count,
                         isDigit(scalars[index + 1]), sawDigit, !sawLetter, current != ","
                     {
                         // 3.0.6362.0, 12:03:44, 192.0.2.10 (a comma is a list separator, never glue).
@@ -143,10 +143,12 @@ public struct FieldReader: Sendable {
                 }
                 let piece = String(String.UnicodeScalarView(scalars[start..<index]))
                 let kind: Token.Kind =
-                    glued || (sawDigit && sawLetter && isDigit(scalars[start])) ? .other
+                    glued || (sawDigit && sawLetter && isDigit(scalars[start]))
+                    ? .other
                     : sawLetter ? .word : .number
                 // "0x80070005", "5061tcp", "R2": words with digits stay words; digits then letters are other.
-                tokens.append(Token(kind: kind, text: kind == .word ? piece.lowercased() : piece, start: start, end: index))
+                tokens.append(
+                    Token(kind: kind, text: kind == .word ? piece.lowercased() : piece, start: start, end: index))
                 continue
             }
             index += 1
@@ -156,7 +158,9 @@ public struct FieldReader: Sendable {
             {
                 while index < scalars.count, isDigit(scalars[index]) { index += 1 }
                 tokens.append(
-                    Token(kind: .other, text: String(String.UnicodeScalarView(scalars[start..<index])), start: start, end: index))
+                    Token(
+                        kind: .other, text: String(String.UnicodeScalarView(scalars[start..<index])), start: start,
+                        end: index))
                 continue
             }
             tokens.append(Token(kind: .mark, text: String(Character(scalar)), start: start, end: index))
@@ -216,7 +220,9 @@ public struct FieldReader: Sendable {
             if field == .name {
                 let valueTokens = Self.tokenize(value)
                 var ignored = false
-                if value.lowercased().contains(".exe") || !proseMentions(valueTokens, semicolonAfterPort: &ignored).isEmpty {
+                if value.lowercased().contains(".exe")
+                    || !proseMentions(valueTokens, semicolonAfterPort: &ignored).isEmpty
+                {
                     continue
                 }
             }
@@ -237,9 +243,13 @@ public struct FieldReader: Sendable {
         } else if entry.unreadable.allSatisfy({ !$0.hasPrefix("port ") }) {
             // Prose. A protocol field applies to prose ports that state none.
             var mentions = proseMentions(tokens, semicolonAfterPort: &entry.semicolonAfterPort)
-            if mentions.isEmpty, let value = unreadablePort(tokens, scalars) { entry.unreadable.append("port \(value)") }
+            if mentions.isEmpty, let value = unreadablePort(tokens, scalars) {
+                entry.unreadable.append("port \(value)")
+            }
             if Set(keyedProtocols).count == 1, let only = keyedProtocols.first {
-                for index in mentions.indices where mentions[index].protocols.isEmpty { mentions[index].protocols = only }
+                for index in mentions.indices where mentions[index].protocols.isEmpty {
+                    mentions[index].protocols = only
+                }
             }
             entry.mentions = mentions
         }
@@ -307,7 +317,8 @@ public struct FieldReader: Sendable {
                 while search < limit, scalars[search] != close { search += 1 }
                 end = min(search + 1, limit)
             } else {
-                let stops: Set<Unicode.Scalar> = key.field == .port || key.field == .protocol ? [";", "|", "\n"] : [";", "|", ",", "\n"]
+                let stops: Set<Unicode.Scalar> =
+                    key.field == .port || key.field == .protocol ? [";", "|", "\n"] : [";", "|", ",", "\n"]
                 while end < limit, !stops.contains(scalars[end]) { end += 1 }
             }
             var value = String(String.UnicodeScalarView(scalars[key.valueStart..<max(key.valueStart, end)]))
@@ -364,7 +375,9 @@ public struct FieldReader: Sendable {
         while index < tokens.count {
             if let (mention, next) = proseMention(tokens, index) {
                 mentions.append(mention)
-                if next < tokens.count, tokens[next].text == ";", next + 1 >= tokens.count || keyPhrase(tokens, next + 1) == nil {
+                if next < tokens.count, tokens[next].text == ";",
+                    next + 1 >= tokens.count || keyPhrase(tokens, next + 1) == nil
+                {
                     semicolonAfterPort = true
                 }
                 index = next
@@ -390,9 +403,13 @@ public struct FieldReader: Sendable {
             } else if tokens[index].kind == .word, portWords.contains(tokens[index].text) {
                 hasPortWord = true
                 index += 1
-            } else if index > start, tokens[index].kind == .mark, ["-", "/", ":", "=", "#"].contains(tokens[index].text) {
+            } else if index > start, tokens[index].kind == .mark,
+                ["-", "/", ":", "=", "#"].contains(tokens[index].text)
+            {
                 index += 1
-            } else if hasPortWord, tokens[index].kind == .word, ["number", "numbers", "range", "nr", "no", "from", "von"].contains(tokens[index].text) {
+            } else if hasPortWord, tokens[index].kind == .word,
+                ["number", "numbers", "range", "nr", "no", "from", "von"].contains(tokens[index].text)
+            {
                 index += 1
             } else {
                 break
@@ -406,7 +423,8 @@ public struct FieldReader: Sendable {
             // A protocol followed at once by a port list or a port word is the next mention's prefix.
             let leadsNext =
                 next < tokens.count
-                && (tokens[next].kind == .number || (tokens[next].kind == .word && portWords.contains(tokens[next].text)))
+                && (tokens[next].kind == .number
+                    || (tokens[next].kind == .word && portWords.contains(tokens[next].text)))
             if !leadsNext {
                 suffix = found
                 end = next
@@ -421,11 +439,14 @@ public struct FieldReader: Sendable {
     private func unreadablePort(_ tokens: [Token], _ scalars: [Unicode.Scalar]) -> String? {
         for index in tokens.indices where tokens[index].kind == .word && portWords.contains(tokens[index].text) {
             var next = index + 1
-            while next < tokens.count, tokens[next].kind == .mark, [":", "=", "#"].contains(tokens[next].text) { next += 1 }
+            while next < tokens.count, tokens[next].kind == .mark, [":", "=", "#"].contains(tokens[next].text) {
+                next += 1
+            }
             guard next < tokens.count else { continue }
             let token = tokens[next]
             let unreadable =
-                token.kind == .other || (token.kind == .mark && ["<", "-", "?", "*", "[", "{", "%", "$"].contains(token.text))
+                token.kind == .other
+                || (token.kind == .mark && ["<", "-", "?", "*", "[", "{", "%", "$"].contains(token.text))
             guard unreadable else { continue }
             var end = token.start
             while end < scalars.count, !scalars[end].properties.isWhitespace, scalars[end] != ",", scalars[end] != ";" {
@@ -483,7 +504,9 @@ public struct FieldReader: Sendable {
             if index + 1 < tokens.count,
                 tokens[index].text == "/" || tokens[index].text == "+" || isListWord(tokens, index) != nil,
                 let separator = tokens[index].text == "/" || tokens[index].text == "+" ? 1 : isListWord(tokens, index),
-                protocolPhrases.contains(where: { (keyed || !$0.numeric) && !$0.bare && Self.matches($0.words, tokens, index + separator) })
+                protocolPhrases.contains(where: {
+                    (keyed || !$0.numeric) && !$0.bare && Self.matches($0.words, tokens, index + separator)
+                })
             {
                 index += separator
                 continue
@@ -501,7 +524,8 @@ public struct FieldReader: Sendable {
             let low = tokens[index].value
             var high = low
             index += 1
-            if let width = rangeWord(tokens, index), index + width < tokens.count, tokens[index + width].kind == .number,
+            if let width = rangeWord(tokens, index), index + width < tokens.count,
+                tokens[index + width].kind == .number,
                 tokens[index + width].text.count <= 5
             {
                 high = tokens[index + width].value

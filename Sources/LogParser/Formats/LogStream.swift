@@ -50,7 +50,14 @@ public struct LogStream {
             let trimmed = Bytes.trimmed(line.bytes)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
             try begin(formatHint ?? Self.guess(trimmed), emit)
+        } else if formatHint == nil, case .plain = parser, linesInLog < Self.fragmentWindow {
+            // A fragment pasted with a line of text before it ("Here is the log:"): the first lines
+            // with a shape of their own decide, without a header.
+            let trimmed = Bytes.trimmed(line.bytes)
+            let guessed = trimmed.isEmpty ? .plainText : Self.guess(trimmed)
+            if guessed == .msiVerbose || guessed == .deploymentHTML { switchFormat(to: guessed) }
         }
+        linesInLog += 1
         if !sawContent, !Bytes.trimmed(line.bytes).isEmpty, Self.logStart(line.bytes) == nil { sawContent = true }
         switch parser {
         case .msi(var msi):
@@ -95,15 +102,38 @@ public struct LogStream {
         parser = nil
     }
 
+    /// How many first lines of a plain-text log may still reveal it as a fragment of another format.
+    static let fragmentWindow = 20
+    /// Lines read in the current log.
+    private var linesInLog = 0
+
+    /// The current log turns out to be of another format: the parser changes, the log count does not.
+    private mutating func switchFormat(to format: LogFormat) {
+        if formats.last == currentFormat, formats.filter({ $0 == currentFormat }).count == 1, logCount == 1 {
+            formats.removeLast()
+        }
+        if !formats.contains(format) { formats.append(format) }
+        currentFormat = format
+        switch format {
+        case .msiVerbose: parser = .msi(MSIParser(path: path))
+        case .deploymentHTML, .lcscmdXML:
+            parser = .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
+        case .eventText, .eventCSV: parser = .event(EventParser(path: path, format: format))
+        case .plainText: parser = .plain
+        }
+    }
+
     private mutating func begin(_ format: LogFormat, _ emit: (RecordDraft) throws -> Void) rethrows {
         try finish(emit)
+        linesInLog = 0
         if !formats.contains(format) { formats.append(format) }
         currentFormat = format
         logCount += 1
         sawContent = false
         switch format {
         case .msiVerbose: parser = .msi(MSIParser(path: path))
-        case .deploymentHTML, .lcscmdXML: parser = .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
+        case .deploymentHTML, .lcscmdXML:
+            parser = .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
         case .eventText, .eventCSV: parser = .event(EventParser(path: path, format: format))
         case .plainText: parser = .plain
         }
@@ -154,9 +184,12 @@ public struct LogStream {
 
     /// The format of an input whose first non-blank line is no log header.
     static func guess(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat {
-        if Bytes.hasPrefix(line, "MSI (") || Bytes.hasPrefix(line, "Action start ")
-            || Bytes.hasPrefix(line, "Property(")
-        {
+        // An MSI log, or an excerpt of one without its header: its line shapes.
+        for prefix: StaticString in [
+            "MSI (", "Action start ", "Action ended ", "Property(", "CustomAction ", "Aktion gestartet",
+            "Aktion beendet",
+            "Eigenschaft(", "Action démarrée", "Action terminée", "Propriété(",
+        ] where Bytes.hasPrefix(line, prefix) {
             return .msiVerbose
         }
         if line.first == UInt8(ascii: "<") {

@@ -388,7 +388,8 @@ struct MSIParser {
     static func isLocalizedProperty(_ body: UnsafeBufferPointer<UInt8>) -> Bool {
         var index = 0
         while index < body.count, index < 24,
-            (body[index] >= 0x41 && Bytes.lower(body[index]) <= 0x7A && Bytes.lower(body[index]) >= 0x61) || body[index] >= 0x80
+            (body[index] >= 0x41 && Bytes.lower(body[index]) <= 0x7A && Bytes.lower(body[index]) >= 0x61)
+                || body[index] >= 0x80
         {
             index += 1
         }

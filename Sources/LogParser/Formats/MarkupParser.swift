@@ -512,7 +512,8 @@ struct MarkupParser {
         if let header = table.header, texts.count >= 2 {
             var fields: [RecordField] = []
             for (column, value) in texts.enumerated() where !value.isEmpty {
-                fields.append(RecordField(name: column < header.count ? header[column] : "column \(column + 1)", value: value))
+                fields.append(
+                    RecordField(name: column < header.count ? header[column] : "column \(column + 1)", value: value))
             }
             let text = fields.map { "\($0.name): \($0.value)" }.joined(separator: "; ")
             try emitRow(text, first: first, fields: fields, emit)

@@ -1,4 +1,5 @@
 import Knowledge
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,0 +1,39 @@
+import Knowledge
+
+/// Identifies a finding while an input is read: the input, the role the record named, and the
+/// grouping template (findings differing only in variable parts share it).
+struct FindingKey: Hashable, Sendable {
+    var input: Int
+    var explicitRole: String?
+    var group: String
+}
+
+/// Groups findings over the whole scan once roles are settled.
+struct GroupKey: Hashable, Sendable {
+    var role: String
+    var group: String
+}
+
+/// Identifies an exception: while reading, per input and the role its record named; in the result,
+/// per role, side, protocol and ports only.
+struct ExceptionKey: Hashable, Sendable {
+    var input: Int?
+    var explicitRole: String?
+    var role: String
+    var interface: String?
+    var transport: TransportProtocol
+    var portFrom: Int
+    var portTo: Int
+    var origin: String?
+
+    init(_ exception: FirewallException, input: Int?, explicitRole: String?, origin: Bool = true) {
+        self.input = input
+        self.explicitRole = explicitRole
+        role = exception.role
+        interface = exception.interface
+        transport = exception.protocol
+        portFrom = exception.portFrom
+        portTo = exception.portTo
+        self.origin = origin ? exception.origin : nil
+    }
+}

@@ -1,0 +1,202 @@
+import Knowledge
+
+extension Analyzer {
+    // MARK: - The result
+
+    /// Groups, ranks and correlates everything found so far into the scan result.
+    public func result() -> ScanResult {
+        func role(input: Int, explicit: String?) -> String {
+            attribution.settledRole(explicit: explicit, inputRole: input < inputs.count ? inputs[input].role : nil)
+        }
+
+        // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
+        var merged: [FirewallException] = []
+        var index: [ExceptionKey: Int] = [:]
+        for pending in exceptions {
+            var exception = pending.exception
+            if exception.role == Role.unknownID || pending.explicitRole == nil {
+                exception.role = role(
+                    input: pending.input,
+                    explicit: pending.explicitRole ?? (exception.role == Role.unknownID ? nil : exception.role))
+            }
+            // Interfaces are the Edge's: elsewhere "(External)" is part of a name, not a side of the server.
+            if exception.role != "edge" {
+                exception.interface = nil
+            } else if exception.interface == nil,
+                let range = PortRange.parse("\(exception.portFrom)-\(exception.portTo)").success
+            {
+                exception.interface = extractor.edgeInterface(
+                    role: exception.role, range: range, transport: exception.protocol)
+            }
+            let key = ExceptionKey(exception, input: nil, explicitRole: nil, origin: false)
+            if let existing = index[key] {
+                if merged[existing].program == nil { merged[existing].program = exception.program }
+                if merged[existing].service == nil { merged[existing].service = exception.service }
+                if merged[existing].origin == "documented", exception.origin == "log" {
+                    let keepProgram = merged[existing].program
+                    merged[existing] = exception
+                    if exception.program == nil { merged[existing].program = keepProgram }
+                }
+            } else {
+                index[key] = merged.count
+                merged.append(exception)
+            }
+        }
+        merged.sort { lhs, rhs in
+            (lhs.role, lhs.interface ?? "", lhs.protocol.rawValue, lhs.portFrom, lhs.portTo)
+                < (rhs.role, rhs.interface ?? "", rhs.protocol.rawValue, rhs.portFrom, rhs.portTo)
+        }
+
+        // Findings from conditions over the whole scan.
+        var pending = findings
+        for issue in knowledge.knownIssues {
+            for condition in issue.conditions {
+                if condition == "activation-without-exceptions" {
+                    for (input, evidence) in activationInputs
+                    where !pending.contains(where: { $0.input == input && $0.knownIssue?.id == issue.id }) {
+                        pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
+                    }
+                } else if condition.hasPrefix("role-present:") {
+                    let wanted = String(condition.dropFirst("role-present:".count))
+                    if let input = inputs.firstIndex(where: { $0.role == wanted }) {
+                        let evidence = roleEvidence[input] ?? Evidence(path: inputs[input].path, line: 1, text: nil)
+                        pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
+                    }
+                }
+            }
+        }
+
+        // Group repeats: count, first and last evidence.
+        struct Group {
+            var finding: PendingFinding
+            var role: String
+            var count: Int
+            var last: Evidence
+            var order: Int
+            var score = 0
+            var reasons: [String] = []
+            var cause: Int?
+        }
+        var groups: [Group] = []
+        var groupIndex: [GroupKey: Int] = [:]
+        var groupOfKey: [FindingKey: Int] = [:]
+        for (order, finding) in pending.enumerated() {
+            let settledRole = role(input: finding.input, explicit: finding.explicitRole)
+            let key = GroupKey(role: settledRole, group: finding.group)
+            if let existing = groupIndex[key] {
+                groups[existing].count += finding.count
+                groups[existing].last = finding.last ?? finding.evidence
+            } else {
+                groupIndex[key] = groups.count
+                groups.append(
+                    Group(
+                        finding: finding, role: settledRole, count: finding.count,
+                        last: finding.last ?? finding.evidence,
+                        order: order))
+            }
+            groupOfKey[finding.key] = groupIndex[key]
+        }
+        for index in groups.indices {
+            if let cause = groups[index].finding.cause, let causeGroup = groupOfKey[cause], causeGroup != index {
+                groups[index].cause = causeGroup
+            }
+            (groups[index].score, groups[index].reasons) = score(
+                groups[index].finding, role: groups[index].role, count: groups[index].count)
+        }
+        // Repeats raise a finding but never above its cause: a consequence stays below what it follows
+        // (causes are found before their consequences, so one pass in order settles chains).
+        for index in groups.indices.sorted(by: { groups[$0].order < groups[$1].order }) {
+            guard let cause = groups[index].cause else { continue }
+            let ceiling = groups[cause].score - 1
+            if groups[index].score > ceiling {
+                groups[index].reasons.append("capped at \(ceiling), below the failure it follows")
+                groups[index].score = ceiling
+            }
+        }
+        let order = groups.indices.sorted { lhs, rhs in
+            if groups[lhs].score != groups[rhs].score { return groups[lhs].score > groups[rhs].score }
+            return groups[lhs].order < groups[rhs].order
+        }
+        var rankOfGroup: [Int: Int] = [:]
+        for (position, index) in order.enumerated() { rankOfGroup[index] = position + 1 }
+        let ranked = order.enumerated().map { position, index in
+            let group = groups[index]
+            let finding = group.finding
+            let issue = finding.knownIssue
+            return Finding(
+                rank: position + 1, severity: finding.severity, role: group.role, code: finding.code,
+                event: finding.event,
+                title: finding.title, count: group.count,
+                evidence: group.count > 1 ? [finding.evidence, group.last] : [finding.evidence],
+                context: finding.context,
+                knownIssue: issue?.id, explanation: issue?.explanation, fix: issue?.fix,
+                references: issue?.references ?? [],
+                signature: finding.signature, group: finding.group, consequence: finding.consequence,
+                causeRank: group.cause.flatMap { rankOfGroup[$0] }, score: group.score, reasons: group.reasons,
+                surrounding: options.surroundingRecords > 0 ? finding.surrounding : nil)
+        }
+        var roles: [String] = []
+        for role in inputs.map(\.role) + merged.map(\.role) + ranked.map(\.role) where !roles.contains(role) {
+            roles.append(role)
+        }
+        roles.sort()
+        return ScanResult(
+            inputs: inputs, exceptions: merged, findings: ranked,
+            notUnderstood: lineGroups.sorted { ($1.count, $0.first.line) < ($0.count, $1.first.line) },
+            summary: ScanResult.Summary(
+                errors: ranked.filter { $0.severity == .error }.count,
+                warnings: ranked.filter { $0.severity == .warning }.count,
+                exceptions: merged.count, roles: roles))
+    }
+
+    /// Ranking points, in tiers that never overlap: severity (error 2000, warning 1000, info 0) first;
+    /// within a tier at most +650 (first error of its step +300, known issue +200, role weight × 10,
+    /// repeats up to +50) and at least −300 (a consequence).
+    func score(_ finding: PendingFinding, role: String, count: Int) -> (Int, [String]) {
+        var score = 0
+        var reasons: [String] = []
+        func add(_ points: Int, _ reason: String) {
+            guard points != 0 else { return }
+            score += points
+            reasons.append("\(points > 0 ? "+" : "")\(points) \(reason)")
+        }
+        switch finding.severity {
+        case .error: add(2000, "error")
+        case .warning: add(1000, "warning")
+        case .info: reasons.append("+0 note")
+        }
+        if let step = finding.firstOf {
+            add(300, "first error of '\(step)'")
+        }
+        if finding.consequence {
+            add(-300, "follows an earlier failure (a rollback, or the same step or action)")
+        }
+        if finding.forgiven {
+            add(-300, "its MSI action then ended with success (the error was forgiven)")
+        }
+        if let issue = finding.knownIssue { add(200, "known issue \(issue.id)") }
+        if let weight = knowledge.role(role)?.weight { add(weight * 10, "role \(role) (weight \(weight))") }
+        if count > 1 {
+            var repeats = 0
+            var value = count
+            while value > 1 && repeats < 5 {
+                value /= 2
+                repeats += 1
+            }
+            add(repeats * 10, "repeated \(count) times")
+        }
+        return (score, reasons)
+    }
+
+    func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: String)
+        -> PendingFinding
+    {
+        let severity = Severity(rawValue: issue.severity) ?? .warning
+        return PendingFinding(
+            severity: severity, explicitRole: issue.roles.count == 1 ? issue.roles.first : nil, input: input, code: nil,
+            event: nil,
+            title: issue.title, signature: condition, knownIssue: issue, evidence: evidence, context: [],
+            consequence: false,
+            group: "\(issue.id)|\(condition)")
+    }
+}
