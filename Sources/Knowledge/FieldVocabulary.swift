@@ -35,12 +35,36 @@ public struct FieldVocabulary: Sendable, Equatable {
     public var failures: [String] = []
     /// Words that, just before a section word, keep it from opening a section ("not firewall").
     public var negations: [String] = []
+    /// Direction values that make an entry inbound (they win over an outbound word in prose).
+    public var inbound: [String] = []
+    /// Class names that make a text-only element a heading of the siblings after it.
+    public var headingClasses: [String] = []
+    /// Labels that, starting an element's text before a colon, make it a heading ("Task:", "Tarea:").
+    public var headingLabels: [String] = []
+    /// Attribute names that hold the value of the field their element names (`<Port number="5061"/>`).
+    public var valueKeys: [String] = []
+    /// Attribute names of a range's ends (`from`, `to`).
+    public var rangeStarts: [String] = []
+    public var rangeEnds: [String] = []
 
     public init() {}
 
     /// A key as compared: lower-cased letters and digits only ("Local Port", "local_port",
     /// "LocalPort" and "Local port(s)" → "localport", "localports").
     public static func normalizedKey(_ text: String) -> String {
+        // ASCII (almost every key): bytes, no Unicode property look-ups.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count)
+            for byte in text.utf8 {
+                if byte >= 0x41 && byte <= 0x5A {
+                    bytes.append(byte | 0x20)
+                } else if (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) {
+                    bytes.append(byte)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var scalars = String.UnicodeScalarView()
         for scalar in text.lowercased().unicodeScalars
         where scalar.properties.isAlphabetic || (scalar.value >= 0x30 && scalar.value <= 0x39) {
@@ -81,5 +105,11 @@ public struct FieldVocabulary: Sendable, Equatable {
         union(&sections, other.sections)
         union(&failures, other.failures)
         union(&negations, other.negations)
+        union(&inbound, other.inbound)
+        union(&headingClasses, other.headingClasses)
+        union(&headingLabels, other.headingLabels)
+        union(&valueKeys, other.valueKeys)
+        union(&rangeStarts, other.rangeStarts)
+        union(&rangeEnds, other.rangeEnds)
     }
 }

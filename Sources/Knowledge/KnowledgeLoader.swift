@@ -75,11 +75,20 @@ struct KnowledgeLoader {
         built.sections = raw.sections ?? []
         built.failures = raw.failures ?? []
         built.negations = raw.negations ?? []
+        built.inbound = raw.inbound ?? []
+        built.headingClasses = raw.headingClasses ?? []
+        built.headingLabels = raw.headingLabels ?? []
+        built.valueKeys = raw.valueKeys ?? []
+        built.rangeStarts = raw.rangeStarts ?? []
+        built.rangeEnds = raw.rangeEnds ?? []
         var all: [String] = Array(built.keys.values.joined())
         all += Array(built.protocols.values.joined())
         all += Array(built.interfaces.values.joined())
         for list in [built.ranges, built.lists, built.portWords, built.joiners, built.outbound] { all += list }
-        for list in [built.blocking, built.sections, built.failures, built.negations] { all += list }
+        for list in [built.blocking, built.sections, built.failures, built.negations, built.inbound] { all += list }
+        for list in [built.headingClasses, built.headingLabels, built.valueKeys, built.rangeStarts, built.rangeEnds] {
+            all += list
+        }
         if all.contains(where: { (word: String) in word.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw KnowledgeError(file: file, entry: "vocabulary", message: "a word is empty")
         }
@@ -349,9 +358,21 @@ private struct RawVocabulary: Decodable {
     var sections: [String]?
     var failures: [String]?
     var negations: [String]?
+    var inbound: [String]?
+    var headingClasses: [String]?
+    var headingLabels: [String]?
+    var valueKeys: [String]?
+    var rangeStarts: [String]?
+    var rangeEnds: [String]?
 
     enum CodingKeys: String, CodingKey {
         case keys, ranges, lists, protocols, joiners, interfaces, outbound, blocking, sections, failures, negations
+        case inbound
+        case headingClasses = "heading-classes"
+        case headingLabels = "heading-labels"
+        case valueKeys = "value-keys"
+        case rangeStarts = "range-starts"
+        case rangeEnds = "range-ends"
         case portWords = "port-words"
     }
 }

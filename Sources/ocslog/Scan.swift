@@ -118,8 +118,10 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     func run() throws {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
-        let readOptions = ReadOptions(
+        var readOptions = ReadOptions(
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
+        // --records shows the records the analysis reads: tables, XML fields and headings need the vocabulary.
+        readOptions.vocabulary = knowledgeBase.vocabulary
         let hint = formatHint.flatMap(LogFormat.init(userName:))
         var failed = !pathErrors.isEmpty
 

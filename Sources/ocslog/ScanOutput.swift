@@ -180,6 +180,8 @@ struct RecordPrinter {
         let outcome: String?
         let number: Int?
         let event: EventInfo?
+        /// Named values (table cells by header, XML attributes and elements), when the record has them.
+        let fields: [RecordField]?
     }
 
     private let encoder: JSONEncoder = {
@@ -193,7 +195,7 @@ struct RecordPrinter {
             path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
             text: record.text, time: record.time, rollback: record.inRollback ? true : nil,
             outcome: record.outcome?.description,
-            number: record.number, event: record.event)
+            number: record.number, event: record.event, fields: record.fields.isEmpty ? nil : record.fields)
         if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Knowledge
 import Testing
 import Yams
 
@@ -43,6 +44,12 @@ enum Corpus {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("corpus")
     static let logsRoot = root.appendingPathComponent("logs")
+    /// Read as the analyzer reads: with the vocabulary that names table columns and XML fields.
+    static let readOptions: ReadOptions = {
+        var options = ReadOptions()
+        options.vocabulary = try? KnowledgeBase.embedded().vocabulary
+        return options
+    }()
     static let expectedRoot = root.appendingPathComponent("expected")
 
     /// Every log in `corpus/logs`, sorted by path.
@@ -79,7 +86,7 @@ enum Corpus {
     func parsesAsExpected(path: String) throws {
         let expected = try #require(try Corpus.expectation(for: path))
         var records: [Record] = []
-        let summary = try InputFile(path: path).parse { records.append($0.materialize()) }
+        let summary = try InputFile(path: path).parse(options: Corpus.readOptions) { records.append($0.materialize()) }
         #expect(summary.format?.rawValue == expected.format)
         #expect(summary.encoding.rawValue == expected.encoding)
         #expect(summary.lines == expected.lines)
@@ -123,7 +130,7 @@ enum Corpus {
         var byteOffset = 0
         for log in logs {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: log)))
-            let summary = try InputFile(path: log).parse { draft in
+            let summary = try InputFile(path: log).parse(options: Corpus.readOptions) { draft in
                 var record = draft.materialize()
                 record.path = "-"
                 record.line += lineOffset
@@ -136,7 +143,7 @@ enum Corpus {
         }
         for chunk in [7, 4096, LineReader.defaultChunkSize] {
             var records: [Record] = []
-            var parser = LogStream(path: "-")
+            var parser = LogStream(path: "-", vocabulary: Corpus.readOptions.vocabulary)
             let reader = LineReader(source: MemorySource(stream, chunkSize: chunk), chunkSize: chunk)
             try reader.forEachLine { line in parser.parse(line) { records.append($0.materialize()) } }
             parser.finish { records.append($0.materialize()) }

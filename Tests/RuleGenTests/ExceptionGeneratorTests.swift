@@ -413,7 +413,8 @@ struct CaseGenerator {
                 "<div class=\"detail\">SQL Server connection over TCP port 1433 verified (version 11.0.3000).</div>",
                 "<div class=\"detail\">Task status: Completed.</div>",
                 pick([
-                    "<h4>Task: Configure firewall exceptions</h4>", "<div class=\"step\">Creating firewall exceptions</div>",
+                    "<h4>Task: Configure firewall exceptions</h4>",
+                    "<div class=\"step\">Creating firewall exceptions</div>",
                 ]),
             ]
             for entry in entries { lines.append("<div class=\"detail\">\(escape(prose(entry, german: false)))</div>") }
@@ -488,7 +489,9 @@ struct CaseGenerator {
             if chance(50) {
                 lines.append(pick(["Windows Firewall exceptions added:", "Firewall rules created by setup"]))
             } else {
-                lines += ["[09:12:48] Configuring Windows Firewall", "[09:12:48]   The following exceptions were opened:", ""]
+                lines += [
+                    "[09:12:48] Configuring Windows Firewall", "[09:12:48]   The following exceptions were opened:", "",
+                ]
             }
             let tabs = shape == "text-tabs"
             var rows: [[String]] = [["Name", "Protocol", "Port", "Program"]]

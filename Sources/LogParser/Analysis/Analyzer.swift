@@ -71,6 +71,8 @@ public final class Analyzer {
     var lineGroupIndex: [String: Int] = [:]
     var lineGroupsLeftOut = 0
     static let maximumLineGroups = 500
+    /// How many first lines of a log may name its role in their text.
+    static let roleLines = 25
     /// The last records of the current input (their line and text bytes), for findings' surroundings:
     /// a ring of `surroundingRecords` slots whose buffers are reused, oldest at `recentNext`.
     var recent: [(line: Int, bytes: [UInt8])] = []
@@ -319,6 +321,19 @@ public final class Analyzer {
             findings[index].firstOf = nil
             state.failedActions[action] = nil
             if state.firstError == key { state.firstError = nil }
+        }
+
+        // The first lines of a log without a step or product may name them in its text ("Rôle :
+        // Standard Edition Server", "Activating role UserServices", "Written by step 'Activate …'").
+        if draft.line <= Self.roleLines, state.stepRole == nil, state.productRole == nil,
+            draft.kind == .text || draft.kind == .continuation,
+            draft.format == .plainText || draft.format == .deploymentHTML || draft.format == .lcscmdXML
+        {
+            let text = Bytes.string(draft.bytes)
+            if let role = resolver.role(ofStep: text) ?? resolver.role(ofProduct: text) {
+                state.stepRole = role
+                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
+            }
         }
 
         let text = draft.bytes

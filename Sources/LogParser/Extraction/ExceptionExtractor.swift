@@ -29,6 +29,7 @@ struct ExceptionExtractor {
     /// Section words, lower-cased.
     private let sections: [String]
     private let negations: Set<String>
+    private let sectionWords: LiteralSet
     private let resolver: RoleResolver
 
     init(knowledge: KnowledgeBase) {
@@ -41,11 +42,15 @@ struct ExceptionExtractor {
         serviceGroups = ["service", "service2", "service3"].filter { service?.groupNumbers[$0] != nil }
         sections = knowledge.vocabulary.sections.map { $0.lowercased() }
         negations = Set(knowledge.vocabulary.negations.map { $0.lowercased() })
+        sectionWords = LiteralSet(knowledge.vocabulary.sections)
     }
 
     /// Whether a text (a step, task or action title, or an XML element path) speaks of the firewall,
     /// and not as "not firewall".
     func namesSection(_ text: String) -> Bool {
+        // Most texts hold no section word: one pass of the literal set rules them out.
+        var copy = text
+        guard copy.withUTF8({ sectionWords.firstMatch(in: UnsafeRawBufferPointer($0)) }) else { return false }
         let lowered = text.lowercased()
         for section in sections {
             var searchFrom = lowered.startIndex
@@ -76,13 +81,18 @@ struct ExceptionExtractor {
         }
         var service = fields.name
         if service == nil, let serviceMatcher { service = first(serviceMatcher, serviceGroups, in: record.text) }
-        result.isEntry = fields.isEntry
+        // A side the entry does not state may be stated by its section ("Binding scope=External",
+        // "Add firewall exceptions on the internal interface"): the nearest heading that names one.
+        if fields.interface == nil {
+            fields.interface = record.context.reversed().lazy.compactMap { self.reader.side(in: $0) }.first
+        }
+        // An outbound or blocking entry is understood: it opens nothing.
+        result.isEntry = fields.isEntry || (fields.opensNothing && fields.hasNamedFields)
         result.unreadable = fields.unreadable
         guard !fields.failed, !fields.opensNothing else { return result }
         // Quoted values followed by "; " are ordinary in named fields ("Program=\"…\"; Port=5061"), not in prose.
         result.suspicious =
-            Self.suspiciousMarkers.contains { record.text.contains($0) } || fields.semicolonAfterPort
-            || (!fields.hasNamedFields && record.text.contains("\"; "))
+            Self.hasSuspiciousMarker(record.text, quotedSemicolon: !fields.hasNamedFields) || fields.semicolonAfterPort
         let programRole = fields.program.flatMap { resolver.role(ofProgram: $0) }
         let role = role ?? programRole
         for mention in fields.mentions {
@@ -152,8 +162,25 @@ struct ExceptionExtractor {
         }
     }
 
-    /// Text that setup never writes in an exception entry, and an attacker might.
-    static let suspiciousMarkers = ["`", "$(", "{", "}", "&&", "||", "\n"]
+    /// Whether an entry holds text that setup never writes and an attacker might: `` ` ``, `$(`, `{`,
+    /// `}`, `&&`, `||`, a line break, and (in prose, where it ends a quoted value early) `"; `.
+    static func hasSuspiciousMarker(_ text: String, quotedSemicolon: Bool) -> Bool {
+        var previous: UInt8 = 0
+        var beforePrevious: UInt8 = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "`"), UInt8(ascii: "{"), UInt8(ascii: "}"), 0x0A: return true
+            case UInt8(ascii: "("): if previous == UInt8(ascii: "$") { return true }
+            case UInt8(ascii: "&"), UInt8(ascii: "|"): if previous == byte { return true }
+            case UInt8(ascii: " "):
+                if quotedSemicolon, previous == UInt8(ascii: ";"), beforePrevious == UInt8(ascii: "\"") { return true }
+            default: break
+            }
+            beforePrevious = previous
+            previous = byte
+        }
+        return false
+    }
 
     func documentedProtocols(role: String?, range: PortRange) -> [TransportProtocol] {
         var found: [TransportProtocol] = []

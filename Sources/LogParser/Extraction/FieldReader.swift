@@ -52,6 +52,9 @@ public struct FieldReader: Sendable {
     private let interfacePhrases: [(words: [String], side: String)]
     private let failurePhrases: [[String]]
     private let outbound: Set<String>
+    /// Direction words long enough to mean a direction in prose ("out" and "in" are everywhere).
+    private let proseOutbound: Set<String>
+    private let proseInbound: Set<String>
     private let blocking: Set<String>
 
     public init(vocabulary: FieldVocabulary) {
@@ -66,7 +69,12 @@ public struct FieldReader: Sendable {
             ports.insert(FieldVocabulary.normalizedKey(key))
         }
         portWords = ports
-        joiners = Set(vocabulary.joiners.map { $0.lowercased() })
+        // Joiners, and the one-word keys of the protocol field ("puerto 1801, protocolos TCP y UDP").
+        var joinerWords = Set(vocabulary.joiners.map { $0.lowercased() })
+        for key in vocabulary.keys[.protocol, default: []] where phrase(key).count == 1 {
+            joinerWords.insert(key.lowercased())
+        }
+        joiners = joinerWords
         var protocols: [(words: [String], protocols: Set<TransportProtocol>, numeric: Bool, bare: Bool)] = []
         for (name, words) in vocabulary.protocols {
             let set: Set<TransportProtocol> =
@@ -89,6 +97,8 @@ public struct FieldReader: Sendable {
             .filter { !$0.0.isEmpty }.sorted { $0.0.count > $1.0.count }
         failurePhrases = vocabulary.failures.map(phrase).filter { !$0.isEmpty }
         outbound = Set(vocabulary.outbound.map { $0.lowercased() })
+        proseOutbound = Set(vocabulary.outbound.map { $0.lowercased() }.filter { $0.count >= 5 })
+        proseInbound = Set(vocabulary.inbound.map { $0.lowercased() }.filter { $0.count >= 5 })
         blocking = Set(vocabulary.blocking.map { $0.lowercased() })
     }
 
@@ -112,7 +122,13 @@ public struct FieldReader: Sendable {
         let scalars = Array(text.unicodeScalars)
         var tokens: [Token] = []
         var index = 0
-        func isLetter(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isAlphabetic }
+        func isLetter(_ scalar: Unicode.Scalar) -> Bool {
+            // ASCII first: no Unicode property look-up for the common case.
+            if scalar.value < 0x80 {
+                return (scalar.value | 0x20) >= 0x61 && (scalar.value | 0x20) <= 0x7A
+            }
+            return scalar.properties.isAlphabetic
+        }
         func isDigit(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= 0x30 && scalar.value <= 0x39 }
         while index < scalars.count {
             let scalar = scalars[index]
@@ -183,7 +199,12 @@ public struct FieldReader: Sendable {
             switch field {
             case .port:
                 let tokens = Self.tokenize(value)
-                if let (items, next) = portList(tokens, 0) {
+                // `[5064, 5072]`, `(5060-5061)`: brackets around a list.
+                var first = 0
+                while first < tokens.count, tokens[first].kind == .mark, ["[", "(", "{"].contains(tokens[first].text) {
+                    first += 1
+                }
+                if let (items, next) = portList(tokens, first) {
                     var mention = EntryFields.Mention(items: items, protocols: [])
                     if let (protocols, _) = protocolSuffix(tokens, next) { mention.protocols = protocols }
                     keyedPorts.append(mention)
@@ -255,6 +276,13 @@ public struct FieldReader: Sendable {
         }
         if entry.interface == nil { entry.interface = side(in: tokens) }
         entry.failed = failurePhrases.contains { phrase in Self.find(phrase, in: tokens) != nil }
+        // Prose that says the traffic is outbound ("Allowing outbound TCP 5060", "trafic sortant") opens
+        // nothing inbound, unless it says inbound too.
+        if !entry.opensNothing, tokens.contains(where: { $0.kind == .word && proseOutbound.contains($0.text) }),
+            !tokens.contains(where: { $0.kind == .word && proseInbound.contains($0.text) })
+        {
+            entry.opensNothing = true
+        }
         return entry
     }
 
@@ -287,9 +315,14 @@ public struct FieldReader: Sendable {
                 index += 1
                 continue
             }
-            // The separator: "=", ":", ":=", "=>", "->".
+            // The separator: "=", ":", ":=", "=>", "->"; after a quoted key (`"port": 5061`), its closing quote.
             var next = afterKey
             var separated = false
+            if next < tokens.count, index > 0, tokens[index - 1].kind == .mark, tokens[next].kind == .mark,
+                tokens[next].text == tokens[index - 1].text, tokens[next].text == "\"" || tokens[next].text == "'"
+            {
+                next += 1
+            }
             while next < tokens.count, tokens[next].kind == .mark, [":", "=", ">"].contains(tokens[next].text),
                 next - afterKey < 2
             {
@@ -465,6 +498,12 @@ public struct FieldReader: Sendable {
             opened = tokens[index].text == "("
             index += 1
         }
+        // ", protocol TCP": a comma may stand before a joiner (never before a bare protocol: "TCP 5061, UDP 3478").
+        if !opened, index + 1 < tokens.count, tokens[index].text == ",", tokens[index + 1].kind == .word,
+            joiners.contains(tokens[index + 1].text)
+        {
+            index += 1
+        }
         var joined = 0
         while index < tokens.count, joined < 2, tokens[index].kind == .word, joiners.contains(tokens[index].text) {
             index += 1
@@ -560,6 +599,9 @@ public struct FieldReader: Sendable {
         }
         return nil
     }
+
+    /// The Edge side a text names (`external`, `internal`), if it names one.
+    public func side(in text: String) -> String? { side(in: Self.tokenize(text)) }
 
     private func side(in tokens: [Token]) -> String? {
         var index = 0

@@ -56,14 +56,6 @@ extension Analyzer {
         }
         state.lastEndedWithColon = endsWithColon
         state.paragraphStart = false
-        // The first lines of a plain-text log may name its step or product ("Written by step 'Activate …'").
-        if draft.format == .plainText, draft.line <= 20, state.stepRole == nil, state.productRole == nil {
-            let text = record().text
-            if let role = resolver.role(ofStep: text) ?? resolver.role(ofProduct: text) {
-                state.stepRole = role
-                roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
-            }
-        }
     }
 
     /// Columns of text: a header line of tab- or space-separated field names (Name, Protocol, Port…)

@@ -27,12 +27,12 @@ public struct LogStream {
     public static let maximumNesting = MarkupParser.maximumDepth
 
     /// The words of named fields, for the markup parser's tables and XML fields.
-    public let vocabulary: FieldVocabulary?
+    public let vocabulary: FieldNames?
 
     public init(path: String, formatHint: LogFormat? = nil, vocabulary: FieldVocabulary? = nil) {
         self.path = path
         self.formatHint = formatHint
-        self.vocabulary = vocabulary
+        self.vocabulary = vocabulary.map(FieldNames.init)
     }
 
     /// The format of the first log, or plain text when the input was empty.

@@ -13,7 +13,7 @@ struct MarkupParser {
     let path: String
     let format: LogFormat
     /// The words of named fields: table headers, XML attribute and element names (nil: none are read).
-    let vocabulary: FieldVocabulary?
+    let vocabulary: FieldNames?
 
     /// The most elements kept open; deeper nesting is counted but not tracked.
     static let maximumDepth = 64
@@ -56,6 +56,9 @@ struct MarkupParser {
         var field: String?
         /// Already given out as a record of its own (kept only as a field of its group).
         var given = false
+        /// The whole text when `bytes` holds only a value ("Protocol: TCP" → "TCP"): what goes out
+        /// when the group turns out to be no entry.
+        var whole: [UInt8]? = nil
     }
 
     /// A table being read: its header (when its first row names columns) and the row being read.
@@ -65,6 +68,11 @@ struct MarkupParser {
         var header: [String]?
         var rows = 0
         var row: Row?
+        /// Rows of a key/value table (`<tr><td>Port</td><td>5061</td></tr>`) not given out yet: the
+        /// value pieces named by their key, and the rows as read (to give out as they are when the
+        /// pairs name no entry field).
+        var pairs: [Piece] = []
+        var pairRows: [(text: String, first: Piece)] = []
     }
 
     private struct Row {
@@ -77,10 +85,11 @@ struct MarkupParser {
     private var tables: [Table] = []
     /// The last text run and the depth it was read at (for flat headings).
     private var lastText: (text: [UInt8], depth: Int)?
-    /// Class names that make a text-only element a heading of the siblings after it.
-    static let headingClasses: [StaticString] = [
+    /// Class names that make a text-only element a heading of the siblings after it, when no
+    /// vocabulary gives them (fields.yaml `heading-classes`).
+    static let defaultHeadingClasses: [[UInt8]] = [
         "step", "task", "action", "heading", "header", "title", "section", "phase", "stage",
-    ]
+    ].map { Array($0.utf8) }
     /// Headings of what follows them (`<h1>` titles the document, like `<title>`, and heads nothing).
     private static let headingTags: Set<UInt64> = Set(["h2", "h3", "h4", "h5", "h6"].map(nameCode))
 
@@ -105,7 +114,8 @@ struct MarkupParser {
     private var documentTitle: String?
     /// The last text and the depth it was at, while no element has opened or closed since.
     private var headingCandidate: (text: [UInt8], depth: Int)?
-    private var preDepth: Int { stack.contains { $0.name == Self.preName } ? 1 : 0 }
+    /// How many `<pre>` elements are open (kept as elements are pushed and popped: this is read per line).
+    private var preDepth = 0
     private static let preName = nameCode("pre")
     private static let titleName = nameCode("title")
     private static let tdName = nameCode("td")
@@ -113,6 +123,9 @@ struct MarkupParser {
     private static let trName = nameCode("tr")
     private static let tableName = nameCode("table")
     private static let dlName = nameCode("dl")
+    private static let liName = nameCode("li")
+    private static let ulName = nameCode("ul")
+    private static let olName = nameCode("ol")
     private static let dtName = nameCode("dt")
     private static let ddName = nameCode("dd")
     /// Reused buffers for a text run being decoded and collapsed.
@@ -131,7 +144,7 @@ struct MarkupParser {
 
     static func nameCode(_ name: String) -> UInt64 { nameCode(bytes: name.utf8) }
 
-    init(path: String, format: LogFormat, vocabulary: FieldVocabulary? = nil) {
+    init(path: String, format: LogFormat, vocabulary: FieldNames? = nil) {
         self.path = path
         self.format = format
         self.vocabulary = vocabulary
@@ -230,10 +243,7 @@ struct MarkupParser {
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         try flushText(emit)
         // Rows and groups still held (an unclosed table or element) are given out as they are.
-        while !tables.isEmpty {
-            try finishRow(emit)
-            tables.removeLast()
-        }
+        while !tables.isEmpty { try finishTable(emit) }
         for index in stack.indices.reversed() where !stack[index].group.isEmpty {
             let pieces = stack[index].group
             stack[index].group = []
@@ -310,21 +320,21 @@ struct MarkupParser {
             if let position = stack.lastIndex(where: { $0.name == name }) {
                 // A flat heading closes: its text heads the siblings after it ("<h4>Task: Configure
                 // firewall</h4><table>…", "<div class=step>…</div><div class=detail>…").
-                if position == stack.count - 1, position > 0, stack[position].isFlatHeading,
-                    !stack[position].hasChildElement, let last = lastText, last.depth == stack.count
+                // A text-only element that starts with a label ("Tarea: …") heads its siblings too.
+                if position == stack.count - 1, position > 0, !stack[position].hasChildElement,
+                    let last = lastText, last.depth == stack.count,
+                    stack[position].isFlatHeading || vocabulary?.startsWithHeadingLabel(last.text) == true
                 {
                     stack[position - 1].flatHeading = String(decoding: last.text, as: UTF8.self)
                 }
                 if name == Self.trName, let table = tables.last, table.depth < position { try finishRow(emit) }
                 // Tables closing with it: their last rows are complete.
-                while let table = tables.last, table.depth >= position {
-                    try finishRow(emit)
-                    tables.removeLast()
-                }
+                while let table = tables.last, table.depth >= position { try finishTable(emit) }
                 // XML elements closing: a group of named child elements becomes one record.
                 for index in stack.indices[position...].reversed() where !stack[index].group.isEmpty {
                     try finishGroup(at: index, emit)
                 }
+                for index in position..<stack.count where stack[index].name == Self.preName { preDepth -= 1 }
                 stack.removeSubrange(position...)
                 contextIsCurrent = false
             }
@@ -336,7 +346,22 @@ struct MarkupParser {
             return
         }
         let rawName = format == .lcscmdXML ? String(decoding: tag[nameStart..<index], as: UTF8.self) : nil
-        if let rawName, vocabulary != nil { try emitAttributes(of: rawName, from: index, line: line, emit) }
+        if let rawName, let vocabulary,
+            tag.withUnsafeBytes({ vocabulary.mayNameAnEntryField(UnsafeRawBufferPointer(rebasing: $0[index...])) })
+        {
+            if !selfClosing, vocabulary.field(forKey: rawName) != nil, !stack.isEmpty, stack.count < Self.maximumDepth {
+                // <Port transport="TCP">5062</Port>: the attributes are fields of the same group as the text.
+                if !contextIsCurrent { rebuildContext() }
+                for attribute in Self.attributes(tag, from: index) {
+                    stack[stack.count - 1].group.append(
+                        Piece(
+                            bytes: Array(attribute.value.utf8), line: line.number, offset: line.byteOffset, kind: .text,
+                            outcome: nil, context: context, field: attribute.name, given: true))
+                }
+            } else {
+                try emitAttributes(of: rawName, from: index, line: line, emit)
+            }
+        }
         if selfClosing || Self.voidElements.contains(name) || isInline { return }
         if stack.count >= Self.maximumDepth {
             overflowDepth += 1
@@ -366,9 +391,22 @@ struct MarkupParser {
         }
         element.rawName = rawName
         if let rawName, let vocabulary { element.isField = vocabulary.field(forKey: rawName) != nil }
-        element.isFlatHeading = Self.headingTags.contains(name) || Self.hasHeadingClass(tag, from: index)
+        element.isFlatHeading =
+            Self.headingTags.contains(name)
+            || Self.hasHeadingClass(tag, from: index, classes: vocabulary?.headingClasses ?? Self.defaultHeadingClasses)
+        if let vocabulary, let rawName, element.heading == nil,
+            tag.withUnsafeBytes({ vocabulary.mayNameASide(UnsafeRawBufferPointer(rebasing: $0[index...])) })
+        {
+            // An XML element whose attribute names an Edge side heads what it holds with it
+            // (<Binding scope="External"> … <Port number="5061"/>).
+            let attributes = Self.attributes(tag, from: index)
+            if let side = attributes.first(where: { vocabulary.field(forKey: $0.name) == .interface }) {
+                element.heading = "\(rawName) \(side.name)=\(side.value)"
+            }
+        }
         if let parent = stack.indices.last { stack[parent].hasChildElement = true }
         if name == Self.tableName { tables.append(Table(depth: stack.count)) }
+        if name == Self.preName { preDepth += 1 }
         stack.append(element)
         contextIsCurrent = false
     }
@@ -381,7 +419,7 @@ struct MarkupParser {
         of element: String, from start: Int, line: Line, _ emit: (RecordDraft) throws -> Void
     ) rethrows {
         guard let vocabulary else { return }
-        let attributes = Self.attributes(tag, from: start)
+        let attributes = vocabulary.fields(ofElement: element, attributes: Self.attributes(tag, from: start))
         let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
         guard attributes.contains(where: { vocabulary.field(forKey: $0.name).map(entryFields.contains) ?? false })
         else { return }
@@ -404,16 +442,45 @@ struct MarkupParser {
         return names.suffix(3).joined(separator: "/")
     }
 
-    /// Whether a tag's `class` attribute holds a heading class ("step", "task", "section"…).
-    static func hasHeadingClass(_ tag: [UInt8], from start: Int) -> Bool {
-        guard tag.count > start + 6,
-            tag.withUnsafeBufferPointer({ Bytes.find("class", in: $0, from: start, ignoringCase: true) }) != nil
-        else { return false }
-        guard let value = attributes(tag, from: start).first(where: { $0.name.lowercased() == "class" })?.value else {
+    /// Whether a tag's `class` attribute holds a heading class ("step", "task", "section"…), read
+    /// on bytes (most tags of a wizard log have a class: no string is made for them).
+    static func hasHeadingClass(_ tag: [UInt8], from start: Int, classes headingClasses: [[UInt8]]) -> Bool {
+        tag.withUnsafeBufferPointer { bytes -> Bool in
+            var search = start
+            while let found = Bytes.find("class", in: bytes, from: search, ignoringCase: true) {
+                search = found + 5
+                guard found > 0, Bytes.isSpace(bytes[found - 1]) else { continue }
+                var index = Bytes.skipSpaces(bytes, from: found + 5)
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else { continue }
+                index = Bytes.skipSpaces(bytes, from: index + 1)
+                var quote: UInt8?
+                if index < bytes.count, bytes[index] == 0x22 || bytes[index] == 0x27 {
+                    quote = bytes[index]
+                    index += 1
+                }
+                // Each word of the value (split at spaces, '-' and '_') against the heading classes.
+                var wordStart = index
+                while index <= bytes.count {
+                    let atEnd =
+                        index == bytes.count || bytes[index] == quote || (quote == nil && Bytes.isSpace(bytes[index]))
+                    let separator =
+                        atEnd || Bytes.isSpace(bytes[index]) || bytes[index] == UInt8(ascii: "-")
+                        || bytes[index] == UInt8(ascii: "_")
+                    if separator {
+                        let word = UnsafeBufferPointer(rebasing: bytes[wordStart..<index])
+                        for heading in headingClasses
+                        where word.count == heading.count && zip(word, heading).allSatisfy({ Bytes.lower($0) == $1 }) {
+                            return true
+                        }
+                        wordStart = index + 1
+                    }
+                    if atEnd { break }
+                    index += 1
+                }
+                return false
+            }
             return false
         }
-        let words = value.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "_" })
-        return words.contains { word in headingClasses.contains { word == String(describing: $0) } }
     }
 
     /// `name="value"` pairs of a tag (after its name), values decoded.
@@ -505,6 +572,19 @@ struct MarkupParser {
         let texts = row.cells.map { cell in
             cell.map { String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: " ")
         }
+        // A key and its value: <tr><td>Local port</td><td>443</td></tr>, one table (or run of rows) per entry.
+        if table.header == nil, texts.count == 2, row.cells.allSatisfy({ $0.count <= 1 }), !texts[1].isEmpty,
+            let vocabulary, vocabulary.field(forKey: texts[0]) != nil, vocabulary.field(forKey: texts[1]) == nil,
+            let valuePiece = row.cells[1].first
+        {
+            var piece = valuePiece
+            piece.field = texts[0]
+            piece.context = first.context
+            table.pairs.append(piece)
+            table.pairRows.append((texts.joined(separator: " | "), first))
+            return
+        }
+        if !table.pairs.isEmpty { try flushPairs(&table, emit) }
         if table.header == nil, table.rows == 0, isHeader(texts, allHeaderCells: row.cellIsHeader.allSatisfy { $0 }) {
             table.header = texts
             return
@@ -526,6 +606,34 @@ struct MarkupParser {
         for piece in pieces { try give(piece, emit) }
     }
 
+    /// The key/value rows read so far become one record with those fields when they name an entry's
+    /// port, protocol or program; otherwise each row goes out as it would have.
+    private func flushPairs(_ table: inout Table, _ emit: (RecordDraft) throws -> Void) rethrows {
+        let pairs = table.pairs
+        let rows = table.pairRows
+        table.pairs = []
+        table.pairRows = []
+        guard let vocabulary, let first = rows.first?.first else { return }
+        let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
+        let isEntry = pairs.contains { piece in
+            piece.field.flatMap { vocabulary.field(forKey: $0) }.map(entryFields.contains) ?? false
+        }
+        guard isEntry else {
+            for row in rows { try emitRow(row.text, first: row.first, fields: [], emit) }
+            return
+        }
+        let fields = pairs.map { RecordField(name: $0.field ?? "", value: String(decoding: $0.bytes, as: UTF8.self)) }
+        try emitRow(
+            fields.map { "\($0.name): \($0.value)" }.joined(separator: "; "), first: first, fields: fields, emit)
+    }
+
+    /// A table ends: its last row, and key/value rows still held, go out.
+    private mutating func finishTable(_ emit: (RecordDraft) throws -> Void) rethrows {
+        try finishRow(emit)
+        guard var table = tables.popLast() else { return }
+        if !table.pairs.isEmpty { try flushPairs(&table, emit) }
+    }
+
     private func emitRow(_ text: String, first: Piece, fields: [RecordField], _ emit: (RecordDraft) throws -> Void)
         rethrows
     {
@@ -545,9 +653,23 @@ struct MarkupParser {
         return named >= 2 && !texts.contains { $0.contains(where: \.isNumber) || $0.count > 40 }
     }
 
+    /// `Key: value` or `Key = value` with a key the vocabulary knows: the key and where the value starts.
+    private func keyValueItem(_ bytes: [UInt8]) -> (String, Int)? {
+        guard let vocabulary,
+            let separator = bytes.prefix(40).firstIndex(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "=") }),
+            separator > 0
+        else { return nil }
+        let key = String(decoding: bytes[..<separator], as: UTF8.self).trimmingSpaces()
+        guard vocabulary.field(forKey: key) != nil else { return nil }
+        var valueStart = separator + 1
+        while valueStart < bytes.count, bytes[valueStart] == 0x20 { valueStart += 1 }
+        guard valueStart < bytes.count else { return nil }
+        return (key, valueStart)
+    }
+
     /// Gives out a held text as a record.
     private func give(_ piece: Piece, _ emit: (RecordDraft) throws -> Void, fields: [RecordField] = []) rethrows {
-        try piece.bytes.withUnsafeBufferPointer { buffer in
+        try (fields.isEmpty ? piece.whole ?? piece.bytes : piece.bytes).withUnsafeBufferPointer { buffer in
             var draft = RecordDraft(
                 bytes: buffer, path: path, line: piece.line, byteOffset: piece.offset, format: format,
                 kind: piece.kind, context: piece.context, clock: nil, inRollback: false, outcome: piece.outcome,
@@ -614,7 +736,7 @@ struct MarkupParser {
         }
         if !contextIsCurrent { rebuildContext() }
         let enclosing = context
-        if stack.last?.isFlatHeading == true {
+        if stack.last?.isFlatHeading == true || vocabulary?.startsWithHeadingLabel(collapsed) == true {
             var kept = lastText?.text ?? []
             kept.removeAll(keepingCapacity: true)
             kept.append(contentsOf: collapsed.prefix(Self.maximumHeadingLength))
@@ -637,6 +759,17 @@ struct MarkupParser {
         // A text in a table row, or the text of an XML element that names a field, is held until
         // the row or the enclosing element is complete.
         if vocabulary != nil {
+            // A list of "Key: value" items: <ul><li>Protocol: TCP</li><li>Local port: 443</li></ul> is one group.
+            if stack.count >= 2, stack[stack.count - 1].name == Self.liName,
+                stack[stack.count - 2].name == Self.ulName || stack[stack.count - 2].name == Self.olName,
+                let (key, valueStart) = keyValueItem(collapsed)
+            {
+                stack[stack.count - 2].group.append(
+                    Piece(
+                        bytes: Array(collapsed[valueStart...]), line: textLine, offset: textOffset, kind: kind,
+                        outcome: outcome, context: enclosing, field: key, whole: collapsed))
+                return
+            }
             // A definition list's term names the description after it: <dl><dt>Port</dt><dd>5061</dd>…
             if stack.count >= 2, stack[stack.count - 2].name == Self.dlName {
                 if stack[stack.count - 1].name == Self.dtName {
