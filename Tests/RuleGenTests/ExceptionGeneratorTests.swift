@@ -328,7 +328,7 @@ struct CaseGenerator {
         let shapes = [
             "html-table-th", "html-table-td", "html-prose", "xml-attributes", "xml-elements", "msi-keyvalue",
             "msi-prose", "msi-fragment", "text-tabs", "text-columns", "text-prose", "msi-german", "html-dl",
-            "html-flat",
+            "html-flat", "html-kv-table", "html-ul-kv", "msi-json", "xml-bindings",
         ]
         let shape = pick(shapes)
         var forceRole = false
@@ -378,6 +378,11 @@ struct CaseGenerator {
             lines.append("<div class=\"task\" name=\"Add Windows Firewall exceptions\">")
             lines.append("<div>Windows Firewall service is running. Adding \(entries.count) firewall exceptions.</div>")
             for entry in entries { lines.append("<div>\(escape(prose(entry, german: false)))</div>") }
+            if chance(50) {
+                // Outbound traffic is no inbound exception.
+                lines.append(
+                    "<div>Allowing outbound TCP \(int(1024...65000)) to gateway gw01.example.com (192.0.2.60)</div>")
+            }
             lines.append("<div>Execution Result: &lt;Success&gt;</div></div>")
             lines += htmlNoise() + ["</div></body></html>"]
         case "html-dl":
@@ -422,6 +427,98 @@ struct CaseGenerator {
                 "<div class=\"detail\">Task status: Completed.</div>", "<div class=\"step\">Starting services</div>",
                 "<div class=\"detail\">RTCSRV listening on 192.0.2.30:5061 (PID 2980)</div>", "</body></html>",
             ]
+        case "html-kv-table", "html-ul-kv":
+            // One two-column key/value table per entry, or a list of "Key: value" items per entry.
+            fileName = "\(role.step).html"
+            lines = htmlHead(role.step) + htmlNoise()
+            lines.append(
+                shape == "html-kv-table"
+                    ? "<h3>Windows Firewall - inbound rules</h3>"
+                    : "<ul><li>Task: Configure Windows Firewall exceptions<ul>")
+            for entry in entries {
+                var pairs: [(String, String)] = [("Rule", escape(entry.name))]
+                if let program = entry.program { pairs.append(("Program", escape(program))) }
+                if !entry.programOnly {
+                    pairs.append(("Protocol", protocolText(entry.protocols, german: false)))
+                    pairs.append((pick(["Local port", "Port", "Ports"]), portsText(entry.items, german: false)))
+                }
+                if let side = entry.side { pairs.append(("Edge interface", "\(side) - 192.0.2.\(int(2...250))")) }
+                pairs.append(("Direction", "Inbound"))
+                if shape == "html-kv-table" {
+                    lines.append(
+                        "<table class=\"kv\">" + pairs.map { "<tr><td>\($0.0)</td><td>\($0.1)</td></tr>" }.joined()
+                            + "</table>")
+                } else {
+                    lines.append(
+                        "<li>Exception<ul>" + pairs.map { "<li>\($0.0): \($0.1)</li>" }.joined() + "</ul></li>")
+                }
+            }
+            lines.append(
+                shape == "html-kv-table" ? "<div>\(entries.count) firewall rules created.</div>" : "</ul></li></ul>")
+            lines += htmlNoise() + ["</div></body></html>"]
+        case "msi-json":
+            fileName = "Server_MSI.log"
+            lines = [
+                "=== Verbose logging started: 3/8/2010  09:14:27  Build type: SHIP UNICODE 4.05.6001.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===",
+                "Property(S): ProductName = Microsoft Office Communications Server 2007 R2, \(role.product)",
+                "Action start 9:14:31: CA_ConfigureFirewall.",
+            ]
+            for entry in entries {
+                var pairs = ["\"name\": \"\(entry.name)\"", "\"direction\": \"in\"", "\"action\": \"allow\""]
+                if !entry.programOnly {
+                    pairs.append(
+                        "\"protocol\": \"\(entry.protocols.count == 2 ? "TCP/UDP" : entry.protocols[0].rawValue.uppercased())\""
+                    )
+                    if entry.items.count > 1 {
+                        pairs.append(
+                            "\"ports\": ["
+                                + entry.items.map { $0.0 == $0.1 ? "\($0.0)" : "\"\($0.0)-\($0.1)\"" }.joined(
+                                    separator: ", ") + "]")
+                    } else {
+                        let (low, high) = entry.items[0]
+                        pairs.append(low == high ? "\"port\": \(low)" : "\"port\": \"\(low)-\(high)\"")
+                    }
+                } else if let program = entry.program {
+                    pairs.append("\"program\": \"\(program.replacingOccurrences(of: "\\", with: "\\\\"))\"")
+                }
+                if let side = entry.side { pairs.append("\"interface\": \"\(side)\"") }
+                lines.append("CA_ConfigureFirewall: rule { " + pairs.joined(separator: ", ") + " }")
+            }
+            // An outbound rule opens nothing inbound.
+            lines.append(
+                "CA_ConfigureFirewall: rule { \"name\": \"SIP to Edge\", \"direction\": \"out\", \"protocol\": \"TCP\", \"port\": \(int(1024...65000)) }"
+            )
+            lines += [
+                "Action ended 9:14:32: CA_ConfigureFirewall. Return value 1.",
+                "MSI (s) (5C:D8) [09:14:36:733]: Connecting to sql01.example.com,1433 ... OK (212 ms)",
+            ]
+        case "xml-bindings":
+            fileName = "LCSCmd-\(role.id).xml"
+            lines = [
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>", "<LCSCmdLog>", "<Action name=\"\(role.step)\">",
+                "<Task name=\"Apply settings\"><Setting name=\"ExternalPort\" value=\"\(int(1024...65000))\"/></Task>",
+                "<Task name=\"Add Windows Firewall exceptions\">",
+            ]
+            for entry in entries where !entry.programOnly {
+                lines.append("<Service name=\"\(escape(entry.name))\">")
+                lines.append(
+                    entry.side.map { "<Binding scope=\"\($0.capitalized)\" address=\"192.0.2.30\">" }
+                        ?? "<Binding address=\"192.0.2.30\">")
+                for (low, high) in entry.items {
+                    for transport in entry.protocols {
+                        let name = transport.rawValue.uppercased()
+                        if low != high {
+                            lines.append("<PortRange from=\"\(low)\" to=\"\(high)\" transport=\"\(name)\"/>")
+                        } else if chance(50) {
+                            lines.append("<Port number=\"\(low)\" transport=\"\(name)\"/>")
+                        } else {
+                            lines.append("<Port transport=\"\(name)\">\(low)</Port>")
+                        }
+                    }
+                }
+                lines += ["</Binding>", "</Service>"]
+            }
+            lines += ["<ExecutionResult>&lt;Success&gt;</ExecutionResult>", "</Task>", "</Action>", "</LCSCmdLog>"]
         case "xml-attributes", "xml-elements":
             fileName = "LCSCmd-\(role.id).xml"
             lines = [

@@ -198,13 +198,9 @@ public struct FieldReader: Sendable {
             entry.hasNamedFields = true
             switch field {
             case .port:
-                let tokens = Self.tokenize(value)
-                // `[5064, 5072]`, `(5060-5061)`: brackets around a list.
-                var first = 0
-                while first < tokens.count, tokens[first].kind == .mark, ["[", "(", "{"].contains(tokens[first].text) {
-                    first += 1
-                }
-                if let (items, next) = portList(tokens, first) {
+                // `[5064, 5072]`, `["41910-45353", 7304]`: brackets and quotes around a list carry nothing.
+                let tokens = Self.tokenize(String(value.map { "[]{}\"'".contains($0) ? " " : $0 }))
+                if let (items, next) = portList(tokens, 0) {
                     var mention = EntryFields.Mention(items: items, protocols: [])
                     if let (protocols, _) = protocolSuffix(tokens, next) { mention.protocols = protocols }
                     keyedPorts.append(mention)

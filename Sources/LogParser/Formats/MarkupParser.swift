@@ -405,6 +405,13 @@ struct MarkupParser {
             }
         }
         if let parent = stack.indices.last { stack[parent].hasChildElement = true }
+        // A sibling that heads itself (a task with a name, another heading) ends the flat heading before it.
+        if let parent = stack.indices.last, stack[parent].flatHeading != nil,
+            element.heading != nil || element.isFlatHeading
+        {
+            stack[parent].flatHeading = nil
+            contextIsCurrent = false
+        }
         if name == Self.tableName { tables.append(Table(depth: stack.count)) }
         if name == Self.preName { preDepth += 1 }
         stack.append(element)
