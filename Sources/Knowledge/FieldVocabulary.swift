@@ -46,6 +46,13 @@ public struct FieldVocabulary: Sendable, Equatable {
     /// Attribute names of a range's ends (`from`, `to`).
     public var rangeStarts: [String] = []
     public var rangeEnds: [String] = []
+    /// Words that make the key or port word after them someone else's ("remote").
+    public var foreign: [String] = []
+    /// Words after a number that make it no port ("ms", "KB"), and counters between two numbers ("2 of 5").
+    public var units: [String] = []
+    public var counters: [String] = []
+    /// Words of exceptions and rules; with a section word they open a plain-text section.
+    public var entryWords: [String] = []
 
     public init() {}
 
@@ -111,5 +118,9 @@ public struct FieldVocabulary: Sendable, Equatable {
         union(&valueKeys, other.valueKeys)
         union(&rangeStarts, other.rangeStarts)
         union(&rangeEnds, other.rangeEnds)
+        union(&foreign, other.foreign)
+        union(&units, other.units)
+        union(&counters, other.counters)
+        union(&entryWords, other.entryWords)
     }
 }

@@ -81,6 +81,10 @@ struct KnowledgeLoader {
         built.valueKeys = raw.valueKeys ?? []
         built.rangeStarts = raw.rangeStarts ?? []
         built.rangeEnds = raw.rangeEnds ?? []
+        built.foreign = raw.foreign ?? []
+        built.units = raw.units ?? []
+        built.counters = raw.counters ?? []
+        built.entryWords = raw.entryWords ?? []
         var all: [String] = Array(built.keys.values.joined())
         all += Array(built.protocols.values.joined())
         all += Array(built.interfaces.values.joined())
@@ -89,6 +93,7 @@ struct KnowledgeLoader {
         for list in [built.headingClasses, built.headingLabels, built.valueKeys, built.rangeStarts, built.rangeEnds] {
             all += list
         }
+        for list in [built.foreign, built.units, built.counters, built.entryWords] { all += list }
         if all.contains(where: { (word: String) in word.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw KnowledgeError(file: file, entry: "vocabulary", message: "a word is empty")
         }
@@ -364,10 +369,15 @@ private struct RawVocabulary: Decodable {
     var valueKeys: [String]?
     var rangeStarts: [String]?
     var rangeEnds: [String]?
+    var foreign: [String]?
+    var units: [String]?
+    var counters: [String]?
+    var entryWords: [String]?
 
     enum CodingKeys: String, CodingKey {
         case keys, ranges, lists, protocols, joiners, interfaces, outbound, blocking, sections, failures, negations
-        case inbound
+        case inbound, foreign, units, counters
+        case entryWords = "entry-words"
         case headingClasses = "heading-classes"
         case headingLabels = "heading-labels"
         case valueKeys = "value-keys"

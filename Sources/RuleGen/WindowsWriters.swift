@@ -40,7 +40,13 @@ public struct WindowsPlan: Sendable {
             let key = "\(rule.group)|\(rule.transport)|\(rule.range)|\(rule.program ?? "")"
             if seen.insert(key).inserted { rules.append(rule) }
         }
+        var leftOut = 0
         for exception in result.exceptions where allowed(exception.role) {
+            // A port no log states (a program's documented ports) is opened only when asked for.
+            if exception.origin != "log" && !documented {
+                leftOut += 1
+                continue
+            }
             guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
                 let range = PortRange(low, high)
             else { continue }
@@ -94,6 +100,11 @@ public struct WindowsPlan: Sendable {
                 notes.append(
                     "\(role): Windows Firewall was stopped during activation, so its documented ports are added")
             }
+        }
+        if leftOut > 0 {
+            notes.append(
+                "\(leftOut) documented port\(leftOut == 1 ? "" : "s") of programs named without a port: add with --documented"
+            )
         }
         rules.sort {
             ($0.group, $0.transport.rawValue, $0.range.lowerBound) < (

@@ -307,6 +307,8 @@ struct CaseGenerator {
                     value(german ? (side == "external" ? "Extern" : "Intern") : side.capitalized)
                 ))
         }
+        // Another host's port: never one this server opens.
+        if !german, chance(25) { pairs.append((pick(["Remote Port", "RemotePort"]), value("\(int(1024...65000))"))) }
         pairs.shuffle(using: &random)
         let separator = pick(["=", ": ", " = "])
         let between = pick([" ", ", ", "; "])
@@ -378,6 +380,7 @@ struct CaseGenerator {
             lines.append("<div class=\"task\" name=\"Add Windows Firewall exceptions\">")
             lines.append("<div>Windows Firewall service is running. Adding \(entries.count) firewall exceptions.</div>")
             for entry in entries { lines.append("<div>\(escape(prose(entry, german: false)))</div>") }
+            lines += sectionNoise().map { "<div>\(escape($0))</div>" }
             if chance(50) {
                 // Outbound traffic is no inbound exception.
                 lines.append(
@@ -572,6 +575,7 @@ struct CaseGenerator {
                     chance(50)
                         ? "\(action): \(body)" : "MSI (s) (5C:64) [09:14:31:\(int(100...999))]: \(action): \(body)")
             }
+            if !german { lines += sectionNoise().map { "\(action): \($0)" } }
             lines.append(
                 german
                     ? "Aktion beendet um 9:14:32: \(action). Rückgabewert 1."
@@ -661,6 +665,26 @@ struct CaseGenerator {
 
     func htmlHead(_ step: String) -> [String] {
         ["<html><head><title>\(step)</title></head><body>", "<div class=\"action\" name=\"\(step)\">"]
+    }
+
+    /// Lines inside a firewall section that open nothing: counts, removed, skipped and outbound rules,
+    /// listeners, connections, times.
+    mutating func sectionNoise() -> [String] {
+        let port = int(1024...65000)
+        return [
+            pick([
+                "Added \(int(2...9)) firewall exceptions (TCP: \(int(1...5)), UDP: \(int(1...4))) in \(int(10...99)) ms",
+                "\(int(2...12)) firewall rules created, 0 skipped.",
+            ]),
+            pick([
+                "Previous firewall exception for port \(port) removed",
+                "TCP \(port) skipped: not required on this role",
+                "Allowing outbound TCP \(port) to gateway gw01.example.com",
+                "Service RTCSRV listening on port \(port) (PID \(int(100...9999)))",
+                "Connected to SQL Server sql01.example.com over TCP port 1433 in \(int(10...900)) ms",
+                "Firewall rule for remote port \(port) left unchanged",
+            ]),
+        ]
     }
 
     /// Tasks outside the firewall section, full of numbers that are no exceptions.

@@ -203,8 +203,9 @@ public final class Analyzer {
         var sawText = false
         var paragraphStart = true
         var lastEndedWithColon = false
-        /// Whether the input has a firewall section (a step, task or action about the firewall).
-        var hadFirewallSection = false
+        /// Whether the paragraph being read has spoken of the firewall, and of exceptions or rules.
+        var paragraphSection = false
+        var paragraphEntry = false
         /// The last context looked at, and whether it is a firewall section.
         var sectionContext: [String] = []
         var contextIsSection = false
@@ -364,7 +365,11 @@ public final class Analyzer {
         var columns: [RecordField]?
         if state.columns != nil || passesPrefilter { columns = columnFields(draft, record, &state) }
         if columns?.isEmpty == true { produced = true }  // a column header or ruler
-        if passesPrefilter || !draft.fields.isEmpty || columns?.isEmpty == false, finding?.type != .error {
+        // A record an error or a noise signature explains (a listener, a connection, a count) opens nothing.
+        // (Named fields are structure: a word in a field's value, "SIP listener", vetoes nothing.)
+        if passesPrefilter || !draft.fields.isEmpty || columns?.isEmpty == false, finding?.type != .error,
+            finding?.type != .noise || !draft.fields.isEmpty
+        {
             let inSection = isFirewallSection(draft, record, &state)
             let namesFirewall = passesPrefilter && exceptionSignatures.contains { matches($0, draft, raw) }
             if inSection || namesFirewall {

@@ -30,6 +30,7 @@ struct ExceptionExtractor {
     private let sections: [String]
     private let negations: Set<String>
     private let sectionWords: LiteralSet
+    private let entryWords: LiteralSet
     private let resolver: RoleResolver
 
     init(knowledge: KnowledgeBase) {
@@ -43,6 +44,7 @@ struct ExceptionExtractor {
         sections = knowledge.vocabulary.sections.map { $0.lowercased() }
         negations = Set(knowledge.vocabulary.negations.map { $0.lowercased() })
         sectionWords = LiteralSet(knowledge.vocabulary.sections)
+        entryWords = LiteralSet(knowledge.vocabulary.entryWords)
     }
 
     /// Whether a text (a step, task or action title, or an XML element path) speaks of the firewall,
@@ -62,6 +64,12 @@ struct ExceptionExtractor {
             }
         }
         return false
+    }
+
+    /// Whether a text speaks of exceptions or rules (plain text opens a section only with this too).
+    func namesEntryWord(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { entryWords.firstMatch(in: UnsafeRawBufferPointer($0)) }
     }
 
     /// Whether any enclosing step, task or action is a firewall section.
@@ -198,12 +206,11 @@ struct ExceptionExtractor {
         return interfaces.count == 1 ? interfaces.first : nil
     }
 
-    /// The documented ports a program listens on, or all of its role's ports when none names it.
+    /// The documented ports of the program itself (none when the documentation names no port for it:
+    /// never "every port of the role").
     func documentedPorts(role: String?, program: String) -> [DocumentedPort] {
         let name = (program.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? program)
             .lowercased()
-        let ofRole = knowledge.ports.filter { $0.role == role }
-        let named = ofRole.filter { $0.programs.contains { $0.lowercased() == name } }
-        return named.isEmpty ? ofRole : named
+        return knowledge.ports.filter { $0.role == role && $0.programs.contains { $0.lowercased() == name } }
     }
 }

@@ -55,6 +55,9 @@ public struct FieldReader: Sendable {
     /// Direction words long enough to mean a direction in prose ("out" and "in" are everywhere).
     private let proseOutbound: Set<String>
     private let proseInbound: Set<String>
+    private let foreign: Set<String>
+    private let units: Set<String>
+    private let counters: Set<String>
     private let blocking: Set<String>
 
     public init(vocabulary: FieldVocabulary) {
@@ -99,6 +102,9 @@ public struct FieldReader: Sendable {
         outbound = Set(vocabulary.outbound.map { $0.lowercased() })
         proseOutbound = Set(vocabulary.outbound.map { $0.lowercased() }.filter { $0.count >= 5 })
         proseInbound = Set(vocabulary.inbound.map { $0.lowercased() }.filter { $0.count >= 5 })
+        foreign = Set(vocabulary.foreign.map { $0.lowercased() })
+        units = Set(vocabulary.units.map { $0.lowercased() })
+        counters = Set(vocabulary.counters.map { $0.lowercased() })
         blocking = Set(vocabulary.blocking.map { $0.lowercased() })
     }
 
@@ -226,12 +232,20 @@ public struct FieldReader: Sendable {
                 if let first = Self.tokenize(value).first, blocking.contains(first.text) { entry.opensNothing = true }
             }
         }
+        // Named fields are read once: the record's text then holds only what no field name explains
+        // (prose in a "Details" column, say), never the fields again.
+        var unnamed: [String] = []
         for field in fields {
-            if let known = vocabulary.field(forKey: field.name) { take(known, field.value) }
+            if let known = vocabulary.field(forKey: field.name) {
+                take(known, field.value)
+            } else {
+                unnamed.append(field.value)
+            }
         }
-        let tokens = Self.tokenize(text)
-        let scalars = Array(text.unicodeScalars)
-        for (field, value) in keyedValues(tokens, scalars) {
+        let prose = fields.isEmpty ? text : unnamed.joined(separator: " ; ")
+        let tokens = Self.tokenize(prose)
+        let scalars = Array(prose.unicodeScalars)
+        for (field, value) in fields.isEmpty ? keyedValues(tokens, scalars) : [] {
             // "Added firewall exception: program C:\…\RTCSrv.exe, port 5061/TCP": a name key in prose
             // whose value holds a program or a port is prose, not a name.
             if field == .name {
@@ -302,12 +316,10 @@ public struct FieldReader: Sendable {
     /// values that are not port lists).
     private func keyedValues(_ tokens: [Token], _ scalars: [Unicode.Scalar]) -> [(FieldVocabulary.Field, String)] {
         // Where each key with a separator starts, and where its value starts.
-        var keys: [(field: FieldVocabulary.Field, keyStart: Int, valueStart: Int)] = []
+        var keys: [(field: FieldVocabulary.Field?, keyStart: Int, valueStart: Int)] = []
         var index = 0
         while index < tokens.count {
-            guard tokens[index].kind == .word, index == 0 || tokens[index - 1].kind != .word || true,
-                let (field, afterKey) = keyPhrase(tokens, index)
-            else {
+            guard tokens[index].kind == .word, let (field, afterKey) = keyPhrase(tokens, index) else {
                 index += 1
                 continue
             }
@@ -328,9 +340,16 @@ public struct FieldReader: Sendable {
             // A key must not be glued to what precedes it ("Edge-Port:" is fine; "C:\…\Port:" in a path is not).
             let previous = index > 0 ? tokens[index - 1] : nil
             let inPath = previous.map { $0.kind == .mark && ($0.text == "\\" || $0.text == "/") } ?? false
-            if separated, !inPath, next <= tokens.count {
+            // PowerShell parameters: "-Action Block", "-LocalPort 5061" (a dash glued to the key, a space after it).
+            let isParameter =
+                !separated
+                && previous.map { $0.kind == .mark && $0.text == "-" && $0.end == tokens[index].start } ?? false
+                && (index < 2 || tokens[index - 2].end < tokens[index - 1].start) && next < tokens.count
+            // "Remote Port=1433": another host's port; the key still ends the value before it.
+            let isForeign = previous.map { $0.kind == .word && foreign.contains($0.text) } ?? false
+            if separated || isParameter, !inPath, next <= tokens.count {
                 let valueStart = next < tokens.count ? tokens[next].start : scalars.count
-                keys.append((field, tokens[index].start, valueStart))
+                keys.append((isForeign ? nil : field, tokens[index].start, valueStart))
                 index = next
             } else {
                 index += 1
@@ -353,7 +372,7 @@ public struct FieldReader: Sendable {
             var value = String(String.UnicodeScalarView(scalars[key.valueStart..<max(key.valueStart, end)]))
             // A trailing "," or "." that ends the sentence is not part of the value.
             while let last = value.last, last == "," || last == "." || last.isWhitespace { value.removeLast() }
-            values.append((key.field, value))
+            if let field = key.field { values.append((field, value)) }
         }
         return values
     }
@@ -430,6 +449,8 @@ public struct FieldReader: Sendable {
                 protocols.formUnion(found)
                 index = next
             } else if tokens[index].kind == .word, portWords.contains(tokens[index].text) {
+                // "remote port 5061": another host's port.
+                if index > 0, tokens[index - 1].kind == .word, foreign.contains(tokens[index - 1].text) { return nil }
                 hasPortWord = true
                 index += 1
             } else if index > start, tokens[index].kind == .mark,
@@ -446,6 +467,8 @@ public struct FieldReader: Sendable {
         }
         guard index > start || tokens[start].kind == .number else { return nil }
         guard let (items, afterList) = portList(tokens, index) else { return nil }
+        // A single digit in prose is a count ("TCP: 4, UDP: 1"), never a port these servers open.
+        if items.contains(where: { (1..<10).contains($0.low) && $0.high < 10 }) { return nil }
         var end = afterList
         var suffix: Set<TransportProtocol> = []
         if let (found, next) = protocolSuffix(tokens, afterList) {
@@ -565,6 +588,11 @@ public struct FieldReader: Sendable {
             {
                 high = tokens[index + width].value
                 index += width + 1
+            }
+            // "12 ms", "640 KB", "2 of 5": a measure or a count, not a port.
+            if index < tokens.count, units.contains(tokens[index].text) { return nil }
+            if index + 1 < tokens.count, counters.contains(tokens[index].text), tokens[index + 1].kind == .number {
+                return nil
             }
             items.append((low, high))
             // A list separator continues the list only when another number follows it.

@@ -12,10 +12,7 @@ extension Analyzer {
             state.sectionContext = draft.context
             state.contextIsSection = extractor.isSection(draft.context)
         }
-        if state.contextIsSection {
-            state.hadFirewallSection = true
-            return true
-        }
+        if state.contextIsSection { return true }
         if !draft.fields.isEmpty, extractor.namesSection(record().text) { return true }
         return state.textSection || state.documentSection
     }
@@ -37,7 +34,11 @@ extension Analyzer {
         let trimmed = Bytes.trimmed(draft.bytes)
         if trimmed.isEmpty {
             // A list under "…opened:" may start after a blank line; any other blank line ends a paragraph.
-            if !state.lastEndedWithColon { state.textSection = false }
+            if !state.lastEndedWithColon {
+                state.textSection = false
+                state.paragraphSection = false
+                state.paragraphEntry = false
+            }
             state.columns = nil
             state.paragraphStart = true
             return
@@ -47,12 +48,21 @@ extension Analyzer {
         let endsWithColon = trimmed.last == UInt8(ascii: ":")
         state.sawText = true
         if isTitle || (draft.format == .plainText && endsWithColon && state.paragraphStart) {
-            // A title, or a heading that starts a paragraph: it says what the lines under it are.
-            let names = extractor.namesSection(record().text)
+            // A title, or a heading that starts a paragraph: it says what the lines under it are — a
+            // firewall section when it speaks of the firewall and of its exceptions or rules.
+            let text = record().text
+            let names = extractor.namesSection(text) && extractor.namesEntryWord(text)
             state.textSection = names
+            state.paragraphSection = names
+            state.paragraphEntry = names
             if isTitle || !names { state.documentSection = names }
-        } else if passesPrefilter, extractor.namesSection(record().text) {
-            state.textSection = true
+        } else if passesPrefilter {
+            // A paragraph that speaks of the firewall and of exceptions or rules, in any of its lines
+            // ("Configuring Windows Firewall" / "The following exceptions were opened:").
+            let text = record().text
+            if extractor.namesSection(text) { state.paragraphSection = true }
+            if extractor.namesEntryWord(text) { state.paragraphEntry = true }
+            if state.paragraphSection && state.paragraphEntry { state.textSection = true }
         }
         state.lastEndedWithColon = endsWithColon
         state.paragraphStart = false

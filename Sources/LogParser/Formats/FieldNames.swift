@@ -34,6 +34,12 @@ public final class FieldNames: Sendable {
     private let rangeStarts: Set<String>
     private let rangeEnds: Set<String>
 
+    /// The fields that make a group of named values an exception entry.
+    static let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
+
+    /// Whether a name stands for an entry's port, protocol or program.
+    func namesEntryField(_ name: String) -> Bool { field(forKey: name).map(Self.entryFields.contains) ?? false }
+
     /// The field a name stands for.
     public func field(forKey text: String) -> FieldVocabulary.Field? { vocabulary.field(forKey: text) }
 

@@ -14,6 +14,8 @@ public struct LogStream {
     private var currentFormat: LogFormat?
 
     private var parser: Parser?
+    /// Plain-text `Key: value` lines held until their block ends.
+    private var block = KeyValueBlock()
     private var sawContent = false
 
     private enum Parser {
@@ -55,7 +57,10 @@ public struct LogStream {
             // with a shape of their own decide, without a header.
             let trimmed = Bytes.trimmed(line.bytes)
             let guessed = trimmed.isEmpty ? .plainText : Self.guess(trimmed)
-            if guessed == .msiVerbose || guessed == .deploymentHTML { switchFormat(to: guessed) }
+            if guessed == .msiVerbose || guessed == .deploymentHTML {
+                if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
+                switchFormat(to: guessed)
+            }
         }
         linesInLog += 1
         if !sawContent, !Bytes.trimmed(line.bytes).isEmpty, Self.logStart(line.bytes) == nil { sawContent = true }
@@ -73,6 +78,14 @@ public struct LogStream {
             try event.parse(line, emit)
             parser = .event(event)
         case .plain:
+            // "Key: value" lines are held as a block (netsh rule listings, transcripts); others go out now.
+            if vocabulary != nil {
+                if block.take(line) {
+                    if block.isFull { try block.flush(path: path, vocabulary: vocabulary, emit) }
+                    return
+                }
+                if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
+            }
             let bytes = line.bytes
             try emit(
                 RecordDraft(
@@ -88,6 +101,7 @@ public struct LogStream {
 
     /// Flushes records still pending at the end of the input.
     public mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
+        if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
         switch parser {
         case .markup(let markup): endedInsideRecord = markup.isInsideRecord
         case .event(let event): endedInsideRecord = event.isInsideRecord
@@ -114,12 +128,16 @@ public struct LogStream {
         }
         if !formats.contains(format) { formats.append(format) }
         currentFormat = format
+        parser = makeParser(format)
+    }
+
+    /// A new parser for a format.
+    private func makeParser(_ format: LogFormat) -> Parser {
         switch format {
-        case .msiVerbose: parser = .msi(MSIParser(path: path))
-        case .deploymentHTML, .lcscmdXML:
-            parser = .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
-        case .eventText, .eventCSV: parser = .event(EventParser(path: path, format: format))
-        case .plainText: parser = .plain
+        case .msiVerbose: .msi(MSIParser(path: path))
+        case .deploymentHTML, .lcscmdXML: .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
+        case .eventText, .eventCSV: .event(EventParser(path: path, format: format))
+        case .plainText: .plain
         }
     }
 
@@ -130,13 +148,7 @@ public struct LogStream {
         currentFormat = format
         logCount += 1
         sawContent = false
-        switch format {
-        case .msiVerbose: parser = .msi(MSIParser(path: path))
-        case .deploymentHTML, .lcscmdXML:
-            parser = .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
-        case .eventText, .eventCSV: parser = .event(EventParser(path: path, format: format))
-        case .plainText: parser = .plain
-        }
+        parser = makeParser(format)
     }
 
     // MARK: - Detection

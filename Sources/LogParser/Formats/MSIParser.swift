@@ -233,9 +233,19 @@ struct MSIParser {
             if Bytes.hasPrefix(body, "Note: 1: ") {
                 return Shape(kind: .note, number: Bytes.number(body, at: 9)?.value)
             }
-        case UInt8(ascii: "E"):
-            if Bytes.hasPrefix(body, "Error "), let code = Bytes.number(body, at: 6) {
-                return Shape(kind: .shipError, outcome: .failure(code: String(code.value)), number: code.value)
+        case UInt8(ascii: "E"), UInt8(ascii: "F"):
+            // "Error 1920." and its localized forms ("Fehler 1722.", "Erreur 1603.", "Errore 1920."): a word,
+            // a space, a four-digit code, a full stop — the shape, not the word.
+            for word: StaticString in ["Error ", "Fehler ", "Erreur ", "Errore "] where Bytes.hasPrefix(body, word) {
+                let start = word.utf8CodeUnitCount
+                if let code = Bytes.number(body, at: start), code.end - start == 4, code.end < body.count,
+                    body[code.end] == UInt8(ascii: ".")
+                {
+                    return Shape(kind: .shipError, outcome: .failure(code: String(code.value)), number: code.value)
+                }
+                if word.utf8CodeUnitCount == 6, let code = Bytes.number(body, at: 6) {
+                    return Shape(kind: .shipError, outcome: .failure(code: String(code.value)), number: code.value)
+                }
             }
         case UInt8(ascii: "C"):
             if Bytes.hasPrefix(body, "CustomAction "), let code = firstNumber(body, from: 13) {
@@ -404,7 +414,7 @@ struct MSIParser {
     /// Shapes: `Property(S): NAME = value` and `PROPERTY CHANGE: Adding NAME property. Its value is 'value'.`
     /// / `Modifying NAME property. Its current value is 'old'. Its new value: 'new'.`
     static func secretValueRange(_ body: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        if Bytes.hasPrefix(body, "Property(") {
+        if Bytes.hasPrefix(body, "Property(") || isLocalizedProperty(body) {
             // The name starts after "): " and ends at " = " (which may not overlap it: "Property(S): = x").
             guard let close = Bytes.find("): ", in: body), let equals = Bytes.find(" = ", in: body, from: close + 3)
             else {

@@ -77,6 +77,8 @@ struct MarkupParser {
 
     private struct Row {
         var cells: [[Piece]] = []
+        /// How many texts the row holds.
+        var pieces = 0
         var cellIsHeader: [Bool] = []
         /// False once something (a nested table) forced its texts out early.
         var buffering = true
@@ -418,6 +420,11 @@ struct MarkupParser {
         contextIsCurrent = false
     }
 
+    /// A group that grew past ``maximumHeldPieces`` goes out now (a record of its fields, or its texts).
+    private mutating func capGroup(at index: Int, _ emit: (RecordDraft) throws -> Void) rethrows {
+        if stack[index].group.count >= Self.maximumHeldPieces { try finishGroup(at: index, emit) }
+    }
+
     // MARK: - Named fields
 
     /// An XML element whose attributes name an entry's port, protocol or program becomes one record
@@ -427,8 +434,7 @@ struct MarkupParser {
     ) rethrows {
         guard let vocabulary else { return }
         let attributes = vocabulary.fields(ofElement: element, attributes: Self.attributes(tag, from: start))
-        let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
-        guard attributes.contains(where: { vocabulary.field(forKey: $0.name).map(entryFields.contains) ?? false })
+        guard attributes.contains(where: { vocabulary.namesEntryField($0.name) })
         else { return }
         if !contextIsCurrent { rebuildContext() }
         let text =
@@ -530,9 +536,8 @@ struct MarkupParser {
         let pieces = stack[index].group
         stack[index].group = []
         guard let vocabulary, let first = pieces.first else { return }
-        let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
         let isEntry = pieces.contains { piece in
-            piece.field.flatMap { vocabulary.field(forKey: $0) }.map(entryFields.contains) ?? false
+            piece.field.map(vocabulary.namesEntryField) ?? false
         }
         guard isEntry else {
             for piece in pieces where !piece.given { try give(piece, emit) }
@@ -589,6 +594,7 @@ struct MarkupParser {
             piece.context = first.context
             table.pairs.append(piece)
             table.pairRows.append((texts.joined(separator: " | "), first))
+            if table.pairs.count >= Self.maximumHeldPieces { try flushPairs(&table, emit) }
             return
         }
         if !table.pairs.isEmpty { try flushPairs(&table, emit) }
@@ -621,9 +627,8 @@ struct MarkupParser {
         table.pairs = []
         table.pairRows = []
         guard let vocabulary, let first = rows.first?.first else { return }
-        let entryFields: Set<FieldVocabulary.Field> = [.port, .protocol, .program]
         let isEntry = pairs.contains { piece in
-            piece.field.flatMap { vocabulary.field(forKey: $0) }.map(entryFields.contains) ?? false
+            piece.field.map(vocabulary.namesEntryField) ?? false
         }
         guard isEntry else {
             for row in rows { try emitRow(row.text, first: row.first, fields: [], emit) }
@@ -775,6 +780,7 @@ struct MarkupParser {
                     Piece(
                         bytes: Array(collapsed[valueStart...]), line: textLine, offset: textOffset, kind: kind,
                         outcome: outcome, context: enclosing, field: key, whole: collapsed))
+                try capGroup(at: stack.count - 2, emit)
                 return
             }
             // A definition list's term names the description after it: <dl><dt>Port</dt><dd>5061</dd>…
@@ -785,6 +791,7 @@ struct MarkupParser {
                         Piece(
                             bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
                             context: enclosing))
+                    try capGroup(at: stack.count - 2, emit)
                     return
                 }
                 if stack[stack.count - 1].name == Self.ddName {
@@ -792,6 +799,7 @@ struct MarkupParser {
                         Piece(
                             bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
                             context: enclosing, field: stack[stack.count - 2].term ?? ""))
+                    try capGroup(at: stack.count - 2, emit)
                     return
                 }
             }
@@ -809,16 +817,25 @@ struct MarkupParser {
                     piece.context = enclosing
                 }
                 stack[stack.count - 2].group.append(piece)
+                try capGroup(at: stack.count - 2, emit)
                 return
             }
-            if let table = tables.last, table.row?.buffering == true, let cells = table.row?.cells, !cells.isEmpty,
-                stack.count > table.depth
+            let last = tables.count - 1
+            if last >= 0, tables[last].row?.buffering == true, tables[last].row?.cells.isEmpty == false,
+                stack.count > tables[last].depth
             {
-                tables[tables.count - 1].row?.cells[cells.count - 1].append(
-                    Piece(
-                        bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
-                        context: enclosing))
-                return
+                // Appended in place (no copy of the row per text), and a row that holds too much goes out as read.
+                if tables[last].row?.pieces ?? 0 >= Self.maximumHeldPieces {
+                    try releaseRow(emit)
+                } else {
+                    let cell = (tables[last].row?.cells.count ?? 1) - 1
+                    tables[last].row?.cells[cell].append(
+                        Piece(
+                            bytes: collapsed, line: textLine, offset: textOffset, kind: kind, outcome: outcome,
+                            context: enclosing))
+                    tables[last].row?.pieces += 1
+                    return
+                }
             }
         }
         try collapsed.withUnsafeBufferPointer { buffer in
@@ -831,6 +848,9 @@ struct MarkupParser {
 
     /// The longest text kept as a heading candidate.
     static let maximumHeadingLength = 512
+    /// The most texts a table row, a key/value table or a group of named elements holds before they
+    /// go out as read: memory stays bounded when a log never closes them.
+    static let maximumHeldPieces = 256
 
     private mutating func rebuildContext() {
         var headings: [String] = []

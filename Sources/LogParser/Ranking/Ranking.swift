@@ -30,12 +30,13 @@ extension Analyzer {
             }
             let key = ExceptionKey(exception, input: nil, explicitRole: nil, origin: false)
             if let existing = index[key] {
-                if merged[existing].program == nil { merged[existing].program = exception.program }
-                if merged[existing].service == nil { merged[existing].service = exception.service }
                 if merged[existing].origin == "documented", exception.origin == "log" {
-                    let keepProgram = merged[existing].program
+                    // What a log states replaces what the documentation suggests, fields and all.
                     merged[existing] = exception
-                    if exception.program == nil { merged[existing].program = keepProgram }
+                } else if merged[existing].origin == exception.origin {
+                    // A program or service one entry names is never lent to another origin's entry.
+                    if merged[existing].program == nil { merged[existing].program = exception.program }
+                    if merged[existing].service == nil { merged[existing].service = exception.service }
                 }
             } else {
                 index[key] = merged.count
