@@ -20,15 +20,16 @@ rem Each rule is deleted by name, then added: running it again replaces, never d
 rem Note: CWA-Install.log:10: names the program w3wp.exe without its folder, so the rule is by port
 rem Note: Activate Enterprise Edition Server.html:33: names the program DataMCUSvc.exe without its folder, so the rule is by port
 rem Note: standard-edition: Windows Firewall was stopped during activation, so its documented ports are added
+rem Note: 4 documented ports of programs named without a port: add with --documented
 setlocal DisableDelayedExpansion
 netsh advfirewall firewall delete rule name="ocslog archiving: Message Queuing TCP 1801" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Archiving Server\RTCArch.exe" description="from Activate Archiving Server.html:22" enable=yes
+netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 description="from Activate Archiving Server.html:22" enable=yes
 netsh advfirewall firewall delete rule name="ocslog archiving: Message Queuing RPC TCP 2103" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing RPC TCP 2103" dir=in action=allow protocol=TCP localport=2103 description="from Activate Archiving Server.html:24" enable=yes
 netsh advfirewall firewall delete rule name="ocslog archiving: Message Queuing RPC TCP 2105" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing RPC TCP 2105" dir=in action=allow protocol=TCP localport=2105 description="from Activate Archiving Server.html:24" enable=yes
 netsh advfirewall firewall delete rule name="ocslog archiving: Message Queuing UDP 1801" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing UDP 1801" dir=in action=allow protocol=UDP localport=1801 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Archiving Server\RTCArch.exe" description="from Activate Archiving Server.html:23" enable=yes
+netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing UDP 1801" dir=in action=allow protocol=UDP localport=1801 description="from Activate Archiving Server.html:23" enable=yes
 netsh advfirewall firewall delete rule name="ocslog back-end: SQL Server (default instance) TCP 1433" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog back-end: SQL Server (default instance) TCP 1433" dir=in action=allow protocol=TCP localport=1433 description="documented port: activation never opens SQL Server ports" enable=yes
 netsh advfirewall firewall delete rule name="ocslog back-end: SQL Server Browser (named instance) UDP 1434" >nul 2>&1
@@ -38,9 +39,9 @@ netsh advfirewall firewall add rule name="ocslog communicator-web-access: Commun
 netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director web services TCP 444" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director web services TCP 444" dir=in action=allow protocol=TCP localport=444 description="from LCSCmd-Activate-Director.xml:10" enable=yes
 netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director TCP 5060" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director TCP 5060" dir=in action=allow protocol=TCP localport=5060 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Server\Core\RTCSrv.exe" description="from LCSCmd-Activate-Director.xml:9" enable=yes
+netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director TCP 5060" dir=in action=allow protocol=TCP localport=5060 description="from LCSCmd-Activate-Director.xml:9" enable=yes
 netsh advfirewall firewall delete rule name="ocslog director: Office Communications Server Director TCP 5061" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director TCP 5061" dir=in action=allow protocol=TCP localport=5061 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Server\Core\RTCSrv.exe" description="from LCSCmd-Activate-Director.xml:9" enable=yes
+netsh advfirewall firewall add rule name="ocslog director: Office Communications Server Director TCP 5061" dir=in action=allow protocol=TCP localport=5061 description="from LCSCmd-Activate-Director.xml:9" enable=yes
 netsh advfirewall firewall delete rule name="ocslog edge: port TCP 443" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog edge: port TCP 443" dir=in action=allow protocol=TCP localport=443 description="from Activate Edge Server.html:10, external interface" enable=yes
 netsh advfirewall firewall delete rule name="ocslog edge: port TCP 5061" >nul 2>&1
@@ -64,31 +65,23 @@ netsh advfirewall firewall add rule name="ocslog front-end: Office Communication
 netsh advfirewall firewall delete rule name="ocslog front-end: Office Communications Server Application Sharing TCP 5065" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Application Sharing TCP 5065" dir=in action=allow protocol=TCP localport=5065 description="from Activate Enterprise Edition Server.html:34" enable=yes
 netsh advfirewall firewall delete rule name="ocslog front-end: Office Communications Server Response Group TCP 5071" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Response Group TCP 5071" dir=in action=allow protocol=TCP localport=5071 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Application Host\OcsAppServerHost.exe" description="from Activate Enterprise Edition Server.html:35" enable=yes
-netsh advfirewall firewall delete rule name="ocslog front-end: OcsAppServerHost.exe TCP 5072" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog front-end: OcsAppServerHost.exe TCP 5072" dir=in action=allow protocol=TCP localport=5072 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Application Host\OcsAppServerHost.exe" description="documented port" enable=yes
-netsh advfirewall firewall delete rule name="ocslog front-end: OcsAppServerHost.exe TCP 5073" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog front-end: OcsAppServerHost.exe TCP 5073" dir=in action=allow protocol=TCP localport=5073 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Application Host\OcsAppServerHost.exe" description="documented port" enable=yes
-netsh advfirewall firewall delete rule name="ocslog front-end: OcsAppServerHost.exe TCP 5074" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog front-end: OcsAppServerHost.exe TCP 5074" dir=in action=allow protocol=TCP localport=5074 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Application Host\OcsAppServerHost.exe" description="documented port" enable=yes
+netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Response Group TCP 5071" dir=in action=allow protocol=TCP localport=5071 description="from Activate Enterprise Edition Server.html:35" enable=yes
 netsh advfirewall firewall delete rule name="ocslog front-end: Office Communications Server Web Conferencing TCP 8057" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Web Conferencing TCP 8057" dir=in action=allow protocol=TCP localport=8057 description="from Activate Enterprise Edition Server.html:33" enable=yes
-netsh advfirewall firewall delete rule name="ocslog front-end: OcsAppServerHost.exe TCP 8404" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog front-end: OcsAppServerHost.exe TCP 8404" dir=in action=allow protocol=TCP localport=8404 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Application Host\OcsAppServerHost.exe" description="documented port" enable=yes
 netsh advfirewall firewall delete rule name="ocslog front-end: Office Communications Server Audio/Video Conferencing media UDP 49152-65535" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog front-end: Office Communications Server Audio/Video Conferencing media UDP 49152-65535" dir=in action=allow protocol=UDP localport=49152-65535 description="from Activate Enterprise Edition Server.html:32" enable=yes
 netsh advfirewall firewall delete rule name="ocslog mediation: Message Queuing TCP 1801" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog mediation: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 description="from MediationServer-Install.log:25" enable=yes
 netsh advfirewall firewall delete rule name="ocslog mediation: Office Communications Server Mediation Gateway TCP 5060" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog mediation: Office Communications Server Mediation Gateway TCP 5060" dir=in action=allow protocol=TCP localport=5060 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Mediation Server\MediationServerSvc.exe" description="from MediationServer-Install.log:23" enable=yes
+netsh advfirewall firewall add rule name="ocslog mediation: Office Communications Server Mediation Gateway TCP 5060" dir=in action=allow protocol=TCP localport=5060 description="from MediationServer-Install.log:23" enable=yes
 netsh advfirewall firewall delete rule name="ocslog mediation: Office Communications Server Mediation TCP 5061" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog mediation: Office Communications Server Mediation TCP 5061" dir=in action=allow protocol=TCP localport=5061 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Mediation Server\MediationServerSvc.exe" description="from MediationServer-Install.log:22" enable=yes
+netsh advfirewall firewall add rule name="ocslog mediation: Office Communications Server Mediation TCP 5061" dir=in action=allow protocol=TCP localport=5061 description="from MediationServer-Install.log:22" enable=yes
 netsh advfirewall firewall delete rule name="ocslog mediation: Office Communications Server Mediation Media UDP 60000-64000" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog mediation: Office Communications Server Mediation Media UDP 60000-64000" dir=in action=allow protocol=UDP localport=60000-64000 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Mediation Server\MediationServerSvc.exe" description="from MediationServer-Install.log:24" enable=yes
+netsh advfirewall firewall add rule name="ocslog mediation: Office Communications Server Mediation Media UDP 60000-64000" dir=in action=allow protocol=UDP localport=60000-64000 description="from MediationServer-Install.log:24" enable=yes
 netsh advfirewall firewall delete rule name="ocslog monitoring: Message Queuing TCP 1801" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog monitoring: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Monitoring Server\QmsSvc.exe" description="from LCSCmd-Activate-Monitoring.xml:16" enable=yes
+netsh advfirewall firewall add rule name="ocslog monitoring: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 description="from LCSCmd-Activate-Monitoring.xml:16" enable=yes
 netsh advfirewall firewall delete rule name="ocslog monitoring: Message Queuing UDP 1801" >nul 2>&1
-netsh advfirewall firewall add rule name="ocslog monitoring: Message Queuing UDP 1801" dir=in action=allow protocol=UDP localport=1801 program="C:\Program Files\Microsoft Office Communications Server 2007 R2\Monitoring Server\QmsSvc.exe" description="from LCSCmd-Activate-Monitoring.xml:17" enable=yes
+netsh advfirewall firewall add rule name="ocslog monitoring: Message Queuing UDP 1801" dir=in action=allow protocol=UDP localport=1801 description="from LCSCmd-Activate-Monitoring.xml:17" enable=yes
 netsh advfirewall firewall delete rule name="ocslog standard-edition: DCOM/RPC TCP 135" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog standard-edition: DCOM/RPC TCP 135" dir=in action=allow protocol=TCP localport=135 description="documented port: Windows Firewall was stopped during activation" enable=yes
 netsh advfirewall firewall delete rule name="ocslog standard-edition: HTTPS (Web Components) TCP 443" >nul 2>&1
