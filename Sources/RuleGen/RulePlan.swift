@@ -189,8 +189,7 @@ public struct RulePlan: Sendable {
         var warnings: [String] = []
         if leftOut > 0 {
             warnings.append(
-                "\(leftOut) documented port\(leftOut == 1 ? "" : "s") of programs named without a port: "
-                    + "add with --documented")
+                "\(leftOut) port\(leftOut == 1 ? "" : "s") no log line states left out (programs named without a port)")
         }
         if chains.contains(where: { $0.role == "edge" }) {
             if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {

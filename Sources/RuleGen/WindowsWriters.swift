@@ -103,7 +103,7 @@ public struct WindowsPlan: Sendable {
         }
         if leftOut > 0 {
             notes.append(
-                "\(leftOut) documented port\(leftOut == 1 ? "" : "s") of programs named without a port: add with --documented"
+                "\(leftOut) port\(leftOut == 1 ? "" : "s") no log line states left out (programs named without a port)"
             )
         }
         rules.sort {

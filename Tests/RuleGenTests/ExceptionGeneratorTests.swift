@@ -48,16 +48,7 @@ import Testing
                 problems.append("an entry was reported as not understood")
             }
             // The ruleset opens exactly the generated ports (documented ones are left out).
-            let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: RuleOptions())
-            let opened = Self.intervals(
-                plan.chains.flatMap { chain in
-                    chain.elements.map {
-                        (
-                            chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue),
-                            Int($0.range.upperBound.rawValue)
-                        )
-                    }
-                })
+            let opened = Self.opened(by: result)
             let wanted = Self.intervals(generated.expected.map { ($0.role, $0.side, $0.transport, $0.low, $0.high) })
             if opened != wanted { problems.append("ruleset opens \(opened), want \(wanted)") }
             if !problems.isEmpty {
@@ -78,6 +69,20 @@ import Testing
                 + "\(String(format: "%.1f", seconds)) s; shapes: "
                 + shapes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         #expect(failures == 0, "\(failures) of \(Self.caseCount) generated cases failed (first seed \(Self.firstSeed))")
+    }
+
+    /// What the ruleset built from a scan (without --documented) opens, as merged intervals.
+    static func opened(by result: ScanResult) -> [String: [ClosedRange<Int>]] {
+        let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: RuleOptions())
+        return intervals(
+            plan.chains.flatMap { chain in
+                chain.elements.map {
+                    (
+                        chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue),
+                        Int($0.range.upperBound.rawValue)
+                    )
+                }
+            })
     }
 
     /// Merged port intervals per (role, side, protocol), for comparing what a ruleset opens.
@@ -726,16 +731,7 @@ struct CaseGenerator {
                 problems.append("\(input.path):\(exception.evidence.line): port \(port) is not written there")
             }
         }
-        let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: RuleOptions())
-        let opened = ExceptionGeneratorTests.intervals(
-            plan.chains.flatMap { chain in
-                chain.elements.map {
-                    (
-                        chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue),
-                        Int($0.range.upperBound.rawValue)
-                    )
-                }
-            })
+        let opened = ExceptionGeneratorTests.opened(by: result)
         let wanted = ExceptionGeneratorTests.intervals(
             stated.map { ($0.role, $0.role == "edge" ? $0.interface : nil, $0.protocol, $0.portFrom, $0.portTo) })
         if opened != wanted { problems.append("\(input.path): the ruleset opens \(opened), the log states \(wanted)") }

@@ -125,7 +125,7 @@ import Testing
         #expect(!result.exceptions.isEmpty && result.exceptions.allSatisfy { $0.origin == "documented" })
         let plain = WindowsPlan.build(from: result, knowledge: RuleFixtures.knowledge, roles: [], documented: false)
         #expect(plain.rules.isEmpty)
-        #expect(plain.notes.contains { $0.contains("--documented") })
+        #expect(plain.notes.contains { $0.contains("no log line states") })
         let asked = WindowsPlan.build(from: result, knowledge: RuleFixtures.knowledge, roles: [], documented: true)
         #expect(!asked.rules.isEmpty)
     }

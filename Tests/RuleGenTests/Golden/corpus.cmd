@@ -20,7 +20,7 @@ rem Each rule is deleted by name, then added: running it again replaces, never d
 rem Note: CWA-Install.log:10: names the program w3wp.exe without its folder, so the rule is by port
 rem Note: Activate Enterprise Edition Server.html:33: names the program DataMCUSvc.exe without its folder, so the rule is by port
 rem Note: standard-edition: Windows Firewall was stopped during activation, so its documented ports are added
-rem Note: 4 documented ports of programs named without a port: add with --documented
+rem Note: 4 ports no log line states left out (programs named without a port)
 setlocal DisableDelayedExpansion
 netsh advfirewall firewall delete rule name="ocslog archiving: Message Queuing TCP 1801" >nul 2>&1
 netsh advfirewall firewall add rule name="ocslog archiving: Message Queuing TCP 1801" dir=in action=allow protocol=TCP localport=1801 description="from Activate Archiving Server.html:22" enable=yes

@@ -20,7 +20,7 @@
 # Note: CWA-Install.log:10: names the program w3wp.exe without its folder, so the rule is by port
 # Note: Activate Enterprise Edition Server.html:33: names the program DataMCUSvc.exe without its folder, so the rule is by port
 # Note: standard-edition: Windows Firewall was stopped during activation, so its documented ports are added
-# Note: 4 documented ports of programs named without a port: add with --documented
+# Note: 4 ports no log line states left out (programs named without a port)
 #Requires -RunAsAdministrator
 $ErrorActionPreference = 'Stop'
 
