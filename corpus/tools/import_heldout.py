@@ -55,7 +55,7 @@ for base in sys.argv[1:]:
                 assert scenario in os.environ.get('ALLOW_ROOT', '').split(','), (scenario, f, exp['root'])
                 exp['notes'] = (exp.get('notes') or '') + (
                     f" ocslog ranks line {f['evidence'][0]['line']} ({f['title']}) first where the author chose line "
-                    f"{exp['root']['line']}: both are warnings about the stopped firewall, and the one that states it carries the known issue.")
+                    f"{exp['root']['line']}: a ranking judgement the team keeps (corpus/README.md says why).")
             out['root'] = root
         else:
             assert not exp.get('root'), scenario

@@ -56,6 +56,8 @@ public struct FieldReader: Sendable {
     private let proseOutbound: Set<String>
     private let proseInbound: Set<String>
     private let foreign: Set<String>
+    /// One-word keys of the interface field ("interface", "side"), which name a side when they follow one.
+    private let interfaceWords: Set<String>
     private let units: Set<String>
     private let counters: Set<String>
     private let blocking: Set<String>
@@ -103,6 +105,8 @@ public struct FieldReader: Sendable {
         proseOutbound = Set(vocabulary.outbound.map { $0.lowercased() }.filter { $0.count >= 5 })
         proseInbound = Set(vocabulary.inbound.map { $0.lowercased() }.filter { $0.count >= 5 })
         foreign = Set(vocabulary.foreign.map { $0.lowercased() })
+        interfaceWords = Set(
+            vocabulary.keys[.interface, default: []].filter { phrase($0).count == 1 }.map { $0.lowercased() })
         units = Set(vocabulary.units.map { $0.lowercased() })
         counters = Set(vocabulary.counters.map { $0.lowercased() })
         blocking = Set(vocabulary.blocking.map { $0.lowercased() })
@@ -214,8 +218,13 @@ public struct FieldReader: Sendable {
                     entry.unreadable.append("port \(value)")
                 }
             case .protocol:
-                let tokens = Self.tokenize(value)
+                // "NET_FW_IP_PROTOCOL_TCP", "IPPROTO_UDP": a constant's last word names the protocol.
+                let tokens = Self.tokenize(value.replacingOccurrences(of: "_", with: " "))
                 if let (protocols, _) = protocolSet(tokens, 0, keyed: true) {
+                    keyedProtocols.append(protocols)
+                } else if let last = tokens.last, last.kind == .word,
+                    let (protocols, _) = protocolSet(tokens, tokens.count - 1, keyed: false)
+                {
                     keyedProtocols.append(protocols)
                 } else {
                     entry.unreadable.append("protocol \(value)")
@@ -237,6 +246,8 @@ public struct FieldReader: Sendable {
         var unnamed: [String] = []
         for field in fields {
             if let known = vocabulary.field(forKey: field.name) {
+                take(known, field.value)
+            } else if let known = alternative(field) {
                 take(known, field.value)
             } else {
                 unnamed.append(field.value)
@@ -294,6 +305,17 @@ public struct FieldReader: Sendable {
             entry.opensNothing = true
         }
         return entry
+    }
+
+    /// A column named for two fields ("Program / Port", "Port or program"): the one its value fits —
+    /// a port list for the port field, an executable for the program field.
+    private func alternative(_ field: RecordField) -> FieldVocabulary.Field? {
+        let names = field.name.split(whereSeparator: { $0 == "/" || $0 == "|" }).map(String.init)
+        guard names.count >= 2 else { return nil }
+        let candidates = names.compactMap { vocabulary.field(forKey: $0) }
+        if candidates.contains(.port), portList(Self.tokenize(field.value), 0) != nil { return .port }
+        if candidates.contains(.program), field.value.lowercased().contains(".exe") { return .program }
+        return nil
     }
 
     /// `"x"`, `'x'`, `“x”` → `x`; spaces trimmed.
@@ -439,6 +461,16 @@ public struct FieldReader: Sendable {
     /// One mention starting at `index`: `[protocols] [port word] LIST [protocols]`, in any of the
     /// orders the vocabulary allows.
     private func proseMention(_ tokens: [Token], _ start: Int) -> (EntryFields.Mention, Int)? {
+        // The list of "remote port 1433" is another host's, wherever the reading starts.
+        if start >= 1, tokens[start].kind == .number {
+            let before = tokens[start - 1]
+            if before.kind == .word, foreign.contains(before.text) { return nil }
+            if before.kind == .word, portWords.contains(before.text), start >= 2, tokens[start - 2].kind == .word,
+                foreign.contains(tokens[start - 2].text)
+            {
+                return nil
+            }
+        }
         var index = start
         var protocols: Set<TransportProtocol> = []
         var hasPortWord = false
@@ -489,16 +521,21 @@ public struct FieldReader: Sendable {
     /// A port word followed by something that is no number ("port <dynamic>", "port -1", "Anschluss ?"):
     /// the value as written, up to the next space.
     private func unreadablePort(_ tokens: [Token], _ scalars: [Unicode.Scalar]) -> String? {
-        for index in tokens.indices where tokens[index].kind == .word && portWords.contains(tokens[index].text) {
+        // After a port word, or a protocol ("TCP $(DataMcuCompatPort)", "UDP <auto>").
+        for index in tokens.indices where tokens[index].kind == .word {
+            let isPortWord = portWords.contains(tokens[index].text)
+            guard isPortWord || protocolSet(tokens, index, keyed: false) != nil else { continue }
             var next = index + 1
             while next < tokens.count, tokens[next].kind == .mark, [":", "=", "#"].contains(tokens[next].text) {
                 next += 1
             }
             guard next < tokens.count else { continue }
             let token = tokens[next]
+            // (After a protocol a hyphen compounds: "TCP-based", "UDP-Anschlüsse".)
             let unreadable =
                 token.kind == .other
-                || (token.kind == .mark && ["<", "-", "?", "*", "[", "{", "%", "$"].contains(token.text))
+                || (token.kind == .mark && ["<", "?", "*", "[", "{", "%", "$"].contains(token.text))
+                || (isPortWord && token.kind == .mark && token.text == "-")
             guard unreadable else { continue }
             var end = token.start
             while end < scalars.count, !scalars[end].properties.isWhitespace, scalars[end] != ",", scalars[end] != ";" {
@@ -627,13 +664,20 @@ public struct FieldReader: Sendable {
     /// The Edge side a text names (`external`, `internal`), if it names one.
     public func side(in text: String) -> String? { side(in: Self.tokenize(text)) }
 
+    /// The side a text names: one followed by an interface word ("on the external interface") wins
+    /// over a bare one ("for internal servers"), else the first.
     private func side(in tokens: [Token]) -> String? {
+        var first: String?
         var index = 0
         while index < tokens.count {
-            for phrase in interfacePhrases where Self.matches(phrase.words, tokens, index) { return phrase.side }
+            for phrase in interfacePhrases where Self.matches(phrase.words, tokens, index) {
+                let next = index + phrase.words.count
+                if next < tokens.count, interfaceWords.contains(tokens[next].text) { return phrase.side }
+                if first == nil { first = phrase.side }
+            }
             index += 1
         }
-        return nil
+        return first
     }
 
     private static func matches(_ phrase: [String], _ tokens: [Token], _ index: Int) -> Bool {

@@ -8,6 +8,11 @@ public final class FieldNames: Sendable {
     /// The keys of an entry's port, protocol and program fields, spaces removed: a tag that holds
     /// none of them names no such field.
     private let entryKeys: LiteralSet
+    /// Section words and entry words ("firewall", "exceptions"): a short text-only element holding
+    /// both heads the siblings after it ("<div>Applying Windows Firewall rules</div><table>…").
+    private let sectionWords: LiteralSet
+    private let entryWords: LiteralSet
+
     /// The keys of the interface field, spaces removed.
     private let sideKeys: LiteralSet
 
@@ -20,6 +25,8 @@ public final class FieldNames: Sendable {
         entryKeys = LiteralSet(words.filter { !$0.isEmpty })
         sideKeys = LiteralSet(
             vocabulary.keys[.interface, default: []].map(FieldVocabulary.normalizedKey).filter { !$0.isEmpty })
+        sectionWords = LiteralSet(vocabulary.sections)
+        entryWords = LiteralSet(vocabulary.entryWords)
         headingClasses = vocabulary.headingClasses.map { Array($0.lowercased().utf8) }
         headingLabels = Set(vocabulary.headingLabels.map { Array($0.lowercased().utf8) })
         valueKeys = Set(vocabulary.valueKeys.map(FieldVocabulary.normalizedKey))
@@ -42,6 +49,13 @@ public final class FieldNames: Sendable {
 
     /// The field a name stands for.
     public func field(forKey text: String) -> FieldVocabulary.Field? { vocabulary.field(forKey: text) }
+
+    /// Whether a short text speaks of the firewall and of its exceptions or rules.
+    func namesFirewallSection(_ bytes: [UInt8]) -> Bool {
+        // A heading states no number: "Firewall exception added: TCP 5061" is an entry, not a heading.
+        guard bytes.count <= 120, !bytes.contains(where: Bytes.isDigit) else { return false }
+        return bytes.withUnsafeBytes { sectionWords.firstMatch(in: $0) && entryWords.firstMatch(in: $0) }
+    }
 
     /// Whether a text starts with a heading label and a colon ("Task: …", "Tarea: …", "Tâche : …").
     func startsWithHeadingLabel(_ bytes: [UInt8]) -> Bool {

@@ -326,6 +326,7 @@ struct MarkupParser {
                 if position == stack.count - 1, position > 0, !stack[position].hasChildElement,
                     let last = lastText, last.depth == stack.count,
                     stack[position].isFlatHeading || vocabulary?.startsWithHeadingLabel(last.text) == true
+                        || vocabulary?.namesFirewallSection(last.text) == true
                 {
                     stack[position - 1].flatHeading = String(decoding: last.text, as: UTF8.self)
                 }
@@ -748,7 +749,9 @@ struct MarkupParser {
         }
         if !contextIsCurrent { rebuildContext() }
         let enclosing = context
-        if stack.last?.isFlatHeading == true || vocabulary?.startsWithHeadingLabel(collapsed) == true {
+        if stack.last?.isFlatHeading == true || vocabulary?.startsWithHeadingLabel(collapsed) == true
+            || vocabulary?.namesFirewallSection(collapsed) == true
+        {
             var kept = lastText?.text ?? []
             kept.removeAll(keepingCapacity: true)
             kept.append(contentsOf: collapsed.prefix(Self.maximumHeadingLength))

@@ -114,6 +114,18 @@ struct Transcoder {
         let base = originalOffset
         for index in 0..<input.count {
             let byte = input[index]
+            // A byte-order mark at a line start begins a log in another encoding (logs concatenated
+            // through a pipe): Windows-1252 text never starts a line with these bytes.
+            if windows1252LineStart, byte == 0xEF || byte == 0xFF || byte == 0xFE,
+                let next = Self.byteOrderMark(input, at: index)
+            {
+                switchRequest = next
+                consumedBeforeSwitch = index
+                lookaheadOrigin = base + index
+                originalOffset = base + index
+                return written
+            }
+            windows1252LineStart = byte == 0x0A
             if byte < 0x80 {
                 output[written] = byte
                 written += 1
@@ -124,6 +136,30 @@ struct Transcoder {
         }
         originalOffset += input.count
         return written
+    }
+
+    /// Where byte-order marks were dropped at line starts (a log in the same encoding begins there),
+    /// until the reader delivers those lines.
+    private var droppedMarks: [Int] = []
+
+    /// Whether a byte-order mark was dropped at the start of the line at `origin` (forgotten once asked).
+    mutating func takeDroppedMark(at origin: Int) -> Bool {
+        guard let index = droppedMarks.firstIndex(of: origin) else { return false }
+        droppedMarks.remove(at: index)
+        return true
+    }
+
+    /// Whether the next Windows-1252 byte starts a line.
+    private var windows1252LineStart = true
+
+    /// The encoding whose byte-order mark starts at `index` (all of it in `input`), if any.
+    static func byteOrderMark(_ input: UnsafeRawBufferPointer, at index: Int) -> TextEncoding? {
+        if index + 2 < input.count, input[index] == 0xEF, input[index + 1] == 0xBB, input[index + 2] == 0xBF {
+            return .utf8
+        }
+        if index + 1 < input.count, input[index] == 0xFF, input[index + 1] == 0xFE { return .utf16LittleEndian }
+        if index + 1 < input.count, input[index] == 0xFE, input[index + 1] == 0xFF { return .utf16BigEndian }
+        return nil
     }
 
     private mutating func decodeUTF16(
@@ -219,6 +255,7 @@ struct Transcoder {
         if dropByteOrderMark {
             replay.removeFirst(2)
             origin += 2
+            if droppedMarks.count < 16 { droppedMarks.append(lookaheadOrigin + 0) }
         }
         var written = 0
         replay.withUnsafeBytes { bytes in
