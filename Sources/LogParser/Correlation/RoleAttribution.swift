@@ -32,7 +32,7 @@ struct RoleAttribution {
 
     /// The role a record names itself (nil: it belongs to its input's role).
     func explicitRole(context: [String], text: String) -> String? {
-        forced ?? context.lazy.compactMap { resolver.role(ofStep: $0) }.first ?? resolver.role(namedIn: text)
+        stepRole(context: context) ?? resolver.role(namedIn: text)
     }
 
     /// The role of an input, from what it said as it was read.

@@ -17,6 +17,13 @@ extension Analyzer {
         return state.textSection || state.documentSection
     }
 
+    /// Whether a record is free text, whose structure is its lines: plain text, or the text and
+    /// continuation lines of an MSI log.
+    static func isFreeText(_ draft: RecordDraft) -> Bool {
+        draft.format == .plainText
+            || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation))
+    }
+
     /// Follows plain-text structure: a first line (the log's title) about the firewall scopes the
     /// whole log up to the next heading; a heading ending in ":" about the firewall scopes the lines
     /// under it up to a blank line, and one about something else ends both; a line about the firewall
@@ -24,10 +31,7 @@ extension Analyzer {
     func followParagraphs(
         _ draft: RecordDraft, passesPrefilter: Bool, _ record: () -> Record, _ state: inout InputState
     ) {
-        guard
-            draft.format == .plainText
-                || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation))
-        else {
+        guard Self.isFreeText(draft) else {
             if draft.format == .msiVerbose { state.textSection = false }
             return
         }
@@ -72,10 +76,7 @@ extension Analyzer {
     /// names the cells of the lines under it. Returns the fields of a row (nil for other lines; the
     /// header line itself gives an empty list, so that it counts as understood).
     func columnFields(_ draft: RecordDraft, _ record: () -> Record, _ state: inout InputState) -> [RecordField]? {
-        guard
-            draft.format == .plainText
-                || (draft.format == .msiVerbose && (draft.kind == .text || draft.kind == .continuation))
-        else {
+        guard Self.isFreeText(draft) else {
             return nil
         }
         let bytes = draft.bytes

@@ -255,7 +255,7 @@ struct Transcoder {
         if dropByteOrderMark {
             replay.removeFirst(2)
             origin += 2
-            if droppedMarks.count < 16 { droppedMarks.append(lookaheadOrigin + 0) }
+            if droppedMarks.count < 16 { droppedMarks.append(lookaheadOrigin) }
         }
         var written = 0
         replay.withUnsafeBytes { bytes in
