@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "LogParserTests", dependencies: ["LogParser", "PCRE2", "Knowledge", "Yams"]),
         .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge", "PCRE2"]),
         .testTarget(
-            name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge", "LogParser"],
+            name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge", "LogParser", "Report"],
             exclude: ["Golden", "netns-probe.sh"]),
         .testTarget(
             name: "ReportTests", dependencies: ["Report", "LogParser", "Knowledge", "Yams"], exclude: ["Golden"]),

@@ -85,6 +85,9 @@ struct KnowledgeLoader {
         built.units = raw.units ?? []
         built.counters = raw.counters ?? []
         built.entryWords = raw.entryWords ?? []
+        built.computerKeys = raw.computerKeys ?? []
+        built.logStarts = raw.logStarts ?? []
+        built.logEnds = raw.logEnds ?? []
         var all: [String] = Array(built.keys.values.joined())
         all += Array(built.protocols.values.joined())
         all += Array(built.interfaces.values.joined())
@@ -94,6 +97,7 @@ struct KnowledgeLoader {
             all += list
         }
         for list in [built.foreign, built.units, built.counters, built.entryWords] { all += list }
+        for list in [built.computerKeys, built.logStarts, built.logEnds] { all += list }
         if all.contains(where: { (word: String) in word.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw KnowledgeError(file: file, entry: "vocabulary", message: "a word is empty")
         }
@@ -373,6 +377,9 @@ private struct RawVocabulary: Decodable {
     var units: [String]?
     var counters: [String]?
     var entryWords: [String]?
+    var computerKeys: [String]?
+    var logStarts: [String]?
+    var logEnds: [String]?
 
     enum CodingKeys: String, CodingKey {
         case keys, ranges, lists, protocols, joiners, interfaces, outbound, blocking, sections, failures, negations
@@ -384,6 +391,9 @@ private struct RawVocabulary: Decodable {
         case rangeStarts = "range-starts"
         case rangeEnds = "range-ends"
         case portWords = "port-words"
+        case computerKeys = "computer-keys"
+        case logStarts = "log-starts"
+        case logEnds = "log-ends"
     }
 }
 

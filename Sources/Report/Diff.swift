@@ -39,6 +39,8 @@ public struct ScanDiff: Sendable, Codable {
 
     public struct RoleDiff: Sendable, Codable {
         public var role: String
+        /// The server, when the logs stated it.
+        public var server: String?
         public var exceptionsAdded: [ExceptionRef]
         public var exceptionsRemoved: [ExceptionRef]
         public var exceptionsUnchanged: Int
@@ -79,20 +81,32 @@ public struct ScanDiff: Sendable, Codable {
                 severity: finding.severity, title: finding.title, code: finding.code, knownIssue: finding.knownIssue,
                 count: finding.count, evidence: finding.evidence[0], group: finding.group)
         }
-        var roleIDs: [String] = []
-        for role in old.summary.roles + new.summary.roles where !roleIDs.contains(role) { roleIDs.append(role) }
-        roleIDs.sort()
-        roles = roleIDs.map { role in
-            let oldExceptions = old.exceptions.filter { $0.role == role }
-            let newExceptions = new.exceptions.filter { $0.role == role }
+        // Per server and role: two Front Ends of a pool are compared each with itself.
+        var groups: [ServerRole] = []
+        for group in old.serverRoles + new.serverRoles
+        where !groups.contains(where: { $0.role == group.role && $0.server?.lowercased() == group.server?.lowercased() }
+        ) {
+            groups.append(group)
+        }
+        groups.sort {
+            ($0.server == nil ? 0 : 1, $0.server?.lowercased() ?? "", $0.role)
+                < ($1.server == nil ? 0 : 1, $1.server?.lowercased() ?? "", $1.role)
+        }
+        roles = groups.map { group in
+            let role = group.role
+            func mine(_ server: String?, _ itsRole: String) -> Bool {
+                itsRole == role && server?.lowercased() == group.server?.lowercased()
+            }
+            let oldExceptions = old.exceptions.filter { mine($0.server, $0.role) }
+            let newExceptions = new.exceptions.filter { mine($0.server, $0.role) }
             let oldKeys = Set(oldExceptions.map(exceptionKey))
             let newKeys = Set(newExceptions.map(exceptionKey))
-            let oldFindings = old.findings.filter { $0.role == role }
-            let newFindings = new.findings.filter { $0.role == role }
+            let oldFindings = old.findings.filter { mine($0.server, $0.role) }
+            let newFindings = new.findings.filter { mine($0.server, $0.role) }
             let oldGroups = Set(oldFindings.map(\.group))
             let newGroups = Set(newFindings.map(\.group))
             return RoleDiff(
-                role: role,
+                role: role, server: group.server,
                 exceptionsAdded: newExceptions.filter { !oldKeys.contains(exceptionKey($0)) }.map(exceptionRef),
                 exceptionsRemoved: oldExceptions.filter { !newKeys.contains(exceptionKey($0)) }.map(exceptionRef),
                 exceptionsUnchanged: newExceptions.filter { oldKeys.contains(exceptionKey($0)) }.count,
@@ -157,15 +171,15 @@ public struct ScanDiff: Sendable, Codable {
             "  \(summary.findingsResolved) resolved, \(summary.findingsNew) new, \(summary.findingsUnchanged) unchanged; "
         out += "exceptions +\(summary.exceptionsAdded) -\(summary.exceptionsRemoved)\n"
         for role in roles {
-            out += "\n\(role.role)\n"
+            out += "\n\(role.server.map { "\($0) — " } ?? "")\(role.role)\n"
             for finding in role.findingsResolved { out += "  resolved   \(Self.describe(finding))\n" }
             for finding in role.findingsNew {
-                out += "  new        \(Self.describe(finding))  [\(finding.evidence.path):\(finding.evidence.line)]\n"
+                out += "  new        \(Self.describe(finding))  [\(finding.evidence.location)]\n"
             }
             for finding in role.findingsUnchanged { out += "  unchanged  \(Self.describe(finding))\n" }
             for exception in role.exceptionsAdded {
                 out +=
-                    "  + exception \(Self.describe(exception))  [\(exception.evidence.path):\(exception.evidence.line)]\n"
+                    "  + exception \(Self.describe(exception))  [\(exception.evidence.location)]\n"
             }
             for exception in role.exceptionsRemoved { out += "  - exception \(Self.describe(exception))\n" }
             if role.exceptionsUnchanged > 0 { out += "  \(role.exceptionsUnchanged) exceptions unchanged\n" }
@@ -183,7 +197,7 @@ public struct ScanDiff: Sendable, Codable {
         out += "\(summary.findingsUnchanged) unchanged; firewall exceptions: \(summary.exceptionsAdded) added, "
         out += "\(summary.exceptionsRemoved) removed.\n"
         for role in roles {
-            out += "\n## \(escape(role.role))\n\n"
+            out += "\n## \(escape((role.server.map { "\($0) — " } ?? "") + role.role))\n\n"
             func list(_ title: String, _ items: [String]) {
                 guard !items.isEmpty else { return }
                 out += "\(title):\n\n" + items.map { "- \($0)\n" }.joined() + "\n"
@@ -192,7 +206,7 @@ public struct ScanDiff: Sendable, Codable {
             list(
                 "New",
                 role.findingsNew.map {
-                    escape(Self.describe($0)) + " at " + escape("\($0.evidence.path):\($0.evidence.line)")
+                    escape(Self.describe($0)) + " at " + escape($0.evidence.location)
                 })
             list("Unchanged", role.findingsUnchanged.map { escape(Self.describe($0)) })
             list("Exceptions added", role.exceptionsAdded.map { escape(Self.describe($0)) })

@@ -75,7 +75,7 @@ enum HTMLReport {
                 out += "<p class=\"meta\">Where: \(finding.context.map(escape).joined(separator: " › "))</p>\n"
             }
             out += "<p class=\"meta\">Evidence: "
-            out += finding.evidence.map { "<code>\(escape("\($0.path):\($0.line)"))</code>" }.joined(separator: " … ")
+            out += finding.evidence.map { "<code>\(escape($0.location))</code>" }.joined(separator: " … ")
             out += "</p>\n<pre>"
             if let first = finding.evidence.first {
                 for evidence in (finding.surrounding ?? []) where evidence.line < first.line {
@@ -101,8 +101,9 @@ enum HTMLReport {
 
         out += "<h2>Firewall exceptions</h2>\n"
         if document.exceptions.isEmpty { out += "<p>None found.</p>\n" }
-        for role in document.roles.map(\.role) {
-            let exceptions = document.exceptions.filter { $0.role == role }
+        for status in document.roles {
+            let role = ServerRole(server: status.server, role: status.role).heading(roleName: status.role)
+            let exceptions = document.exceptions.filter { status.holds(role: $0.role, server: $0.server) }
             guard !exceptions.isEmpty else { continue }
             out += "<h3>\(escape(role))</h3>\n<table><thead><tr><th>Protocol</th><th>Port</th><th>Interface</th>"
             out += "<th>Service</th><th>Program</th><th>Origin</th><th>Evidence</th></tr></thead><tbody>\n"
@@ -112,7 +113,7 @@ enum HTMLReport {
                 out += "<td>\(escape(exception.program ?? ""))</td><td>\(escape(exception.origin))"
                 if let note = exception.note { out += "<br><small>\(escape(note))</small>" }
                 out +=
-                    "</td><td><code>\(escape("\(exception.evidence.path):\(exception.evidence.line)"))</code></td></tr>\n"
+                    "</td><td><code>\(escape(exception.evidence.location))</code></td></tr>\n"
             }
             out += "</tbody></table>\n"
         }
@@ -124,7 +125,7 @@ enum HTMLReport {
             out += "<table><thead><tr><th>Count</th><th>First at</th><th>Text</th></tr></thead><tbody>\n"
             for group in document.notUnderstood {
                 out += "<tr><td class=\"n\">\(group.count)</td>"
-                out += "<td><code>\(escape("\(group.first.path):\(group.first.line)"))</code></td>"
+                out += "<td><code>\(escape(group.first.location))</code></td>"
                 out += "<td><code>\(escape(group.first.text ?? group.template))</code></td></tr>\n"
             }
             out += "</tbody></table>\n"
@@ -134,7 +135,7 @@ enum HTMLReport {
         out += "<th>Role</th><th>Not read</th></tr></thead><tbody>\n"
         for input in document.inputs {
             let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
-            out += "<tr><td>\(escape(input.path))</td><td>\(escape(formats))</td>"
+            out += "<tr><td>\(escape(input.name))</td><td>\(escape(formats))</td>"
             out += "<td>\(escape(input.encodings?.joined(separator: "+") ?? input.encoding))</td>"
             out += "<td class=\"n\">\(input.lines)</td><td>\(escape(input.role))</td>"
             out += "<td>\(escape(ReportDocument.unread(input)))</td></tr>\n"

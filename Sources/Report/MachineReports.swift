@@ -152,26 +152,26 @@ enum JUnitReport {
         out += "  <testsuite name=\"ocslog scan\" tests=\"\(document.roles.count)\" failures=\"\(failures)\" "
         out += "errors=\"0\" skipped=\"0\">\n"
         for role in document.roles {
-            let findings = document.findings.filter { $0.role == role.role }
+            let findings = document.findings.filter { role.holds(role: $0.role, server: $0.server) }
             out += "    <testcase classname=\"ocslog.\(escape(role.role))\" name=\"\(escape(role.name))\">\n"
             for finding in findings where finding.severity == .error {
                 var message = "#\(finding.rank) \(finding.title)"
                 if let code = finding.code { message += " [\(code)]" }
                 out += "      <failure type=\"\(escape(finding.knownIssue ?? finding.signature))\" "
                 out += "message=\"\(escape(message))\">"
-                var body = finding.evidence.map { "\($0.path):\($0.line): \($0.text ?? "")" }.joined(separator: "\n")
+                var body = finding.evidence.map { "\($0.location): \($0.text ?? "")" }.joined(separator: "\n")
                 if let fix = finding.fix { body += "\nFix: \(fix)" }
                 out += escape(body) + "</failure>\n"
             }
             let others = findings.filter { $0.severity != .error }
-            let exceptions = document.exceptions.filter { $0.role == role.role }
+            let exceptions = document.exceptions.filter { role.holds(role: $0.role, server: $0.server) }
             if !others.isEmpty || !exceptions.isEmpty {
                 var text = others.map {
-                    "#\($0.rank) \($0.severity.rawValue): \($0.title) at \($0.evidence[0].path):\($0.evidence[0].line)"
+                    "#\($0.rank) \($0.severity.rawValue): \($0.title) at \($0.evidence[0].location)"
                 }
                 text += exceptions.map {
                     "exception \($0.protocol.rawValue)/\(ReportDocument.ports($0)) (\($0.origin)) at "
-                        + "\($0.evidence.path):\($0.evidence.line)"
+                        + "\($0.evidence.location)"
                 }
                 out += "      <system-out>\(escape(text.joined(separator: "\n")))</system-out>\n"
             }

@@ -58,8 +58,9 @@ enum MarkdownReport {
 
         out += "## Firewall exceptions\n\n"
         if document.exceptions.isEmpty { out += "None found.\n\n" }
-        for role in document.roles.map(\.role) {
-            let exceptions = document.exceptions.filter { $0.role == role }
+        for status in document.roles {
+            let role = ServerRole(server: status.server, role: status.role).heading(roleName: status.role)
+            let exceptions = document.exceptions.filter { status.holds(role: $0.role, server: $0.server) }
             guard !exceptions.isEmpty else { continue }
             out += "### \(escape(role))\n\n| Port | Service or program | Origin | Evidence |\n|---|---|---|---|\n"
             for exception in exceptions {
@@ -86,7 +87,7 @@ enum MarkdownReport {
         for input in document.inputs {
             let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
             let encodings = input.encodings?.joined(separator: "+") ?? input.encoding
-            out += "| \(cell(input.path)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role)) | "
+            out += "| \(cell(input.name)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role)) | "
             out += "\(cell(ReportDocument.unread(input))) |\n"
         }
         return out
@@ -104,7 +105,7 @@ enum MarkdownReport {
         return fenced(lines.joined(separator: "\n"), indent: "")
     }
 
-    static func location(_ evidence: Evidence) -> String { "\(evidence.path):\(evidence.line)" }
+    static func location(_ evidence: Evidence) -> String { evidence.location }
 
     static func baseName(_ path: String) -> String {
         path.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? path

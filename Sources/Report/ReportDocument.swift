@@ -24,6 +24,8 @@ public struct ReportDocument: Sendable, Codable {
     /// How one role fared: its findings and its firewall exceptions against the documented ports.
     public struct RoleStatus: Sendable, Codable {
         public var role: String
+        /// The server, when the logs stated it (each server's roles have a status of their own).
+        public var server: String?
         public var name: String
         public var status: Verdict
         public var errors: Int
@@ -36,6 +38,9 @@ public struct ReportDocument: Sendable, Codable {
         public var documentedCovered: Int
         /// Documented ports no exception from the logs covers (`tcp/5061`), when there were exceptions at all.
         public var missing: [String]
+
+        /// Whether a finding or exception of this role on this server belongs here.
+        public func holds(role: String, server: String?) -> Bool { self.role == role && self.server == server }
     }
 
     public init(result: ScanResult, knowledge: KnowledgeBase, generator: String) {
@@ -51,18 +56,21 @@ public struct ReportDocument: Sendable, Codable {
             if !meanings.isEmpty { codes[code] = meanings }
         }
         self.codes = codes
-        roles = result.summary.roles.map { role in
-            Self.status(of: role, result: result, knowledge: knowledge)
+        roles = result.serverRoles.map { group in
+            Self.status(of: group, result: result, knowledge: knowledge)
         }
         verdict = result.summary.errors > 0 ? .failed : result.summary.warnings > 0 ? .warnings : .ok
         headline = Self.headline(result: result, knowledge: knowledge)
     }
 
-    private static func status(of role: String, result: ScanResult, knowledge: KnowledgeBase) -> RoleStatus {
-        let findings = result.findings.filter { $0.role == role }
+    private static func status(of group: ServerRole, result: ScanResult, knowledge: KnowledgeBase) -> RoleStatus {
+        let role = group.role
+        let findings = result.findings.filter { $0.role == role && $0.server == group.server }
         let errors = findings.filter { $0.severity == .error }.count
         let warnings = findings.filter { $0.severity == .warning }.count
-        let fromLogs = result.exceptions.filter { $0.role == role && $0.origin == "log" }
+        let fromLogs = result.exceptions.filter {
+            $0.role == role && $0.server == group.server && $0.origin == "log"
+        }
         let documented = knowledge.ports.filter { $0.role == role }
         var covered = 0
         var missing: [String] = []
@@ -81,7 +89,7 @@ public struct ReportDocument: Sendable, Codable {
         }
         let total = documented.reduce(0) { $0 + $1.protocols.count }
         return RoleStatus(
-            role: role, name: knowledge.role(role)?.name ?? role,
+            role: role, server: group.server, name: group.heading(roleName: knowledge.role(role)?.name ?? role),
             status: errors > 0 ? .failed : warnings > 0 ? .warnings : .ok, errors: errors, warnings: warnings,
             notes: findings.count - errors - warnings, exceptionsFromLogs: fromLogs.count, documentedPorts: total,
             documentedCovered: covered, missing: fromLogs.isEmpty ? [] : missing)

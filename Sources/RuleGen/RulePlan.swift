@@ -155,7 +155,9 @@ public struct RulePlan: Sendable {
             guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
                 let range = PortRange(low, high)
             else { continue }  // never: the analyzer only makes valid exceptions
-            let file = exception.evidence.path.split(separator: "/").last.map(String.init) ?? exception.evidence.path
+            let file =
+                (exception.evidence.path.split(separator: "/").last.map(String.init) ?? exception.evidence.path)
+                + (exception.evidence.log.map { "#\($0)" } ?? "")
             let comment =
                 exception.origin == "log"
                 ? "\(file):\(exception.evidence.line)"

@@ -90,22 +90,30 @@ enum CommandSupport {
         // Notes about unrecognised inputs: a few by name, then a count (a folder of fragments would flood stderr).
         var unrecognised = 0
         let maximumNotes = 5
-        func finished(_ input: InputFile, _ outcome: Result<InputResult, Error>) {
+        func finished(_ input: InputFile, _ outcome: Result<[InputResult], Error>) {
             switch outcome {
-            case .success(let result):
-                progress.finished(result)
-                if result.format == LogFormat.plainText.rawValue, result.lines > 0 {
+            case .success(let results):
+                progress.finished(
+                    bytes: results.reduce(0) { $0 + $1.bytes }, lines: results.reduce(0) { $0 + $1.lines })
+                let plain = results.filter { $0.format == LogFormat.plainText.rawValue && $0.lines > 0 }
+                if !plain.isEmpty {
                     unrecognised += 1
                     if unrecognised <= maximumNotes {
+                        // One note per input: a stream's logs by number ("-: logs #8, #10 …").
+                        let which =
+                            results.count == 1 && !input.isStandardInput
+                            ? input.path
+                            : "\(input.path): log\(plain.count == 1 ? "" : "s") "
+                                + plain.compactMap { $0.log.map { "#\($0)" } }.joined(separator: ", ")
                         progress.clear()
                         printError(
-                            "ocslog: note: \(input.path): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
+                            "ocslog: note: \(which): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
                                 + "or event-export log; read as plain text (if it is one, say which with --format-hint)"
                         )
                     }
                 }
             case .failure(let error):
-                progress.finished(nil)
+                progress.finished(bytes: 0, lines: 0)
                 progress.clear()
                 printError("ocslog: \(error)")
                 failed = true

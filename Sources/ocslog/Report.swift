@@ -80,7 +80,8 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(
-            knowledge: knowledgeBase, options: AnalysisOptions(roles: roles, surroundingRecords: 2))
+            knowledge: knowledgeBase,
+            options: AnalysisOptions(roles: roles, surroundingRecords: 2, server: reading.server))
         let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: reading.jobs) || !pathErrors.isEmpty
         let result = analyzer.result()
         try ReportOutput.write(result, knowledge: knowledgeBase, format: try reportFormat(), to: output)

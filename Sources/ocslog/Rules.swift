@@ -122,7 +122,7 @@ struct Rules: ParsableCommand, TerminalConfigurable {
         let options = try rules.options(roles: roles)
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
-        let analyzer = Analyzer(knowledge: knowledgeBase)
+        let analyzer = Analyzer(knowledge: knowledgeBase, options: AnalysisOptions(server: reading.server))
         let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: reading.jobs) || !pathErrors.isEmpty
         let result = analyzer.result()
         let generator = Generator(version: OCSLog.version)

@@ -142,7 +142,8 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         let analyzer = Analyzer(
             knowledge: knowledgeBase,
             options: AnalysisOptions(
-                roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2)
+                roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2,
+                server: reading.server)
         )
         let lines = EventPrinter(format: format, explain: explain)
         if CommandSupport.analyze(

@@ -12,10 +12,10 @@ enum ScanText {
         output += "\(result.summary.exceptions) firewall exception\(result.summary.exceptions == 1 ? "" : "s"), "
         output += "\(result.summary.errors) error\(result.summary.errors == 1 ? "" : "s"), "
         output += "\(result.summary.warnings) warning\(result.summary.warnings == 1 ? "" : "s")\n"
-        for role in result.summary.roles {
-            let exceptions = result.exceptions.filter { $0.role == role }
-            let findings = result.findings.filter { $0.role == role }
-            output += "\n\(style.role(role))\n"
+        for group in result.serverRoles {
+            let exceptions = result.exceptions.filter { $0.role == group.role && $0.server == group.server }
+            let findings = result.findings.filter { $0.role == group.role && $0.server == group.server }
+            output += "\n\(group.server.map { "\($0) — " } ?? "")\(style.role(group.role))\n"
             if !exceptions.isEmpty {
                 output += "  firewall exceptions:\n"
                 for exception in exceptions {
@@ -29,7 +29,7 @@ enum ScanText {
                         line += "  \(program.split(separator: "\\").last.map(String.init) ?? program)"
                     }
                     line +=
-                        "  [\(exception.origin == "log" ? "" : "documented; ")\(exception.evidence.path):\(exception.evidence.line)]"
+                        "  [\(exception.origin == "log" ? "" : "documented; ")\(exception.evidence.location)]"
                     output += line + "\n"
                 }
             }
@@ -42,7 +42,7 @@ enum ScanText {
                     line += ": \(finding.title)"
                     if finding.count > 1 { line += " (×\(finding.count))" }
                     if let issue = finding.knownIssue { line += " — \(issue)" }
-                    line += "\n      at \(finding.evidence[0].path):\(finding.evidence[0].line)"
+                    line += "\n      at \(finding.evidence[0].location)"
                     if finding.consequence { line += " (consequence of an earlier failure)" }
                     // Each known issue's fix once per role, at its first (highest-ranked) finding.
                     if let fix = finding.fix, fixesShown.insert(finding.knownIssue ?? fix).inserted {
@@ -55,16 +55,17 @@ enum ScanText {
         let notUnderstood = result.inputs.filter { $0.notUnderstood > 0 }
         if !notUnderstood.isEmpty {
             output += "\nnot understood (see --explain): "
-            output += notUnderstood.map { "\($0.path): \($0.notUnderstood) line\($0.notUnderstood == 1 ? "" : "s")" }
+            output += notUnderstood.map { "\($0.name): \($0.notUnderstood) line\($0.notUnderstood == 1 ? "" : "s")" }
                 .joined(separator: ", ")
             output += "\n"
         }
         output += "\ninputs:\n"
         for input in result.inputs {
-            var line = "  \(input.path): \(input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+"))"
+            var line = "  \(input.name): \(input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+"))"
             if input.logs > 1 { line += " (\(input.logs) logs)" }
             line +=
                 ", \(input.encodings?.joined(separator: "+") ?? input.encoding), \(input.lines) lines, role \(input.role)"
+            if let server = input.server { line += ", server \(server)" }
             if input.skipped.longLines > 0 { line += "; \(input.skipped.longLines) long lines cut" }
             if input.skipped.windows1252Lines > 0 {
                 line += "; \(input.skipped.windows1252Lines) lines read as windows-1252"
@@ -154,14 +155,14 @@ final class EventPrinter {
             if let service = exception.service { fields.append("service=\"\(service)\"") }
             if let note = exception.note { fields.append("note=\"\(note)\"") }
             printError(
-                "\(exception.evidence.path):\(exception.evidence.line): [\(signature)] exception \(fields.joined(separator: " "))"
+                "\(exception.evidence.location): [\(signature)] exception \(fields.joined(separator: " "))"
             )
         case .finding(let severity, let role, let code, let title, let evidence, let signature):
             printError(
-                "\(evidence.path):\(evidence.line): [\(signature)] \(severity) role=\(role)\(code.map { " code=\($0)" } ?? "") \(title)"
+                "\(evidence.location): [\(signature)] \(severity) role=\(role)\(code.map { " code=\($0)" } ?? "") \(title)"
             )
         case .notUnderstood(let evidence):
-            printError("\(evidence.path):\(evidence.line): not understood: \(evidence.text ?? "")")
+            printError("\(evidence.location): not understood: \(evidence.text ?? "")")
         }
     }
 }

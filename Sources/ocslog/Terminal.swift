@@ -36,8 +36,28 @@ struct ReadingOptions: ParsableArguments {
     )
     var jobs: Int = CommandSupport.cores
 
+    @Option(
+        help: ArgumentHelp(
+            "The computer every input ran on, over what the logs state (a host name: FE01 or fe01.contoso.com).",
+            valueName: "name"))
+    var server: String?
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let server {
+            let labels = server.split(separator: ".", omittingEmptySubsequences: false)
+            let valid =
+                (1...253).contains(server.utf8.count) && server.contains(where: \.isLetter)
+                && labels.allSatisfy { label in
+                    (1...63).contains(label.count) && label.first != "-"
+                        && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                }
+            guard valid else {
+                throw ValidationError(
+                    "--server '\(server)' is no host name: letters, digits and hyphens, labels joined by dots (FE01, fe01.contoso.com)"
+                )
+            }
+        }
     }
 }
 
@@ -133,13 +153,13 @@ final class Progress: @unchecked Sendable {
     }
 
     /// An input was read completely (with --jobs, when its result is merged).
-    func finished(_ input: InputResult?) {
+    func finished(bytes: Int, lines: Int) {
         lock.lock()
         defer { lock.unlock() }
         reading.removeValue(forKey: doneInputs)
         doneInputs += 1
-        doneBytes += input?.bytes ?? 0
-        doneLines += input?.lines ?? 0
+        doneBytes += bytes
+        doneLines += lines
     }
 
     private func draw(bytes: Int, lines: Int, now: UInt64) {

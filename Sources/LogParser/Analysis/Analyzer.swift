@@ -20,11 +20,14 @@ public struct AnalysisOptions: Sendable {
     public var formatHint: LogFormat?
     /// How many records before and after each finding's first evidence to keep (0: none; reports use 2).
     public var surroundingRecords: Int
+    /// The computer every input ran on (`--server`), over what the logs state.
+    public var server: String?
 
     public init(
         roles: [String] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil,
-        surroundingRecords: Int = 0
+        surroundingRecords: Int = 0, server: String? = nil
     ) {
+        self.server = server
         self.roles = roles
         self.readOptions = readOptions
         self.formatHint = formatHint
@@ -73,6 +76,12 @@ public final class Analyzer {
     static let maximumLineGroups = 500
     /// How many first lines of a log may name its role in their text.
     static let roleLines = 25
+    /// How many first lines of a log may state the computer it ran on (a header); MSI properties
+    /// and events state it anywhere.
+    static let serverLines = 60
+    let computerNames: ComputerNames
+    /// Where each log's server was stated.
+    var serverEvidence: [Int: Evidence] = [:]
     /// The last records of the current input (their line and text bytes), for findings' surroundings:
     /// a ring of `surroundingRecords` slots whose buffers are reused, oldest at `recentNext`.
     var recent: [(line: Int, bytes: [UInt8])] = []
@@ -159,6 +168,7 @@ public final class Analyzer {
         self.resolver = RoleResolver(knowledge)
         self.attribution = RoleAttribution(knowledge: knowledge, forced: options.roles.first)
         self.extractor = ExceptionExtractor(knowledge: knowledge)
+        self.computerNames = ComputerNames(knowledge.vocabulary)
         self.prefilter = LiteralSet(knowledge.prefilterWords)
         self.attention = knowledge.attention?.makeMatcher()
         let words = (["tcp", "udp"] + knowledge.vocabulary.portWords).map { word in
@@ -177,10 +187,22 @@ public final class Analyzer {
 
     // MARK: - One input
 
-    /// Per-input state while its records stream by.
+    /// Per-log state while its records stream by (an input holds one log, or several one after another).
     struct InputState {
         var index: Int
         var path: String
+        /// Where the log begins in its input, how it was read there, and the formats of its records.
+        var firstLine = 1
+        var byteOffset = 0
+        var encoding: TextEncoding?
+        var statistics = ReaderStatistics()
+        var startFormat: LogFormat?
+        var formats: [LogFormat] = []
+        /// Lines of the log that hold a prefilter word.
+        var candidates = 0
+        /// The log's title (its first step, its MSI product) and the computer it states.
+        var title: String?
+        var server: String?
         var stepRole: String?
         var productRole: String?
         var eventRoles: [String: Int] = [:]
@@ -222,29 +244,54 @@ public final class Analyzer {
         var lineIsCandidate = false
     }
 
-    /// Reads, parses and classifies one input; `onEvent` sees each event as it is found.
+    /// Reads, parses and classifies one input; `onEvent` sees each event as it is found. Each log
+    /// the input holds (a stream or a file of several logs one after another) is read afresh —
+    /// format, role, server, step and action context, first errors — and has a result of its own.
     @discardableResult
-    public func analyze(_ input: InputFile, onEvent: (ScanEvent) -> Void = { _ in }) throws -> InputResult {
-        var state = InputState(index: inputs.count, path: input.path)
-        // An empty ring (line 0 marks an unused slot) for each input.
-        recent = Array(repeating: (0, []), count: max(1, options.surroundingRecords))
-        recentNext = 0
-        awaitingAfter.removeAll()
+    public func analyze(_ input: InputFile, onEvent: (ScanEvent) -> Void = { _ in }) throws -> [InputResult] {
+        let first = inputs.count
+        var state = InputState(index: first, path: input.path)
+        resetSurroundings()
         let keepSurroundings = options.surroundingRecords > 0
         let progress = self.progress
         var untilProgress = 4096
         let prefilter = self.prefilter
         // The prefilter runs once per line; a one-line record (MSI, plain text) reuses its answer.
-        var line = (number: 0, isCandidate: false, candidates: 0)
+        var line = (number: 0, isCandidate: false)
         let onLine: (Line) -> Void = { current in
             line.number = current.number
             line.isCandidate = prefilter.firstMatch(in: current.rawBytes)
-            if line.isCandidate { line.candidates += 1 }
+            if line.isCandidate { state.candidates += 1 }
+        }
+        let onLogStart: (LogStart) -> Void = { start in
+            if start.index > 1 {
+                let lines = start.line - state.firstLine
+                if self.inputs.count == first, self.isTrivial(state, lines: lines) {
+                    // Lines before the first log ("Here is the log:") belong to the log they introduce.
+                    state.startFormat = start.format
+                    return
+                }
+                // The line that begins the new log was counted before the log began.
+                let carried = line.isCandidate && line.number == start.line ? 1 : 0
+                state.candidates -= carried
+                self.finishLog(
+                    &state, firstOfInput: first, lines: lines, bytes: start.byteOffset - state.byteOffset,
+                    skipped: InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord))
+                state = InputState(index: self.inputs.count, path: input.path)
+                state.candidates = carried
+                self.resetSurroundings()
+            }
+            state.firstLine = start.line
+            state.byteOffset = start.byteOffset
+            state.encoding = start.encoding
+            state.statistics = start.statistics
+            state.startFormat = start.format
         }
         var readOptions = options.readOptions
         readOptions.vocabulary = knowledge.vocabulary
-        let summary = try input.parse(options: readOptions, formatHint: options.formatHint, onLine: onLine) {
-            draft in
+        let summary = try input.parse(
+            options: readOptions, formatHint: options.formatHint, onLine: onLine, onLogStart: onLogStart
+        ) { draft in
             state.line = line.number
             state.lineIsCandidate = line.isCandidate
             classify(draft, &state, onEvent)
@@ -255,8 +302,66 @@ public final class Analyzer {
                 progress(draft.byteOffset, draft.line)
             }
         }
+        finishLog(
+            &state, firstOfInput: first, lines: summary.lines - state.firstLine + 1,
+            bytes: summary.bytes - state.byteOffset, skipped: summary.skipped)
+
+        if inputs.count - first == 1 {
+            // One log: the input's own summary (its encodings, every format it switched to).
+            inputs[first].format = (summary.format ?? .plainText).rawValue
+            inputs[first].formats = summary.formats.map(\.rawValue)
+            inputs[first].logs = summary.logs
+            inputs[first].encoding = summary.encoding.rawValue
+            inputs[first].encodings = summary.encodings?.map(\.rawValue)
+            inputs[first].lines = summary.lines
+            inputs[first].bytes = summary.bytes
+            inputs[first].skipped = summary.skipped
+        }
+        if inputs.count - first == 1, !input.isStandardInput {
+            inputs[first].offset = nil
+            inputs[first].firstLine = nil
+        } else {
+            for (number, index) in (first..<inputs.count).enumerated() { inputs[index].log = number + 1 }
+        }
+        return Array(inputs[first...])
+    }
+
+    /// Empties the ring of records kept for findings' surroundings (line 0 marks an unused slot).
+    private func resetSurroundings() {
+        recent = Array(repeating: (0, []), count: max(1, options.surroundingRecords))
+        recentNext = 0
+        awaitingAfter.removeAll()
+    }
+
+    /// Whether a log found nothing and is a few lines of plain text: a preamble or a trailer, not a log.
+    private func isTrivial(_ state: InputState, lines: Int) -> Bool {
+        (state.startFormat ?? .plainText) == .plainText && state.formats.allSatisfy { $0 == .plainText }
+            && lines < LogStream.fragmentWindow && state.exceptionCount == 0 && state.notUnderstood == 0
+            && state.unreadableEntries == 0 && state.activation == nil && findings.last?.input != state.index
+    }
+
+    /// Settles a log's role and adds its result (a trailer of a few lines joins the log before it).
+    /// `end` holds the input's counts where the log ends; the log's own are what grew since it began.
+    private func finishLog(
+        _ state: inout InputState, firstOfInput: Int, lines: Int, bytes: Int, skipped end: InputSummary.Skipped
+    ) {
+        var skipped = end
+        skipped.longLines -= state.statistics.longLines
+        skipped.bytes -= state.statistics.skippedBytes
+        skipped.windows1252Lines -= state.statistics.windows1252Lines
+        skipped.undecodable -= state.statistics.replacedCharacters
+        skipped.binaryBytes -= state.statistics.nulBytes
+        if inputs.count > firstOfInput, isTrivial(state, lines: lines) {
+            let last = inputs.count - 1
+            inputs[last].lines += lines
+            inputs[last].bytes += bytes
+            inputs[last].skipped.longLines += skipped.longLines
+            inputs[last].skipped.windows1252Lines += skipped.windows1252Lines
+            inputs[last].skipped.endedInsideRecord = skipped.endedInsideRecord
+            return
+        }
         let role = attribution.inputRole(
-            step: state.stepRole, product: state.productRole, path: input.path, programRoles: state.programRoles,
+            step: state.stepRole, product: state.productRole, path: state.path, programRoles: state.programRoles,
             eventRoles: state.eventRoles)
         // Absence is not evidence: "no exceptions found" is said only of an activation log that read
         // cleanly — no error or warning (a line saying the firewall was stopped is one), no entry
@@ -267,17 +372,22 @@ public final class Analyzer {
         {
             activationInputs.append((state.index, activation))
         }
+        let formats = state.formats.contains { $0 != .plainText } ? state.formats.filter { $0 != .plainText } : []
+        let format = formats.first ?? state.startFormat ?? .plainText
         let result = InputResult(
-            path: summary.path, format: (summary.format ?? .plainText).rawValue,
-            formats: summary.formats.map(\.rawValue),
-            logs: summary.logs, encoding: summary.encoding.rawValue, encodings: summary.encodings?.map(\.rawValue),
-            lines: summary.lines, bytes: summary.bytes, role: role, skipped: summary.skipped,
-            notUnderstood: state.notUnderstood, candidateLines: line.candidates)
+            path: state.path, log: nil, offset: state.byteOffset, firstLine: state.firstLine, title: state.title,
+            server: options.server ?? state.server, format: format.rawValue,
+            formats: (formats.isEmpty ? [format] : formats).map(\.rawValue), logs: 1,
+            encoding: (state.encoding ?? .utf8).rawValue, encodings: nil, lines: lines, bytes: bytes, role: role,
+            skipped: skipped, notUnderstood: state.notUnderstood, candidateLines: state.candidates)
         inputs.append(result)
-        return result
     }
 
     func classify(_ draft: RecordDraft, _ state: inout InputState, _ onEvent: (ScanEvent) -> Void) {
+        if state.formats.last != draft.format, !state.formats.contains(draft.format) {
+            state.formats.append(draft.format)
+        }
+        if state.server == nil { readServer(draft, &state) }
         // Roles from structure, cheaply: the wizard step (looked at once per step, not per record), and the MSI product.
         if let step = draft.context.first,
             step != state.lastStep || draft.context.count != state.lastDepth || draft.context.last != state.lastHeading
@@ -285,6 +395,9 @@ public final class Analyzer {
             state.lastStep = step
             state.lastDepth = draft.context.count
             state.lastHeading = draft.context.last
+            if state.title == nil, draft.format == .deploymentHTML || draft.format == .lcscmdXML {
+                state.title = Self.title(step)
+            }
             // The outermost heading that names a role (a log titled after its command, "Enable-CsComputer",
             // names its role in the step under it).
             if state.stepRole == nil,
@@ -308,6 +421,13 @@ public final class Analyzer {
         {
             let text = Bytes.string(draft.bytes)
             state.productRole = resolver.role(ofProduct: text)
+            if state.title == nil {
+                // "Property(S): ProductName = …", "Product: … -- Installation completed successfully."
+                if let value = text.range(of: "ProductName = ") ?? text.range(of: "Product: ") {
+                    let name = text[value.upperBound...]
+                    state.title = Self.title(String(name.range(of: " -- ").map { name[..<$0.lowerBound] } ?? name))
+                }
+            }
             if state.productRole != nil, roleEvidence[state.index] == nil {
                 roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
             }
@@ -326,7 +446,7 @@ public final class Analyzer {
 
         // The first lines of a log without a step or product may name them in its text ("Rôle :
         // Standard Edition Server", "Activating role UserServices", "Written by step 'Activate …'").
-        if draft.line <= Self.roleLines, state.stepRole == nil, state.productRole == nil,
+        if draft.line - state.firstLine < Self.roleLines, state.stepRole == nil, state.productRole == nil,
             draft.kind == .text || draft.kind == .continuation,
             draft.format == .plainText || draft.format == .deploymentHTML || draft.format == .lcscmdXML
         {
@@ -406,6 +526,27 @@ public final class Analyzer {
             let evidence = Evidence(path: draft.path, line: draft.line, text: record().text)
             noteNotUnderstood(evidence)
             onEvent(.notUnderstood(evidence))
+        }
+    }
+
+    /// A log's title as shown: one line, at most 80 characters.
+    static func title(_ text: String) -> String? {
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces)
+        guard let line, !line.isEmpty else { return nil }
+        return line.count > 80 ? String(line.prefix(79)) + "…" : line
+    }
+
+    /// Notes the computer a log states it ran on: its header's first lines, an MSI property, an event.
+    func readServer(_ draft: RecordDraft, _ state: inout InputState) {
+        var name: String?
+        if var computer = draft.event?.computer {
+            name = computer.withUTF8 { ComputerNames.isHostName($0) } ? computer : nil
+        } else if draft.line - state.firstLine < Self.serverLines || draft.kind == .property {
+            name = computerNames.name(in: draft.bytes)
+        }
+        if let name {
+            state.server = name
+            serverEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: Bytes.string(draft.bytes))
         }
     }
 

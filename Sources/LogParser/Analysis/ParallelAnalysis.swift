@@ -7,11 +7,11 @@ extension Analyzer {
     /// Reads `inputs` on up to `jobs` threads (one analyzer per input, sharing the compiled
     /// knowledge) and merges what each found in input order, so the result is the same as reading
     /// them one after another. `onInput` is called on the calling thread, in input order, with each
-    /// input's result or error; `onProgress` from the reading threads (input index, byte offset, line).
+    /// input's results (one per log it held) or error; `onProgress` from the reading threads (input index, byte offset, line).
     public func analyze(
         _ inputs: [InputFile], jobs: Int,
         onProgress: (@Sendable (_ input: Int, _ byteOffset: Int, _ line: Int) -> Void)? = nil,
-        onInput: (Int, Result<InputResult, Error>) -> Void
+        onInput: (Int, Result<[InputResult], Error>) -> Void
     ) {
         let jobs = max(1, min(jobs, inputs.count))
         if jobs == 1 {
@@ -47,8 +47,9 @@ extension Analyzer {
         for index in inputs.indices {
             switch slots.take(index) {
             case .success(let box):
+                let count = box.analyzer.inputs.count
                 absorb(box.analyzer)
-                onInput(index, .success(self.inputs[self.inputs.count - 1]))
+                onInput(index, .success(Array(self.inputs.suffix(count))))
             case .failure(let error):
                 onInput(index, .failure(error))
             }
@@ -71,6 +72,7 @@ extension Analyzer {
         }
         activationInputs += other.activationInputs.map { ($0.input + offset, $0.evidence) }
         for (input, evidence) in other.roleEvidence { roleEvidence[input + offset] = evidence }
+        for (input, evidence) in other.serverEvidence { serverEvidence[input + offset] = evidence }
         for group in other.lineGroups {
             if let existing = lineGroupIndex[group.template] {
                 lineGroups[existing].count += group.count

@@ -3,14 +3,20 @@ import Knowledge
 /// Where something was found: the input and line, and the line's text when it is shown.
 public struct Evidence: Sendable, Codable, Hashable {
     public var path: String
+    /// The log's number within its input, when the input held several (a stream, concatenated logs).
+    public var log: Int?
     public var line: Int
     public var text: String?
 
-    public init(path: String, line: Int, text: String? = nil) {
+    public init(path: String, log: Int? = nil, line: Int, text: String? = nil) {
         self.path = path
+        self.log = log
         self.line = line
         self.text = text
     }
+
+    /// Where it is, as people write it: `file:line`, or `-#3:326` for the third log of a stream.
+    public var location: String { "\(path)\(log.map { "#\($0)" } ?? ""):\(line)" }
 }
 
 /// A firewall exception setup added (origin `log`) or a role is documented to need (`documented`).
@@ -28,11 +34,14 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var evidence: Evidence
     /// How the entry was completed or interpreted, when it was ("protocol not stated; assumed tcp").
     public var note: String?
+    /// The computer the log that states it ran on, when known.
+    public var server: String?
 
     public init(
         role: String, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: String?, program: String?,
-        service: String?, origin: String, evidence: Evidence, note: String?
+        service: String?, origin: String, evidence: Evidence, note: String?, server: String? = nil
     ) {
+        self.server = server
         self.role = role
         self.protocol = `protocol`
         self.portFrom = portFrom
@@ -69,6 +78,8 @@ public struct Finding: Sendable, Codable {
     public var rank: Int
     public var severity: Severity
     public var role: String
+    /// The computer the log ran on, when known.
+    public var server: String?
     public var code: String?
     /// The event id, for events.
     public var event: Int?
@@ -105,9 +116,18 @@ public struct LineGroup: Sendable, Codable {
     public var first: Evidence
 }
 
-/// What was read from one input.
+/// What was read from one log: an input, or one of the logs an input held one after another.
 public struct InputResult: Sendable, Codable {
     public var path: String
+    /// The log's number within its input (from 1), when the input is a stream or held several logs.
+    public var log: Int?
+    /// Where that log begins in its input: the byte offset (as stored) and the line.
+    public var offset: Int?
+    public var firstLine: Int?
+    /// The log's title, when it has one (the deployment step it records, the MSI product).
+    public var title: String?
+    /// The computer the log ran on: as the log states it, as its folder's other logs state it, or `--server`.
+    public var server: String?
     public var format: String
     public var formats: [String]
     public var logs: Int
@@ -121,6 +141,13 @@ public struct InputResult: Sendable, Codable {
     public var notUnderstood: Int
     /// Lines that contain one of the prefilter's words (`ocslog roles --patterns`): what `rg -ci -f` counts.
     public var candidateLines: Int
+
+    /// How the log is named to people: its path, and for one log of several its number and title
+    /// (`-#3 (Activate Edge Server)`).
+    public var name: String {
+        guard let log else { return path }
+        return "\(path)#\(log)" + (title.map { " (\($0))" } ?? "")
+    }
 }
 
 /// The scan result document (`ocslog scan --format json`): a public contract, versioned by `schemaVersion`.
@@ -138,8 +165,11 @@ public struct ScanResult: Sendable, Codable {
         public var warnings: Int
         public var exceptions: Int
         public var roles: [String]
+        /// The servers the logs named, when any did.
+        public var servers: [String]?
 
-        public init(errors: Int, warnings: Int, exceptions: Int, roles: [String]) {
+        public init(errors: Int, warnings: Int, exceptions: Int, roles: [String], servers: [String]? = nil) {
+            self.servers = servers
             self.errors = errors
             self.warnings = warnings
             self.exceptions = exceptions
@@ -156,5 +186,35 @@ public struct ScanResult: Sendable, Codable {
         self.findings = findings
         self.notUnderstood = notUnderstood
         self.summary = summary
+    }
+}
+
+/// A server and one of its roles: how results are grouped (two Front Ends of a pool are two
+/// servers with the same role); the server is nil where no log stated it.
+public struct ServerRole: Sendable, Hashable, Codable {
+    public var server: String?
+    public var role: String
+
+    public init(server: String?, role: String) {
+        self.server = server
+        self.role = role
+    }
+
+    /// "fe01.contoso.com — Front End", or the role's name alone.
+    public func heading(roleName: String) -> String { (server.map { "\($0) — " } ?? "") + roleName }
+}
+
+extension ScanResult {
+    /// Every server and role the result holds (inputs, exceptions, findings): logs without a stated
+    /// server first, then by server name; roles in name order within each.
+    public var serverRoles: [ServerRole] {
+        var seen = Set<ServerRole>()
+        for input in inputs { seen.insert(ServerRole(server: input.server, role: input.role)) }
+        for exception in exceptions { seen.insert(ServerRole(server: exception.server, role: exception.role)) }
+        for finding in findings { seen.insert(ServerRole(server: finding.server, role: finding.role)) }
+        return seen.sorted {
+            ($0.server == nil ? 0 : 1, $0.server?.lowercased() ?? "", $0.role)
+                < ($1.server == nil ? 0 : 1, $1.server?.lowercased() ?? "", $1.role)
+        }
     }
 }

@@ -10,6 +10,7 @@ struct FindingKey: Hashable, Sendable {
 
 /// Groups findings over the whole scan once roles are settled.
 struct GroupKey: Hashable, Sendable {
+    var server: String?
     var role: String
     var group: String
 }
@@ -19,6 +20,7 @@ struct GroupKey: Hashable, Sendable {
 struct ExceptionKey: Hashable, Sendable {
     var input: Int?
     var explicitRole: String?
+    var server: String?
     var role: String
     var interface: String?
     var transport: TransportProtocol
@@ -29,6 +31,7 @@ struct ExceptionKey: Hashable, Sendable {
     init(_ exception: FirewallException, input: Int?, explicitRole: String?, origin: Bool = true) {
         self.input = input
         self.explicitRole = explicitRole
+        server = exception.server?.lowercased()
         role = exception.role
         interface = exception.interface
         transport = exception.protocol

@@ -14,6 +14,7 @@ struct EventParser {
         var level: String?
         var date: String?
         var timeCreated: String?
+        var computer: String?
     }
 
     private var fields = TextFields()
@@ -103,6 +104,8 @@ struct EventParser {
             fields.date = Bytes.string(value)
         } else if keyIs("time created") {
             fields.timeCreated = Bytes.string(value)
+        } else if keyIs("computer") || keyIs("machinename") || keyIs("machine name") {
+            fields.computer = Bytes.string(value)
         }
     }
 
@@ -118,7 +121,7 @@ struct EventParser {
         let event = EventInfo(
             source: fields.source ?? fields.providerName ?? "",
             eventID: fields.eventID.flatMap { Int($0) },
-            level: fields.level ?? "", time: fields.date ?? fields.timeCreated ?? "")
+            level: fields.level ?? "", time: fields.date ?? fields.timeCreated ?? "", computer: fields.computer)
         try emitRecord(
             bytes: message, event: event, context: event.source.isEmpty ? [] : [event.source],
             line: startLine, offset: startOffset, emit)
@@ -242,7 +245,9 @@ struct EventParser {
                 lastSource = source
                 lastContext = source.isEmpty ? [] : [source]
             }
-            let event = EventInfo(source: source, eventID: id, level: Bytes.string(level), time: time)
+            let computer = cell(columns.computer).map(Bytes.string).flatMap { $0.isEmpty ? nil : $0 }
+            let event = EventInfo(
+                source: source, eventID: id, level: Bytes.string(level), time: time, computer: computer)
             try emitRecord(
                 bytes: flattened, event: event, context: lastContext, line: startLine, offset: startOffset, emit)
         }
@@ -290,6 +295,7 @@ struct CSVColumns {
     var source: Int?
     var eventID: Int?
     var message: Int?
+    var computer: Int?
 
     init(_ columns: [String: Int] = [:]) {
         func first(_ names: String...) -> Int? { names.lazy.compactMap { columns[$0] }.first }
@@ -298,5 +304,6 @@ struct CSVColumns {
         source = first("source", "quelle")
         eventID = first("event id", "ereignis-id", "eventid")
         message = first("message", "description", "beschreibung", "general")
+        computer = first("computer", "machinename", "computername", "computer name", "computer-name")
     }
 }

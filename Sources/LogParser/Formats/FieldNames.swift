@@ -32,6 +32,22 @@ public final class FieldNames: Sendable {
         valueKeys = Set(vocabulary.valueKeys.map(FieldVocabulary.normalizedKey))
         rangeStarts = Set(vocabulary.rangeStarts.map(FieldVocabulary.normalizedKey))
         rangeEnds = Set(vocabulary.rangeEnds.map(FieldVocabulary.normalizedKey))
+        logStarts = LiteralSet(vocabulary.logStarts)
+        logEnds = LiteralSet(vocabulary.logEnds)
+    }
+
+    /// Lines that begin and end a plain-text log (a PowerShell transcript's header and footer).
+    private let logStarts: LiteralSet
+    private let logEnds: LiteralSet
+
+    /// Whether a line begins a plain-text log of its own.
+    func startsLog(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.count <= 200 && logStarts.firstMatch(in: UnsafeRawBufferPointer(line))
+    }
+
+    /// Whether a line ends a plain-text log.
+    func endsLog(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.count <= 200 && logEnds.firstMatch(in: UnsafeRawBufferPointer(line))
     }
 
     /// Heading classes and labels, lower-cased, as bytes.

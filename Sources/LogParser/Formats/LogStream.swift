@@ -40,18 +40,31 @@ public struct LogStream {
     /// The format of the first log, or plain text when the input was empty.
     public var format: LogFormat { formats.first ?? formatHint ?? .plainText }
 
-    /// Parses one line, emitting zero or more records.
-    public mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        if formatHint == nil, let starting = Self.logStart(line.bytes),
-            !(starting == currentFormat && !sawContent)
-        {
+    /// Parses one line, emitting zero or more records; `onLogStart` hears where each log begins,
+    /// after the records of the log before it were emitted.
+    public mutating func parse(
+        _ line: Line, _ emit: (RecordDraft) throws -> Void, onLogStart: (LogStart) throws -> Void
+    ) rethrows {
+        if formatHint == nil, let starting = logStart(line.bytes), !(starting == currentFormat && !sawContent) {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
             // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
-            try begin(starting, emit)
-        } else if parser == nil {
+            try begin(starting, at: line, emit, onLogStart)
+        } else if parser == nil || (startPending && formatHint == nil) {
             let trimmed = Bytes.trimmed(line.bytes)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
-            try begin(formatHint ?? Self.guess(trimmed), emit)
+            try begin(formatHint ?? Self.guess(trimmed), at: line, emit, onLogStart)
+        } else if formatHint == nil, hasEnded, let current = currentFormat {
+            // After a log's end (`</html>`, the XML root's end tag, "Logging stopped", a transcript's
+            // footer) text of another shape begins the next log, header or not. A ruler ("****")
+            // decides nothing; MSI lines after "Logging stopped" and markup after a closed document
+            // are still the same log's (a malformed XML log has several roots).
+            let trimmed = Bytes.trimmed(line.bytes)
+            if !trimmed.isEmpty, !Self.isRuler(trimmed) {
+                let guessed = Self.guess(trimmed)
+                if guessed != current || current == .plainText {
+                    try begin(guessed, at: line, emit, onLogStart)
+                }
+            }
         } else if formatHint == nil, case .plain = parser, linesInLog < Self.fragmentWindow {
             // A fragment pasted with a line of text before it ("Here is the log:"): the first lines
             // with a shape of their own decide, without a header.
@@ -63,7 +76,10 @@ public struct LogStream {
             }
         }
         linesInLog += 1
-        if !sawContent, !Bytes.trimmed(line.bytes).isEmpty, Self.logStart(line.bytes) == nil { sawContent = true }
+        if !sawContent {
+            let trimmed = Bytes.trimmed(line.bytes)
+            if !trimmed.isEmpty, !Self.isRuler(trimmed), logStart(line.bytes) == nil { sawContent = true }
+        }
         switch parser {
         case .msi(var msi):
             parser = nil
@@ -78,6 +94,12 @@ public struct LogStream {
             try event.parse(line, emit)
             parser = .event(event)
         case .plain:
+            // A transcript's footer ("Windows PowerShell transcript end", "End time: …") closes with a ruler.
+            if let vocabulary, vocabulary.endsLog(line.bytes) {
+                plainEnding = true
+            } else if plainEnding, Self.isRuler(Bytes.trimmed(line.bytes)) {
+                plainEnded = true
+            }
             // "Key: value" lines are held as a block (netsh rule listings, transcripts); others go out now.
             if vocabulary != nil {
                 if block.take(line) {
@@ -94,6 +116,54 @@ public struct LogStream {
         case nil:
             break
         }
+    }
+
+    /// Parses one line, emitting zero or more records.
+    public mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
+        try parse(line, emit, onLogStart: { _ in })
+    }
+
+    /// Whether the current log has ended (its document closed, "Logging stopped", a transcript's footer).
+    private var hasEnded: Bool {
+        switch parser {
+        case .markup(let markup): markup.hasEnded
+        case .msi(let msi): msi.hasEnded
+        case .plain: plainEnded
+        case .event, nil: false
+        }
+    }
+
+    /// Whether a plain-text log said it ends (a transcript's footer began), and whether the
+    /// footer's closing ruler was read.
+    private var plainEnding = false
+    private var plainEnded = false
+    /// Whether the next line begins a new log whatever it holds (the reader switched encoding there).
+    private var startPending = false
+
+    /// Tells the stream that a new log begins at the next line it parses: the reader met a
+    /// byte-order mark or another encoding there, which only a new file brings.
+    public mutating func nextLineStartsLog() { startPending = true }
+
+    /// A line of one repeated mark ("*****", "=====", "-----"): a ruler, which belongs to no log in particular.
+    static func isRuler(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard trimmed.count >= 3, let first = trimmed.first,
+            [UInt8(ascii: "*"), UInt8(ascii: "="), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "#")].contains(
+                first)
+        else { return false }
+        return trimmed.allSatisfy { $0 == first || $0 == UInt8(ascii: " ") }
+    }
+
+    /// The format of a log that starts at this line: a header of a format, or a line that begins a
+    /// plain-text log (a transcript's header, from the vocabulary).
+    private func logStart(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat? {
+        if let format = Self.logStart(line) { return format }
+        if let vocabulary, vocabulary.startsLog(line) { return .plainText }
+        // A byte-order mark at a line's start is a file's first bytes: concatenated files, whatever follows.
+        if Bytes.hasPrefix(line, "\u{FEFF}") {
+            let rest = Bytes.trimmed(UnsafeBufferPointer(rebasing: line[3...]))
+            return rest.isEmpty ? nil : Self.guess(rest)
+        }
+        return nil
     }
 
     /// Whether the input ended inside a record (set by ``finish(_:)``; a new log resets it).
@@ -141,14 +211,25 @@ public struct LogStream {
         }
     }
 
-    private mutating func begin(_ format: LogFormat, _ emit: (RecordDraft) throws -> Void) rethrows {
+    private mutating func begin(
+        _ format: LogFormat, at line: Line, _ emit: (RecordDraft) throws -> Void,
+        _ onLogStart: (LogStart) throws -> Void
+    ) rethrows {
         try finish(emit)
+        startPending = false
+        let previousEndedInsideRecord = logCount > 0 && endedInsideRecord
         linesInLog = 0
+        plainEnded = false
+        plainEnding = false
         if !formats.contains(format) { formats.append(format) }
         currentFormat = format
         logCount += 1
         sawContent = false
         parser = makeParser(format)
+        try onLogStart(
+            LogStart(
+                index: logCount, format: format, line: line.number, byteOffset: line.byteOffset,
+                previousEndedInsideRecord: previousEndedInsideRecord))
     }
 
     // MARK: - Detection
@@ -216,17 +297,54 @@ public struct LogStream {
     }
 }
 
+/// Where a log begins in an input (several logs concatenated in a pipe or a file each begin somewhere).
+public struct LogStart: Sendable, Equatable {
+    /// The log's number in its input, from 1.
+    public var index: Int
+    /// The format detected at its start (an excerpt may still turn out to be of another within its first lines).
+    public var format: LogFormat
+    /// The line it begins at, in the input's numbering.
+    public var line: Int
+    /// The offset of that line in the input as stored.
+    public var byteOffset: Int
+    /// Whether the log before this one ended inside a record (cut off before the next began).
+    public var previousEndedInsideRecord: Bool
+    /// The encoding the log is read in, and the reader's counts before its first line (set by ``InputFile/parse(options:formatHint:onLine:onLogStart:_:)``).
+    public var encoding: TextEncoding?
+    public var statistics = ReaderStatistics()
+}
+
 extension InputFile {
     /// Reads and parses the whole input, calling `body` with every record draft.
-    /// `onLine` sees each line (decoded to UTF-8) before the records it belongs to.
+    /// `onLine` sees each line (decoded to UTF-8) before the records it belongs to; `onLogStart`
+    /// hears where each log of the input begins (with the encoding and the reader's counts there).
     public func parse(
         options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, onLine: ((Line) -> Void)? = nil,
-        _ body: (RecordDraft) throws -> Void
+        onLogStart: ((LogStart) throws -> Void)? = nil, _ body: (RecordDraft) throws -> Void
     ) throws -> InputSummary {
         var stream = LogStream(path: path, formatHint: formatHint, vocabulary: options.vocabulary)
-        var summary = try read(options: options) { line in
-            onLine?(line)
-            try stream.parse(line, body)
+        var summary = try withLineReader(options: options) { reader in
+            var encodings = 0
+            // The reader's counts before the current line: a log's counts begin with its first line.
+            var before = ReaderStatistics()
+            try reader.forEachLine { line in
+                if reader.encodings.count != encodings || reader.statistics.byteOrderMarks != before.byteOrderMarks {
+                    // Concatenated files: a byte-order mark or another encoding (UTF-16 after UTF-8) begins this line.
+                    if encodings > 0 { stream.nextLineStartsLog() }
+                    encodings = reader.encodings.count
+                }
+                onLine?(line)
+                try stream.parse(line, body) { start in
+                    guard let onLogStart else { return }
+                    var start = start
+                    start.encoding = reader.encodings.last ?? reader.detection?.encoding
+                    start.statistics = before
+                    try onLogStart(start)
+                }
+                before = reader.statistics
+            }
+            return InputSummary(
+                path: path, detection: reader.detection, statistics: reader.statistics, encodings: reader.encodings)
         }
         try stream.finish(body)
         summary.format = stream.format

@@ -20,6 +20,9 @@ struct MSIParser {
     /// Whether the log stopped with an action still running and no "Logging stopped" line (a cut log).
     var isInsideRecord: Bool { !actions.isEmpty && !sawLogEnd }
 
+    /// Whether the log said "Logging stopped" (MSI lines may still follow it; other text begins another log).
+    var hasEnded: Bool { sawLogEnd }
+
     /// The deepest action nesting kept (real logs nest three or four deep).
     static let maximumActionDepth = 32
 

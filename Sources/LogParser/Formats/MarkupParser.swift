@@ -253,6 +253,13 @@ struct MarkupParser {
         }
     }
 
+    /// Whether an element was opened: a document that has read none has not begun.
+    private var openedElement = false
+
+    /// Whether the document has ended: its elements were opened and all closed again (`</html>`,
+    /// the XML root's end tag), outside any tag or comment.
+    var hasEnded: Bool { openedElement && !isInsideRecord }
+
     /// Whether the document stopped inside a tag, a comment, a declaration or a script, or with
     /// elements still open.
     var isInsideRecord: Bool {
@@ -417,6 +424,7 @@ struct MarkupParser {
         }
         if name == Self.tableName { tables.append(Table(depth: stack.count)) }
         if name == Self.preName { preDepth += 1 }
+        openedElement = true
         stack.append(element)
         contextIsCurrent = false
     }

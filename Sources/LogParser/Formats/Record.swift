@@ -107,6 +107,8 @@ public struct EventInfo: Sendable, Equatable, Codable {
     public var eventID: Int?
     public var level: String
     public var time: String
+    /// The computer the event was logged on, when the export states it.
+    public var computer: String? = nil
 }
 
 /// One parsed record: a line (or a few, for events) with the context it occurred in.

@@ -38,6 +38,9 @@ public struct ReaderStatistics: Sendable, Equatable, Codable {
     public var replacedCharacters = 0
     /// NUL characters in the text (binary data: no log holds them).
     public var nulBytes = 0
+    /// Byte-order marks met at a line's start after the input's first bytes: each began a file
+    /// concatenated after another (a new log).
+    public var byteOrderMarks = 0
 
     public init() {}
 }
@@ -114,6 +117,10 @@ public final class LineReader {
         var checkedLineStart = false
         var replacedBefore = 0
         var scratch: [UInt8] = []
+        /// Whether the input is taken for Windows-1252 (its first bytes were not UTF-8) while it is
+        /// read as UTF-8 line by line: a line that is valid UTF-8 is read so (a UTF-8 log after a
+        /// Windows-1252 one in a pipe), any other as Windows-1252, without counting it as an exception.
+        var assumedWindows1252 = false
 
         init(reader: LineReader) throws {
             self.reader = reader
@@ -170,6 +177,7 @@ public final class LineReader {
             to encoding: TextEncoding, at origin: Int, leftover: [UInt8], _ body: (Line) throws -> Void
         ) throws {
             reader.encodings.append(encoding)
+            assumedWindows1252 = false
             if let transcoder { replacedBefore += transcoder.replacements }
             var leftover = leftover
             var origin = origin
@@ -223,7 +231,9 @@ public final class LineReader {
             originDelta = byteOrderMarkLength
             lineOrigin = byteOrderMarkLength
             checkedLineStart = true
-            if detection.encoding != .utf8 {
+            if detection.encoding == .windows1252, detection.evidence == .invalidUTF8 {
+                assumedWindows1252 = true
+            } else if detection.encoding != .utf8 {
                 transcoder = Transcoder(encoding: detection.encoding, originalOffset: byteOrderMarkLength)
             }
             guard filled > byteOrderMarkLength else { return }
@@ -378,6 +388,11 @@ public final class LineReader {
                 // The byte-order mark of a UTF-8 log concatenated after another one.
                 text = UnsafeBufferPointer(rebasing: text[3...])
                 origin += 3
+                reader.statistics.byteOrderMarks += 1
+                if assumedWindows1252 {
+                    assumedWindows1252 = false
+                    reader.encodings.append(.utf8)
+                }
             }
             if transcoder == nil, UTF8Validation.containsNonASCII(text),
                 UTF8Validation.firstInvalidOffset(text) != nil
@@ -385,7 +400,7 @@ public final class LineReader {
                 // A UTF-8 input with a line that is not UTF-8: read that line as Windows-1252.
                 scratch.removeAll(keepingCapacity: true)
                 Windows1252.appendUTF8(of: text, to: &scratch)
-                reader.statistics.windows1252Lines += 1
+                if !assumedWindows1252 { reader.statistics.windows1252Lines += 1 }
                 try scratch.withUnsafeBufferPointer { converted in
                     try body(
                         Line(

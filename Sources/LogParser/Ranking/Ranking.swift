@@ -5,8 +5,16 @@ extension Analyzer {
 
     /// Groups, ranks and correlates everything found so far into the scan result.
     public func result() -> ScanResult {
+        let inputs = settledServers()
         func role(input: Int, explicit: String?) -> String {
             attribution.settledRole(explicit: explicit, inputRole: input < inputs.count ? inputs[input].role : nil)
+        }
+        func server(input: Int) -> String? { input < inputs.count ? inputs[input].server : nil }
+        /// Evidence names the log of its input when the input held several.
+        func located(_ evidence: Evidence, input: Int) -> Evidence {
+            var evidence = evidence
+            if input < inputs.count, evidence.path == inputs[input].path { evidence.log = inputs[input].log }
+            return evidence
         }
 
         // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
@@ -14,6 +22,8 @@ extension Analyzer {
         var index: [ExceptionKey: Int] = [:]
         for pending in exceptions {
             var exception = pending.exception
+            exception.server = server(input: pending.input)
+            exception.evidence = located(exception.evidence, input: pending.input)
             if exception.role == Role.unknownID || pending.explicitRole == nil {
                 exception.role = role(
                     input: pending.input,
@@ -44,8 +54,14 @@ extension Analyzer {
             }
         }
         merged.sort { lhs, rhs in
-            (lhs.role, lhs.interface ?? "", lhs.protocol.rawValue, lhs.portFrom, lhs.portTo)
-                < (rhs.role, rhs.interface ?? "", rhs.protocol.rawValue, rhs.portFrom, rhs.portTo)
+            (
+                lhs.server?.lowercased() ?? "", lhs.role, lhs.interface ?? "", lhs.protocol.rawValue, lhs.portFrom,
+                lhs.portTo
+            )
+                < (
+                    rhs.server?.lowercased() ?? "", rhs.role, rhs.interface ?? "", rhs.protocol.rawValue, rhs.portFrom,
+                    rhs.portTo
+                )
         }
 
         // Findings from conditions over the whole scan.
@@ -71,6 +87,7 @@ extension Analyzer {
         struct Group {
             var finding: PendingFinding
             var role: String
+            var server: String?
             var count: Int
             var last: Evidence
             var order: Int
@@ -81,9 +98,12 @@ extension Analyzer {
         var groups: [Group] = []
         var groupIndex: [GroupKey: Int] = [:]
         var groupOfKey: [FindingKey: Int] = [:]
-        for (order, finding) in pending.enumerated() {
+        for (order, var finding) in pending.enumerated() {
+            finding.evidence = located(finding.evidence, input: finding.input)
+            finding.last = finding.last.map { located($0, input: finding.input) }
+            finding.surrounding = finding.surrounding.map { located($0, input: finding.input) }
             let settledRole = role(input: finding.input, explicit: finding.explicitRole)
-            let key = GroupKey(role: settledRole, group: finding.group)
+            let key = GroupKey(server: server(input: finding.input), role: settledRole, group: finding.group)
             if let existing = groupIndex[key] {
                 groups[existing].count += finding.count
                 groups[existing].last = finding.last ?? finding.evidence
@@ -91,7 +111,8 @@ extension Analyzer {
                 groupIndex[key] = groups.count
                 groups.append(
                     Group(
-                        finding: finding, role: settledRole, count: finding.count,
+                        finding: finding, role: settledRole, server: server(input: finding.input),
+                        count: finding.count,
                         last: finding.last ?? finding.evidence,
                         order: order))
             }
@@ -125,7 +146,8 @@ extension Analyzer {
             let finding = group.finding
             let issue = finding.knownIssue
             return Finding(
-                rank: position + 1, severity: finding.severity, role: group.role, code: finding.code,
+                rank: position + 1, severity: finding.severity, role: group.role, server: group.server,
+                code: finding.code,
                 event: finding.event,
                 title: finding.title, count: group.count,
                 evidence: group.count > 1 ? [finding.evidence, group.last] : [finding.evidence],
@@ -141,13 +163,46 @@ extension Analyzer {
             roles.append(role)
         }
         roles.sort()
+        let servers = Set(inputs.compactMap(\.server)).sorted { $0.lowercased() < $1.lowercased() }
         return ScanResult(
             inputs: inputs, exceptions: merged, findings: ranked,
             notUnderstood: lineGroups.sorted { ($1.count, $0.first.line) < ($0.count, $1.first.line) },
             summary: ScanResult.Summary(
                 errors: ranked.filter { $0.severity == .error }.count,
                 warnings: ranked.filter { $0.severity == .warning }.count,
-                exceptions: merged.count, roles: roles))
+                exceptions: merged.count, roles: roles, servers: servers.isEmpty ? nil : servers))
+    }
+
+    /// The inputs with their servers settled: one spelling per server (a NetBIOS name shown as its
+    /// qualified name), and a log that states none takes the one server its folder's other logs
+    /// state, when they state exactly one.
+    func settledServers() -> [InputResult] {
+        var settled = inputs
+        let names = ServerNames(settled.compactMap(\.server))
+        for index in settled.indices { settled[index].server = settled[index].server.map(names.canonical) }
+        let folder = Self.folderOf
+        var stated: [String: Set<String>] = [:]
+        for input in settled {
+            if let server = input.server, let folder = folder(input.path) {
+                stated[folder, default: []].insert(server.lowercased())
+            }
+        }
+        for index in settled.indices where settled[index].server == nil {
+            if let own = folder(settled[index].path), let servers = stated[own], servers.count == 1,
+                let sibling = settled.first(where: {
+                    $0.server?.lowercased() == servers.first && folder($0.path) == own
+                })
+            {
+                settled[index].server = sibling.server
+            }
+        }
+        return settled
+    }
+
+    /// The folder of an input's path ("" for a bare name); nil for standard input, which has none.
+    private static func folderOf(_ path: String) -> String? {
+        guard path != "-" else { return nil }
+        return path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
     }
 
     /// Ranking points, in tiers that never overlap: severity (error 2000, warning 1000, info 0) first;

@@ -43,7 +43,19 @@ public struct InputSummary: Sendable, Equatable, Codable {
         /// markup log, inside a quoted CSV field, or in an MSI action that never ended (a cut log).
         public var endedInsideRecord: Bool
     }
+}
 
+extension InputSummary.Skipped {
+    /// A reader's counts so far, as skipped counts.
+    init(_ statistics: ReaderStatistics, endedInsideRecord: Bool) {
+        self.init(
+            longLines: statistics.longLines, bytes: statistics.skippedBytes,
+            windows1252Lines: statistics.windows1252Lines, undecodable: statistics.replacedCharacters,
+            binaryBytes: statistics.nulBytes, endedInsideRecord: endedInsideRecord)
+    }
+}
+
+extension InputSummary {
     init(path: String, detection: EncodingDetection?, statistics: ReaderStatistics, encodings: [TextEncoding]) {
         self.encodings = encodings.count > 1 ? encodings : nil
         self.path = path
@@ -54,10 +66,7 @@ public struct InputSummary: Sendable, Equatable, Codable {
         self.encodingEvidence = detection?.evidence.rawValue ?? "empty input"
         self.bytes = statistics.bytesRead
         self.lines = statistics.lines
-        self.skipped = Skipped(
-            longLines: statistics.longLines, bytes: statistics.skippedBytes,
-            windows1252Lines: statistics.windows1252Lines, undecodable: statistics.replacedCharacters,
-            binaryBytes: statistics.nulBytes, endedInsideRecord: false)
+        self.skipped = Skipped(statistics, endedInsideRecord: false)
     }
 }
 
@@ -84,25 +93,30 @@ public struct ReadOptions: Sendable {
 }
 
 extension InputFile {
+    /// Opens a line reader on the input (its contents, the file, or standard input) and runs `body` with it.
+    func withLineReader<T>(options: ReadOptions, _ body: (LineReader) throws -> T) throws -> T {
+        if let contents {
+            return try body(
+                LineReader(
+                    source: MemorySource(contents), chunkSize: options.chunkSize,
+                    maximumLineLength: options.maximumLineLength, encoding: options.encoding))
+        }
+        let source = try open()
+        defer { if !isStandardInput { close(source.descriptor) } }
+        return try body(
+            LineReader(
+                source: source, chunkSize: options.chunkSize, maximumLineLength: options.maximumLineLength,
+                encoding: options.encoding))
+    }
+
     /// Reads the whole input, calling `body` for every line, and returns what was read.
     public func read(options: ReadOptions = ReadOptions(), _ body: (Line) throws -> Void = { _ in }) throws
         -> InputSummary
     {
-        if let contents {
-            let reader = LineReader(
-                source: MemorySource(contents), chunkSize: options.chunkSize,
-                maximumLineLength: options.maximumLineLength, encoding: options.encoding)
+        try withLineReader(options: options) { reader in
             try reader.forEachLine(body)
             return InputSummary(
                 path: path, detection: reader.detection, statistics: reader.statistics, encodings: reader.encodings)
         }
-        let source = try open()
-        defer { if !isStandardInput { close(source.descriptor) } }
-        let reader = LineReader(
-            source: source, chunkSize: options.chunkSize, maximumLineLength: options.maximumLineLength,
-            encoding: options.encoding)
-        try reader.forEachLine(body)
-        return InputSummary(
-            path: path, detection: reader.detection, statistics: reader.statistics, encodings: reader.encodings)
     }
 }

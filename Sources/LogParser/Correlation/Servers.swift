@@ -1,0 +1,118 @@
+import Knowledge
+
+/// Reads the computer a log says it ran on: a key of the vocabulary's `computer-keys` at a word's
+/// start ("Computer: FE01.contoso.com | Pool: …", "Machine : DIR01 (Microsoft Windows NT …)",
+/// "Property(S): ComputerName = FE01"), then `:` or `=`, then the name — its first word, which
+/// must read as a host name. Nothing else is taken for a name: a log that states none has none.
+struct ComputerNames: Sendable {
+    /// The keys, ASCII lower-cased, longest first (so "computer name" wins over "computer").
+    private let keys: [[UInt8]]
+    private let prefilter: LiteralSet
+
+    init(_ vocabulary: FieldVocabulary) {
+        keys = vocabulary.computerKeys.map { Array($0.utf8).map(Bytes.lower) }.filter { !$0.isEmpty }
+            .sorted { $0.count > $1.count }
+        prefilter = LiteralSet(vocabulary.computerKeys)
+    }
+
+    /// The computer name a text states, as written.
+    func name(in text: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !keys.isEmpty, prefilter.firstMatch(in: UnsafeRawBufferPointer(text)) else { return nil }
+        for key in keys {
+            var from = 0
+            while let at = Self.find(key, in: text, from: from) {
+                from = at + 1
+                if at > 0, Self.isNameByte(text[at - 1]) { continue }
+                var index = at + key.count
+                if index < text.count, Self.isNameByte(text[index]) { continue }
+                index = Self.skipBlanks(text, from: index)
+                guard index < text.count, text[index] == UInt8(ascii: ":") || text[index] == UInt8(ascii: "=") else {
+                    continue
+                }
+                index = Self.skipBlanks(text, from: index + 1)
+                var end = index
+                while end < text.count, Self.isNameByte(text[end]) || text[end] == UInt8(ascii: ".") { end += 1 }
+                while end > index, text[end - 1] == UInt8(ascii: ".") { end -= 1 }  // "FE01." ends a sentence
+                let token = UnsafeBufferPointer(rebasing: text[index..<end])
+                if Self.isHostName(token) { return Bytes.string(token) }
+            }
+        }
+        return nil
+    }
+
+    /// Whether a word reads as a computer's host name: letters, digits, hyphens and dots, labels of at
+    /// most 63 characters, at least one letter, not `localhost`.
+    static func isHostName(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard (1...253).contains(token.count), token.contains(where: Bytes.isLetter) else { return false }
+        var label = 0
+        for byte in token {
+            if byte == UInt8(ascii: ".") {
+                if label == 0 { return false }
+                label = 0
+            } else {
+                label += 1
+                if label > 63 { return false }
+            }
+        }
+        guard let first = token.first, first != UInt8(ascii: "-") else { return false }
+        return !Bytes.hasPrefix(token, "localhost", ignoringCase: true) || token.count != 9
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
+    private static func skipBlanks(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        while index < text.count, text[index] == 0x20 || text[index] == 0x09 { index += 1 }
+        return index
+    }
+
+    /// The first position of a lower-cased key in a text, ASCII letters compared without case.
+    private static func find(_ key: [UInt8], in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let first = key.first, text.count >= key.count else { return nil }
+        var index = start
+        while index + key.count <= text.count {
+            if Bytes.lower(text[index]) == first {
+                var matched = true
+                for offset in 1..<key.count where Bytes.lower(text[index + offset]) != key[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// The servers of a scan: names as the logs state them, compared without case, a NetBIOS name
+/// (`FE01`) the same server as the one fully qualified name that starts with it (`fe01.contoso.com`).
+struct ServerNames {
+    /// Each distinct name (lower-cased) → the spelling shown: the first written, a qualified name
+    /// for a NetBIOS name that has exactly one.
+    private var shown: [String: String] = [:]
+
+    init(_ names: [String]) {
+        var first: [String: String] = [:]
+        for name in names where first[name.lowercased()] == nil { first[name.lowercased()] = name }
+        var qualified: [String: [String]] = [:]
+        for key in first.keys.sorted() where key.contains(".") {
+            qualified[String(key.split(separator: ".")[0]), default: []].append(key)
+        }
+        for (key, name) in first {
+            if !key.contains("."), let candidates = qualified[key], candidates.count == 1,
+                let full = first[candidates[0]]
+            {
+                shown[key] = full
+            } else {
+                shown[key] = name
+            }
+        }
+    }
+
+    /// The name a stated name is shown as (the same server's one spelling).
+    func canonical(_ name: String) -> String { shown[name.lowercased()] ?? name }
+}
