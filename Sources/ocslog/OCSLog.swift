@@ -53,6 +53,8 @@ enum ExitStatus {
     static let findings = ExitCode(1)
     /// A usage or input error.
     static let inputError = ExitCode(2)
+    /// Interrupted (Ctrl-C) while following live logs, after the summary of what was read.
+    static let interrupted = ExitCode(130)
 }
 
 /// Writes a line to standard error.
@@ -83,9 +85,10 @@ enum CommandSupport {
     /// with a progress line on a terminal; an input that cannot be read is reported and the others
     /// are still read. Returns whether one failed.
     static func analyze(
-        _ inputs: [InputFile], with analyzer: Analyzer, jobs: Int = 1, onEvent: ((ScanEvent) -> Void)? = nil
+        _ inputs: [InputFile], with analyzer: Analyzer, jobs: Int = 1, progress showProgress: Bool = true,
+        onEvent: ((ScanEvent) -> Void)? = nil
     ) -> Bool {
-        let progress = Progress(inputs: inputs)
+        let progress = Progress(inputs: inputs, enabled: showProgress)
         var failed = false
         // Notes about unrecognised inputs: a few by name, then a count (a folder of fragments would flood stderr).
         var unrecognised = 0

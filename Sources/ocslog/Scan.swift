@@ -5,6 +5,10 @@ import LogParser
 import Report
 import RuleGen
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct Scan: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
         abstract: "Find the firewall exceptions, errors and warnings in setup logs, per server role.",
@@ -23,6 +27,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
               ocslog scan logs/ --format json > scan.json
               ocslog scan logs/ --explain          # what matched, and what looked relevant but did not
               ocslog scan --knowledge ./my-signatures logs/
+              tail -f setup.log | ocslog scan --format jsonl   # live: each event as soon as it is read
+              ocslog scan --follow setup.log                    # like tail -F; Ctrl-C ends with the summary
+
+            Live input (a pipe, --follow): each exception and finding is reported as soon as its record \
+            is complete, and a record still open after a quiet second is completed. Ctrl-C stops \
+            reading and prints the summary of what was read (exit status 130).
             """)
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -75,6 +85,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     @Flag(help: "Print every parsed record as one JSON object per line (what ocslog read, before classification).")
     var records = false
 
+    @Flag(
+        help:
+            "Keep reading the one file given as it grows, like tail -F (a truncated or replaced file is read anew); Ctrl-C ends with the summary."
+    )
+    var follow = false
+
     @Option(
         help:
             "Also write a ranked report to this file; its format follows the extension (.md, .html, .json, .sarif, .xml)."
@@ -113,15 +129,37 @@ struct Scan: ParsableCommand, TerminalConfigurable {
                 "cannot tell the report format from '\(report)'; name it .md, .html, .json, .sarif or .xml")
         }
         guard maxLineLength >= 80 else { throw ValidationError("--max-line-length must be at least 80 bytes") }
+        if follow {
+            guard paths.count == 1, paths[0] != "-" else {
+                throw ValidationError("--follow reads one file: ocslog scan --follow FILE (for a pipe, just pipe it)")
+            }
+            guard !records else { throw ValidationError("--follow and --records do not go together") }
+        }
+    }
+
+    /// Whether the input is live: a followed file, or standard input that is no regular file (a
+    /// pipe from `tail -f`, a terminal), where records are completed after a quiet second.
+    var isLive: Bool {
+        if follow { return true }
+        guard paths.isEmpty || paths == ["-"] else { return false }
+        var info = stat()
+        return fstat(STDIN_FILENO, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
     }
 
     func run() throws {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
-        let (inputs, pathErrors) = CommandSupport.inputs(paths)
+        let live = isLive
+        let (inputs, pathErrors) =
+            follow ? ([InputFile.following(paths[0])], []) : CommandSupport.inputs(paths)
         var readOptions = ReadOptions(
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
         // --records shows the records the analysis reads: tables, XML fields and headings need the vocabulary.
         readOptions.vocabulary = knowledgeBase.vocabulary
+        if live {
+            readOptions.idleTimeout = 1000
+            readOptions.onFileChange = { printError("ocslog: note: \($0)") }
+            Interruption.install()
+        }
         let hint = formatHint.flatMap(LogFormat.init(userName:))
         var failed = !pathErrors.isEmpty
 
@@ -145,10 +183,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
                 roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2,
                 server: reading.server)
         )
-        let lines = EventPrinter(format: format, explain: explain)
+        // Live text on a terminal: a line per finding as it is read, the summary at the end.
+        let liveText = live && format == .text && isatty(STDOUT_FILENO) == 1
+        let lines = EventPrinter(format: format, explain: explain, live: live, liveText: liveText)
         if CommandSupport.analyze(
-            inputs, with: analyzer, jobs: reading.jobs,
-            onEvent: format == .jsonl || explain ? { lines.print($0) } : nil)
+            inputs, with: analyzer, jobs: reading.jobs, progress: !live,
+            onEvent: format == .jsonl || explain || liveText ? { lines.print($0) } : nil)
         {
             failed = true
         }
@@ -174,6 +214,10 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         case .text: print(ScanText.render(result, style: Style.forStandardOutput), terminator: "")
         case .json: print(try ScanJSON.render(result))
         case .jsonl: lines.printSummary(result)
+        }
+        if Interruption.isRequested {
+            printError("ocslog: interrupted; the summary above is of what was read")
+            throw ExitStatus.interrupted
         }
         if failed { throw ExitStatus.inputError }
         if let threshold = failOn.severity, result.findings.contains(where: { $0.severity >= threshold }) {

@@ -3,6 +3,10 @@ import Knowledge
 import LogParser
 import Report
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The human-readable scan summary: per role, its exceptions and findings.
 enum ScanText {
     static func render(_ result: ScanResult, style: Style = Style(enabled: false)) -> String {
@@ -94,9 +98,16 @@ final class EventPrinter {
         return encoder
     }()
 
-    init(format: Scan.OutputFormat, explain: Bool) {
+    /// Whether the input is live: every line is flushed as it is written (a pipe is block-buffered).
+    let live: Bool
+    /// Whether findings and exceptions are printed as text lines as they are found (live, on a terminal).
+    let liveText: Bool
+
+    init(format: Scan.OutputFormat, explain: Bool, live: Bool = false, liveText: Bool = false) {
         self.format = format
         self.explain = explain
+        self.live = live
+        self.liveText = liveText
     }
 
     private struct Line: Encodable {
@@ -112,6 +123,7 @@ final class EventPrinter {
 
     func print(_ event: ScanEvent) {
         if explain { printExplanation(event) }
+        if liveText { printLive(event) }
         guard format == .jsonl else { return }
         let line: Line
         switch event {
@@ -140,6 +152,24 @@ final class EventPrinter {
 
     private func emit(_ line: some Encodable) {
         if let data = try? encoder.encode(line) { Swift.print(String(decoding: data, as: UTF8.self)) }
+        // fflush(nil) flushes every stream (stdout is a C global Swift 6 does not let us name).
+        if live { fflush(nil) }
+    }
+
+    /// One line per finding or exception as it is read (the summary follows at the end).
+    private func printLive(_ event: ScanEvent) {
+        switch event {
+        case .exception(let exception, _):
+            let ports =
+                exception.portFrom == exception.portTo
+                ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+            Swift.print("exception \(exception.protocol)/\(ports) \(exception.role)  [\(exception.evidence.location)]")
+        case .finding(let severity, let role, let code, let title, let evidence, _):
+            Swift.print("\(severity)\(code.map { " \($0)" } ?? ""): \(title) (\(role))  [\(evidence.location)]")
+        case .notUnderstood:
+            return
+        }
+        fflush(nil)
     }
 
     /// `--explain` goes to standard error, so it can be read beside any output format.

@@ -123,8 +123,8 @@ final class Progress: @unchecked Sendable {
     private let lock = NSLock()
 
     /// A progress display for `inputs` (their sizes are summed when all are regular files).
-    init(inputs: [InputFile]) {
-        enabled = !Self.quiet && isatty(STDERR_FILENO) == 1
+    init(inputs: [InputFile], enabled: Bool = true) {
+        self.enabled = enabled && !Self.quiet && isatty(STDERR_FILENO) == 1
         inputCount = inputs.count
         var total = 0
         var known = true

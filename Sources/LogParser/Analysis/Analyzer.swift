@@ -12,6 +12,24 @@ public enum ScanEvent: Sendable {
     case notUnderstood(Evidence)
 }
 
+extension ScanEvent {
+    /// The event with its evidence naming the log of a stream it was found in.
+    func inLog(_ log: Int) -> ScanEvent {
+        switch self {
+        case .exception(var exception, let signature):
+            exception.evidence.log = log
+            return .exception(exception, signature: signature)
+        case .finding(let severity, let role, let code, let title, var evidence, let signature):
+            evidence.log = log
+            return .finding(
+                severity: severity, role: role, code: code, title: title, evidence: evidence, signature: signature)
+        case .notUnderstood(var evidence):
+            evidence.log = log
+            return .notUnderstood(evidence)
+        }
+    }
+}
+
 /// Options for an analysis.
 public struct AnalysisOptions: Sendable {
     /// Roles that override detection for every input (`--role`); the first is used.
@@ -145,8 +163,9 @@ public final class Analyzer {
         }
     }
 
-    /// Adds an exception unless the same one was already found in this input.
-    func store(_ pending: PendingException) {
+    /// Adds an exception unless the same one was already found in this input; whether it was new.
+    @discardableResult
+    func store(_ pending: PendingException) -> Bool {
         let exception = pending.exception
         let key = ExceptionKey(exception, input: pending.input, explicitRole: pending.explicitRole)
         if let existing = exceptionIndex[key] {
@@ -156,10 +175,11 @@ public final class Analyzer {
             if exceptions[existing].exception.service == nil {
                 exceptions[existing].exception.service = exception.service
             }
-        } else {
-            exceptionIndex[key] = exceptions.count
-            exceptions.append(pending)
+            return false
         }
+        exceptionIndex[key] = exceptions.count
+        exceptions.append(pending)
+        return true
     }
 
     public init(knowledge: KnowledgeBase, options: AnalysisOptions = AnalysisOptions()) {
@@ -252,6 +272,11 @@ public final class Analyzer {
         let first = inputs.count
         var state = InputState(index: first, path: input.path)
         resetSurroundings()
+        // Events from a stream name the log they are in as they are found (files get numbers only
+        // when they turn out to hold several logs, at their end).
+        var currentLog = 1
+        let streamed = input.isStandardInput
+        func report(_ event: ScanEvent) { onEvent(streamed ? event.inLog(currentLog) : event) }
         let keepSurroundings = options.surroundingRecords > 0
         let progress = self.progress
         var untilProgress = 4096
@@ -279,6 +304,7 @@ public final class Analyzer {
                     skipped: InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord))
                 state = InputState(index: self.inputs.count, path: input.path)
                 state.candidates = carried
+                currentLog = self.inputs.count - first + 1
                 self.resetSurroundings()
             }
             state.firstLine = start.line
@@ -294,7 +320,7 @@ public final class Analyzer {
         ) { draft in
             state.line = line.number
             state.lineIsCandidate = line.isCandidate
-            classify(draft, &state, onEvent)
+            classify(draft, &state, report)
             if keepSurroundings { remember(draft) }
             untilProgress -= 1
             if untilProgress == 0, let progress {
@@ -672,8 +698,10 @@ public final class Analyzer {
             if let programRole = resolver.role(ofProgram: program) { state.programRoles[programRole, default: 0] += 1 }
         }
         for exception in extraction.exceptions {
-            store(PendingException(exception: exception, explicitRole: explicitRole, input: state.index))
-            onEvent(.exception(exception, signature: "exception-entry"))
+            // The same entry read twice (a table row and its text) is one event.
+            if store(PendingException(exception: exception, explicitRole: explicitRole, input: state.index)) {
+                onEvent(.exception(exception, signature: "exception-entry"))
+            }
         }
         state.exceptionCount += extraction.exceptions.count
         return true

@@ -49,6 +49,11 @@ struct EventParser {
         }
     }
 
+    /// Completes the event being read (a live export went quiet); a CSV row still inside quotes waits.
+    mutating func flushPending(_ emit: (RecordDraft) throws -> Void) rethrows {
+        if format != .eventCSV { try emitEvent(emit) }
+    }
+
     /// Whether the export stopped inside a quoted CSV field.
     var isInsideRecord: Bool { format == .eventCSV && pendingQuotes % 2 == 1 }
 

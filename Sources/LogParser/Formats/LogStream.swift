@@ -118,6 +118,24 @@ public struct LogStream {
         }
     }
 
+    /// Completes the records still open — a text run, a `Key: value` block, an exported event —
+    /// when a live input has been quiet: what was written so far is reported now, not at the end.
+    public mutating func flushIdle(_ emit: (RecordDraft) throws -> Void) rethrows {
+        if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
+        switch parser {
+        case .markup(var markup):
+            parser = nil
+            try markup.flushPending(emit)
+            parser = .markup(markup)
+        case .event(var event):
+            parser = nil
+            try event.flushPending(emit)
+            parser = .event(event)
+        default:
+            break
+        }
+    }
+
     /// Parses one line, emitting zero or more records.
     public mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
         try parse(line, emit, onLogStart: { _ in })
@@ -327,22 +345,25 @@ extension InputFile {
             var encodings = 0
             // The reader's counts before the current line: a log's counts begin with its first line.
             var before = ReaderStatistics()
-            try reader.forEachLine { line in
-                if reader.encodings.count != encodings || reader.statistics.byteOrderMarks != before.byteOrderMarks {
-                    // Concatenated files: a byte-order mark or another encoding (UTF-16 after UTF-8) begins this line.
-                    if encodings > 0 { stream.nextLineStartsLog() }
-                    encodings = reader.encodings.count
-                }
-                onLine?(line)
-                try stream.parse(line, body) { start in
-                    guard let onLogStart else { return }
-                    var start = start
-                    start.encoding = reader.encodings.last ?? reader.detection?.encoding
-                    start.statistics = before
-                    try onLogStart(start)
-                }
-                before = reader.statistics
-            }
+            reader.idleTimeout = options.idleTimeout
+            try reader.forEachLine(
+                { line in
+                    if reader.encodings.count != encodings || reader.statistics.fileStarts != before.fileStarts {
+                        // Concatenated files: a byte-order mark or another encoding (UTF-16 after UTF-8) begins this line.
+                        if encodings > 0 { stream.nextLineStartsLog() }
+                        encodings = reader.encodings.count
+                    }
+                    onLine?(line)
+                    try stream.parse(line, body) { start in
+                        guard let onLogStart else { return }
+                        var start = start
+                        start.encoding = reader.encodings.last ?? reader.detection?.encoding
+                        start.statistics = before
+                        try onLogStart(start)
+                    }
+                    before = reader.statistics
+                },
+                onIdle: { try stream.flushIdle(body) })
             return InputSummary(
                 path: path, detection: reader.detection, statistics: reader.statistics, encodings: reader.encodings)
         }

@@ -743,6 +743,11 @@ struct MarkupParser {
 
     // MARK: - Text
 
+    /// Gives out the text run read so far (a live log went quiet in the middle of an element).
+    mutating func flushPending(_ emit: (RecordDraft) throws -> Void) rethrows {
+        if case .text = state { try flushText(emit) }
+    }
+
     private mutating func flushText(_ emit: (RecordDraft) throws -> Void) rethrows {
         guard !text.isEmpty else { return }
         decoded.removeAll(keepingCapacity: true)

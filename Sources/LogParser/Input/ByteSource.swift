@@ -8,6 +8,15 @@
 public protocol ByteSource {
     /// Reads up to `buffer.count` bytes into `buffer`; returns 0 at the end of the stream.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int
+    /// Reads like ``read(into:)``; a live source returns nil when no byte came for `milliseconds`.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, waitingAtMost milliseconds: Int32)
+        throws(InputError) -> Int?
+    /// How many times the source began a new file (a followed file truncated or replaced).
+    var restarts: Int { get }
+}
+
+extension ByteSource {
+    public var restarts: Int { 0 }
 }
 
 /// Why an input could not be read.
@@ -54,7 +63,10 @@ public struct FileDescriptorSource: ByteSource {
             #endif
             if count >= 0 { return count }
             let code = errno
-            if code == EINTR { continue }
+            if code == EINTR {
+                if Interruption.isRequested { return 0 }  // Ctrl-C: the input ends here
+                continue
+            }
             throw InputError.system(path, "read failed", code)
         }
     }

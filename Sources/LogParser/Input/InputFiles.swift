@@ -10,6 +10,8 @@ public struct InputFile: Sendable, Equatable {
     public let path: String
     /// The input's bytes when it is held in memory (tests, generated logs); nil reads `path`.
     public let contents: [UInt8]?
+    /// Whether the file is followed as it grows (`--follow`): read until the scan is interrupted.
+    public var follows = false
 
     public init(path: String) {
         self.path = path
@@ -24,6 +26,13 @@ public struct InputFile: Sendable, Equatable {
 
     /// Standard input.
     public static let standardInput = InputFile(path: "-")
+
+    /// A file followed as it grows (`scan --follow`), like `tail -F`.
+    public static func following(_ path: String) -> InputFile {
+        var input = InputFile(path: path)
+        input.follows = true
+        return input
+    }
 
     public var isStandardInput: Bool { path == "-" }
 

@@ -38,9 +38,9 @@ public struct ReaderStatistics: Sendable, Equatable, Codable {
     public var replacedCharacters = 0
     /// NUL characters in the text (binary data: no log holds them).
     public var nulBytes = 0
-    /// Byte-order marks met at a line's start after the input's first bytes: each began a file
-    /// concatenated after another (a new log).
-    public var byteOrderMarks = 0
+    /// Files that began after the input's first bytes: a byte-order mark at a line's start (a file
+    /// concatenated after another), a followed file truncated or replaced. Each begins a new log.
+    public var fileStarts = 0
 
     public init() {}
 }
@@ -84,11 +84,16 @@ public final class LineReader {
         self.forcedEncoding = encoding
     }
 
-    /// Reads the whole input and calls `body` with each line in order.
-    public func forEachLine(_ body: (Line) throws -> Void) throws {
+    /// For a live input (a pipe, a followed file): after this many milliseconds without a byte,
+    /// `onIdle` is called, so that what is held can be completed. Nil never waits (files, memory).
+    public var idleTimeout: Int32?
+
+    /// Reads the whole input and calls `body` with each line in order; `onIdle` when a live input
+    /// has been quiet for ``idleTimeout``.
+    public func forEachLine(_ body: (Line) throws -> Void, onIdle: () throws -> Void = {}) throws {
         var state = try ReadState(reader: self)
         defer { state.deallocate() }
-        try state.run(body)
+        try state.run(body, onIdle: onIdle)
     }
 
     // MARK: - Reading
@@ -135,21 +140,33 @@ public final class LineReader {
             raw.deallocate()
         }
 
-        mutating func run(_ body: (Line) throws -> Void) throws {
-            try detectEncoding(body)
+        /// Reads the next piece of the input; a quiet live input calls `onIdle` and is waited on again.
+        mutating func readChunk(into buffer: UnsafeMutableRawBufferPointer, _ onIdle: () throws -> Void) throws -> Int {
+            guard let timeout = reader.idleTimeout else { return try reader.source.read(into: buffer) }
+            while true {
+                let restarts = reader.source.restarts
+                let count = try reader.source.read(into: buffer, waitingAtMost: timeout)
+                if reader.source.restarts != restarts { reader.statistics.fileStarts += 1 }
+                if let count { return count }
+                try onIdle()
+            }
+        }
+
+        mutating func run(_ body: (Line) throws -> Void, onIdle: () throws -> Void) throws {
+            try detectEncoding(body, onIdle)
             guard reader.detection != nil else { return }
             while true {
                 if transcoder == nil {
                     // UTF-8 is read straight into the line buffer: no copy, no transcoding.
                     makeRoom(for: reader.chunkSize)
-                    let count = try reader.source.read(
-                        into: UnsafeMutableRawBufferPointer(start: buffer + end, count: reader.chunkSize))
+                    let count = try readChunk(
+                        into: UnsafeMutableRawBufferPointer(start: buffer + end, count: reader.chunkSize), onIdle)
                     if count == 0 { break }
                     reader.statistics.bytesRead += count
                     end += count
                     try deliverCompleteLines(body)
                 } else {
-                    let count = try reader.source.read(into: raw)
+                    let count = try readChunk(into: raw, onIdle)
                     if count == 0 { break }
                     reader.statistics.bytesRead += count
                     try append(UnsafeRawBufferPointer(start: raw.baseAddress, count: count), body)
@@ -198,16 +215,24 @@ public final class LineReader {
 
         /// Reads until the detection window is full (or the input ends), then decides the encoding
         /// and feeds those first bytes through the normal path.
-        mutating func detectEncoding(_ body: (Line) throws -> Void) throws {
+        /// A live input decides on what came before it went quiet (a short log written slowly must not
+        /// wait for the window to fill).
+        mutating func detectEncoding(_ body: (Line) throws -> Void, _ onIdle: () throws -> Void) throws {
             let window = LineReader.detectionWindow
             var prefix = [UInt8](repeating: 0, count: window)
             var filled = 0
             var ended = false
             while filled < window {
-                let count = try prefix.withUnsafeMutableBytes { bytes in
-                    try reader.source.read(
-                        into: UnsafeMutableRawBufferPointer(
-                            rebasing: bytes[filled..<min(window, filled + reader.chunkSize)]))
+                let piece: Int? = try prefix.withUnsafeMutableBytes { bytes in
+                    let target = UnsafeMutableRawBufferPointer(
+                        rebasing: bytes[filled..<min(window, filled + reader.chunkSize)])
+                    guard let timeout = reader.idleTimeout else { return try reader.source.read(into: target) }
+                    return try reader.source.read(into: target, waitingAtMost: timeout)
+                }
+                guard let count = piece else {
+                    if filled > 0 { break }
+                    try onIdle()
+                    continue
                 }
                 if count == 0 {
                     ended = true
@@ -388,7 +413,7 @@ public final class LineReader {
                 // The byte-order mark of a UTF-8 log concatenated after another one.
                 text = UnsafeBufferPointer(rebasing: text[3...])
                 origin += 3
-                reader.statistics.byteOrderMarks += 1
+                reader.statistics.fileStarts += 1
                 if assumedWindows1252 {
                     assumedWindows1252 = false
                     reader.encodings.append(.utf8)

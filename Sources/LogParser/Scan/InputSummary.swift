@@ -81,6 +81,11 @@ public struct ReadOptions: Sendable {
     /// The words of firewall-exception entries, for parsers that read named fields (table headers,
     /// XML attributes and elements); nil reads no named fields.
     public var vocabulary: FieldVocabulary?
+    /// For live inputs (pipes, `--follow`): milliseconds of quiet after which the records still
+    /// open are completed and reported. Nil waits for the end (files).
+    public var idleTimeout: Int32?
+    /// Hears what happened to a followed file (truncated, replaced), for a note.
+    public var onFileChange: (@Sendable (String) -> Void)?
 
     public init(
         chunkSize: Int = LineReader.defaultChunkSize, maximumLineLength: Int = LineReader.defaultMaximumLineLength,
@@ -100,6 +105,15 @@ extension InputFile {
                 LineReader(
                     source: MemorySource(contents), chunkSize: options.chunkSize,
                     maximumLineLength: options.maximumLineLength, encoding: options.encoding))
+        }
+        if follows {
+            var source = try FollowingSource(path: path)
+            source.onChange = options.onFileChange
+            defer { source.close() }
+            return try body(
+                LineReader(
+                    source: source, chunkSize: options.chunkSize, maximumLineLength: options.maximumLineLength,
+                    encoding: options.encoding))
         }
         let source = try open()
         defer { if !isStandardInput { close(source.descriptor) } }
