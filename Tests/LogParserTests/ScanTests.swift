@@ -31,6 +31,8 @@ struct ScanExpectation: Decodable {
     }
 
     let role: String
+    /// The computer the log states (nil: it states none).
+    let server: String?
     let exceptions: [String]
     let root: FindingCheck?
     let findings: [FindingCheck]
@@ -77,6 +79,7 @@ enum ScanFixtures {
         let expected = try Self.expectation(for: path)
         let result = try ScanFixtures.scan([path])
         #expect(result.inputs.first?.role == expected.role)
+        #expect(result.inputs.first?.server == expected.server)
         #expect(result.exceptions.map(ScanFixtures.describe).sorted() == expected.exceptions.sorted())
         if let root = expected.root {
             let first = try #require(result.findings.first, "no finding")
@@ -88,6 +91,43 @@ enum ScanFixtures {
             #expect(result.findings.contains(where: check.matches), "missing \(check)")
         }
         #expect(result.inputs.allSatisfy { $0.notUnderstood == 0 })
+    }
+
+    /// A deployment's logs in one folder, checked against its author's table: each log's role in the
+    /// deployment, the computer it states and the ports it states were opened — servers named in
+    /// two spellings are one, a log without a role takes its server's, and no name is guessed.
+    @Test func aDeploymentFolderGivesEachLogItsServerAndRole() throws {
+        struct Table: Decodable {
+            struct Log: Decodable {
+                let file: String
+                let role: String
+                let server: String?
+                let ports: [String]
+            }
+            let logs: [Log]
+        }
+        let table = try YAMLDecoder().decode(
+            Table.self,
+            from: String(
+                contentsOfFile: Corpus.expectedRoot.appendingPathComponent("contoso-deployment.yaml").path,
+                encoding: .utf8))
+        let result = try ScanFixtures.scan([Corpus.logsRoot.appendingPathComponent("contoso-deployment").path])
+        #expect(result.inputs.count == table.logs.count)
+        for log in table.logs {
+            let input = try #require(result.inputs.first { $0.path.hasSuffix("/" + log.file) }, "\(log.file)")
+            #expect(input.role == log.role, "\(log.file)")
+            #expect(input.server == log.server, "\(log.file)")
+            let stated = result.exceptions.filter { $0.origin == "log" && $0.evidence.path == input.path }.map {
+                "\($0.protocol)/\($0.portFrom == $0.portTo ? "\($0.portFrom)" : "\($0.portFrom)-\($0.portTo)")"
+            }
+            #expect(stated.sorted() == log.ports.sorted(), "\(log.file)")
+            for exception in result.exceptions where exception.evidence.path == input.path {
+                #expect(exception.server == log.server && exception.role == log.role, "\(log.file)")
+            }
+        }
+        #expect(
+            result.summary.servers
+                == Set(table.logs.compactMap(\.server)).sorted { $0.lowercased() < $1.lowercased() })
     }
 
     @Test func firewallStoppedWarnsWithTheFix() throws {

@@ -260,7 +260,7 @@ struct CaseGenerator {
             }
         }
         let single = entry.items.count == 1 && entry.protocols.count == 1
-        switch int(0...(single ? 5 : 4)) {
+        switch int(0...(single ? 6 : 5)) {
         case 0: return "Added firewall exception: \(entry.name), \(proto) \(ports)\(side)"
         case 1:
             return
@@ -268,6 +268,12 @@ struct CaseGenerator {
         case 2: return "Opened \(proto) port\(entry.items.count > 1 ? "s" : "") \(ports) for \(entry.name)\(side)"
         case 3: return "Firewall exception \(entry.name)\(side): port \(ports) over \(proto)"
         case 4: return "\(entry.name)\(side): \(proto) \(ports)"
+        case 5:
+            // The protocol named before the ports, its key without a separator (Lync 2013's wording).
+            let program = entry.program.map { " for program \"\($0)\"" } ?? ""
+            let plural = entry.items.count > 1 || entry.items[0].0 != entry.items[0].1 ? "s" : ""
+            return
+                "Adding firewall rule \"\(entry.name)\"\(program), protocol \(proto), local port\(plural) \(ports)\(side)"
         default:
             let (low, high) = entry.items[0]
             return "\(entry.name)\(side): \(low == high ? "\(low)" : "\(low)-\(high)")/\(proto.lowercased())"

@@ -283,10 +283,19 @@ public final class Analyzer {
         let prefilter = self.prefilter
         // The prefilter runs once per line; a one-line record (MSI, plain text) reuses its answer.
         var line = (number: 0, isCandidate: false)
+        let computerNames = self.computerNames
+        var headerServer: (name: String, line: Int, text: String)?
         let onLine: (Line) -> Void = { current in
             line.number = current.number
             line.isCandidate = prefilter.firstMatch(in: current.rawBytes)
             if line.isCandidate { state.candidates += 1 }
+            // A log's header states its computer in its first lines, in any markup: read the line itself
+            // (`<MachineName>FE01</MachineName>`, `<td>Computer:</td><td>FE01</td>`).
+            if state.server == nil, headerServer == nil, current.number - state.firstLine < Self.serverLines,
+                let name = computerNames.name(in: current.bytes)
+            {
+                headerServer = (name, current.number, current.text)
+            }
         }
         let onLogStart: (LogStart) -> Void = { start in
             if start.index > 1 {
@@ -320,6 +329,13 @@ public final class Analyzer {
         ) { draft in
             state.line = line.number
             state.lineIsCandidate = line.isCandidate
+            if let found = headerServer {
+                headerServer = nil
+                if state.server == nil, found.line >= state.firstLine {
+                    state.server = found.name
+                    serverEvidence[state.index] = Evidence(path: input.path, line: found.line, text: found.text)
+                }
+            }
             classify(draft, &state, report)
             if keepSurroundings { remember(draft) }
             untilProgress -= 1

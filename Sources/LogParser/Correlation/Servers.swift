@@ -25,11 +25,8 @@ struct ComputerNames: Sendable {
                 if at > 0, Self.isNameByte(text[at - 1]) { continue }
                 var index = at + key.count
                 if index < text.count, Self.isNameByte(text[index]) { continue }
-                index = Self.skipBlanks(text, from: index)
-                guard index < text.count, text[index] == UInt8(ascii: ":") || text[index] == UInt8(ascii: "=") else {
-                    continue
-                }
-                index = Self.skipBlanks(text, from: index + 1)
+                guard let start = Self.valueStart(text, from: index) else { continue }
+                index = start
                 var end = index
                 while end < text.count, Self.isNameByte(text[end]) || text[end] == UInt8(ascii: ".") { end += 1 }
                 while end > index, text[end - 1] == UInt8(ascii: ".") { end -= 1 }  // "FE01." ends a sentence
@@ -40,10 +37,44 @@ struct ComputerNames: Sendable {
         return nil
     }
 
+    /// Where a key's value begins: after a separator — `:`, `=`, a table cell's `|`, or markup
+    /// (`Computer:</td><td>FE01`, `<MachineName>FE01`) — and blanks; nil when none follows the key.
+    private static func valueStart(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start
+        var separated = false
+        while index < text.count {
+            switch text[index] {
+            case 0x20, 0x09:
+                index += 1
+            case UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "|"):
+                separated = true
+                index += 1
+            case UInt8(ascii: "<"), UInt8(ascii: ">"):
+                // A tag between the key and its value (or the end of the key's own tag).
+                separated = true
+                if text[index] == UInt8(ascii: ">") {
+                    index += 1
+                } else {
+                    while index < text.count, text[index] != UInt8(ascii: ">") { index += 1 }
+                    index += 1
+                }
+            default:
+                return separated ? index : nil
+            }
+        }
+        return nil
+    }
+
     /// Whether a word reads as a computer's host name: letters, digits, hyphens and dots, labels of at
-    /// most 63 characters, at least one letter, not `localhost`.
+    /// most 63 characters, at least one letter, not `localhost`; and a name rather than a word — it
+    /// holds a digit or a dot, or is written in capitals (`FE01`, `fe01.contoso.com`, `LYNCSE`, not
+    /// "configured").
     static func isHostName(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
         guard (1...253).contains(token.count), token.contains(where: Bytes.isLetter) else { return false }
+        let looksLikeName =
+            token.contains(where: { Bytes.isDigit($0) || $0 == UInt8(ascii: ".") })
+            || !token.contains(where: { $0 >= 0x61 && $0 <= 0x7A })
+        guard looksLikeName else { return false }
         var label = 0
         for byte in token {
             if byte == UInt8(ascii: ".") {

@@ -338,7 +338,7 @@ public struct FieldReader: Sendable {
     /// values that are not port lists).
     private func keyedValues(_ tokens: [Token], _ scalars: [Unicode.Scalar]) -> [(FieldVocabulary.Field, String)] {
         // Where each key with a separator starts, and where its value starts.
-        var keys: [(field: FieldVocabulary.Field?, keyStart: Int, valueStart: Int)] = []
+        var keys: [(field: FieldVocabulary.Field?, keyStart: Int, valueStart: Int, valueEnd: Int?)] = []
         var index = 0
         while index < tokens.count {
             guard tokens[index].kind == .word, let (field, afterKey) = keyPhrase(tokens, index) else {
@@ -369,10 +369,18 @@ public struct FieldReader: Sendable {
                 && (index < 2 || tokens[index - 2].end < tokens[index - 1].start) && next < tokens.count
             // "Remote Port=1433": another host's port; the key still ends the value before it.
             let isForeign = previous.map { $0.kind == .word && foreign.contains($0.text) } ?? false
+            // "protocol UDP, local ports 49152-57500": a protocol key before a protocol word, without a
+            // separator, names the protocol (that word only; nothing else is read that way).
+            let bareProtocol =
+                !separated && !isParameter && field == .protocol && next < tokens.count && tokens[next].kind == .word
+                ? protocolSet(tokens, next, keyed: true) : nil
             if separated || isParameter, !inPath, next <= tokens.count {
                 let valueStart = next < tokens.count ? tokens[next].start : scalars.count
-                keys.append((isForeign ? nil : field, tokens[index].start, valueStart))
+                keys.append((isForeign ? nil : field, tokens[index].start, valueStart, nil))
                 index = next
+            } else if let (_, after) = bareProtocol, !inPath, !isForeign {
+                keys.append((field, tokens[index].start, tokens[next].start, tokens[after - 1].end))
+                index = after
             } else {
                 index += 1
             }
@@ -381,7 +389,9 @@ public struct FieldReader: Sendable {
         for (position, key) in keys.enumerated() {
             let limit = position + 1 < keys.count ? keys[position + 1].keyStart : scalars.count
             var end = key.valueStart
-            if end < scalars.count, let close = Self.closingQuote(scalars[end]) {
+            if let valueEnd = key.valueEnd {
+                end = valueEnd
+            } else if end < scalars.count, let close = Self.closingQuote(scalars[end]) {
                 // A quoted value runs to its closing quote.
                 var search = end + 1
                 while search < limit, scalars[search] != close { search += 1 }

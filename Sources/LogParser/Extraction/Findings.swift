@@ -41,7 +41,10 @@ extension Analyzer {
         }
         let knownIssue = matchKnownIssue(
             record: record, signature: signature.id, codes: ([code].compactMap { $0 } + codesInText))
-        let explicitRole = attribution.explicitRole(context: record.context, text: record.text)
+        // An event's source names its service ("MSSQL$RTC", "OCS Application Server").
+        let explicitRole =
+            attribution.explicitRole(context: record.context, text: record.text)
+            ?? record.event.flatMap { resolver.role(namedIn: $0.source) }
         if let explicitRole { state.eventRoles[explicitRole, default: 0] += 1 }
 
         // A consequence: in the rollback after the first Return value 3, or after an earlier error

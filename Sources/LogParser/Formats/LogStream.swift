@@ -59,7 +59,9 @@ public struct LogStream {
             // decides nothing; MSI lines after "Logging stopped" and markup after a closed document
             // are still the same log's (a malformed XML log has several roots).
             let trimmed = Bytes.trimmed(line.bytes)
-            if !trimmed.isEmpty, !Self.isRuler(trimmed) {
+            // (An MSI log's own closing lines — "=== Verbose logging stopped: … ===" — come after it too.)
+            let msiClosing = current == .msiVerbose && Bytes.hasPrefix(trimmed, "=== ")
+            if !trimmed.isEmpty, !Self.isRuler(trimmed), !msiClosing {
                 let guessed = Self.guess(trimmed)
                 if guessed != current || current == .plainText {
                     try begin(guessed, at: line, emit, onLogStart)

@@ -174,8 +174,8 @@ extension Analyzer {
     }
 
     /// The inputs with their servers settled: one spelling per server (a NetBIOS name shown as its
-    /// qualified name), and a log that states none takes the one server its folder's other logs
-    /// state, when they state exactly one.
+    /// qualified name), a log that states none takes the one server its folder's other logs state
+    /// (when they state exactly one), and a log without a role takes its server's one role.
     func settledServers() -> [InputResult] {
         var settled = inputs
         let names = ServerNames(settled.compactMap(\.server))
@@ -194,6 +194,19 @@ extension Analyzer {
                 })
             {
                 settled[index].server = sibling.server
+            }
+        }
+        // A log that names no role takes the one role its server's other logs name (a transcript or
+        // an MSI excerpt from the Edge is the Edge's); a server with several roles lends none.
+        var rolesOfServer: [String: Set<String>] = [:]
+        for input in settled where input.role != Role.unknownID {
+            if let server = input.server { rolesOfServer[server.lowercased(), default: []].insert(input.role) }
+        }
+        for index in settled.indices where settled[index].role == Role.unknownID {
+            if let server = settled[index].server, let roles = rolesOfServer[server.lowercased()], roles.count == 1,
+                let role = roles.first
+            {
+                settled[index].role = role
             }
         }
         return settled
