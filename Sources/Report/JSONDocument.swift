@@ -4,8 +4,35 @@ import Foundation
 /// diffs and golden files), slashes left as they are.
 public enum JSONDocument {
     public static func render<Value: Encodable>(_ value: Value) throws -> String {
+        String(decoding: try data(value), as: UTF8.self)
+    }
+
+    /// The document's bytes (written as they are: a large scan's JSON is not copied into a string).
+    public static func data<Value: Encodable>(_ value: Value) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return try encoder.encode(value)
+    }
+
+    /// Writes a document whose top-level array `key` is long (a scan of thousands of logs) with the
+    /// same bytes as ``render(_:)``, but encoding that array one element at a time: `shell` is the
+    /// document with the array empty, `elements` its elements; `write` receives the pieces in order.
+    public static func write<Value: Encodable, Element: Encodable>(
+        _ shell: Value, streaming key: String, elements: [Element], to write: (Data) -> Void
+    ) throws {
+        let text = try render(shell)
+        let empty = "\n  \"\(key)\" : [\n\n  ]"
+        guard !elements.isEmpty, let range = text.range(of: empty) else {
+            write(Data((text + "\n").utf8))
+            return
+        }
+        write(Data((text[..<range.lowerBound] + "\n  \"\(key)\" : [\n").utf8))
+        for (index, element) in elements.enumerated() {
+            // Nested two levels deep: every line indented by four more spaces (empty lines stay empty).
+            let lines = try render(element).split(separator: "\n", omittingEmptySubsequences: false)
+            let indented = lines.map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
+            write(Data((indented + (index + 1 < elements.count ? ",\n" : "\n")).utf8))
+        }
+        write(Data(("  ]" + text[range.upperBound...] + "\n").utf8))
     }
 }

@@ -134,11 +134,13 @@ public struct ReportDocument: Sendable, Codable {
         exception.portFrom == exception.portTo ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
     }
 
-    /// A stable fingerprint (FNV-1a, 64 bits, hex) of a finding's role and grouping signature:
+    /// A stable fingerprint (FNV-1a, 64 bits, hex) of a finding's server, role and grouping signature:
     /// the same failure gets the same fingerprint in every run, whatever its line numbers.
     public static func fingerprint(_ finding: Finding) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (finding.role + "|" + finding.group).utf8 {
+        // The server (lower-cased) when the logs stated one: two Front Ends' same failure are two results.
+        let server = finding.server.map { $0.lowercased() + "|" } ?? ""
+        for byte in (server + finding.role + "|" + finding.group).utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }

@@ -212,7 +212,13 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         }
         switch format {
         case .text: print(ScanText.render(result, style: Style.forStandardOutput), terminator: "")
-        case .json: print(try ScanJSON.render(result))
+        case .json:
+            // The inputs one at a time: a pipe of thousands of logs has thousands of them.
+            var shell = result
+            shell.inputs = []
+            try JSONDocument.write(shell, streaming: "inputs", elements: result.inputs) {
+                FileHandle.standardOutput.write($0)
+            }
         case .jsonl: lines.printSummary(result)
         }
         if Interruption.isRequested {

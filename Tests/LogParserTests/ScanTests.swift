@@ -109,7 +109,7 @@ enum ScanFixtures {
         let table = try YAMLDecoder().decode(
             Table.self,
             from: String(
-                contentsOfFile: Corpus.expectedRoot.appendingPathComponent("contoso-deployment.yaml").path,
+                contentsOfFile: Corpus.expectedRoot.appendingPathComponent("contoso-deployment/deployment.yaml").path,
                 encoding: .utf8))
         let result = try ScanFixtures.scan([Corpus.logsRoot.appendingPathComponent("contoso-deployment").path])
         #expect(result.inputs.count == table.logs.count)

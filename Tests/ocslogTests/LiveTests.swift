@@ -44,6 +44,11 @@ import Testing
             try process.run()
         }
 
+        deinit {
+            // A test that stopped early must not leave a follower running.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
         /// The lines so far.
         var snapshot: [(text: String, at: Date)] {
             lock.lock()

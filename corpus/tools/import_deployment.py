@@ -64,8 +64,8 @@ for entry in spec['logs']:
         out['root'] = root
     out['findings'] = []
     header = (f"# {entry['shape']}\n# Part of a held-out deployment written by a helper who had not read the parser "
-              f"(corpus/expected/{name}.yaml is the author's table); read alone, as a single file.\n")
+              f"(corpus/expected/{name}/deployment.yaml is the author's table); read alone, as a single file.\n")
     with open(os.path.join(exp_dir, entry['file'] + '.yaml'), 'w') as fh:
         fh.write(header + yaml.safe_dump(out, sort_keys=False, allow_unicode=True, width=200))
-shutil.copyfile(spec_path, os.path.join(main, 'corpus/expected', name + '.yaml'))
+shutil.copyfile(spec_path, os.path.join(exp_dir, 'deployment.yaml'))
 print(f"{len(spec['logs'])} logs imported into corpus/logs/{name}")

@@ -85,8 +85,12 @@ public final class Analyzer {
     var findings: [PendingFinding] = []
     var findingIndex: [FindingKey: Int] = [:]
     var activationInputs: [(input: Int, evidence: Evidence)] = []
-    /// Where each input's role was first recognised.
+    /// Where each input's role was first recognised (kept for the first input of each role only).
     var roleEvidence: [Int: Evidence] = [:]
+    var rolesWithEvidence: Set<String> = []
+    /// Findings and exceptions of finished logs by where they land in the result (see ``compact(findingsFrom:exceptionsFrom:)``).
+    var settledFindings: [SettledFindingKey: Int] = [:]
+    var settledExceptions: [ExceptionKey: Int] = [:]
     /// Relevant-looking lines no signature matched, grouped by template (at most `maximumLineGroups`).
     var lineGroups: [LineGroup] = []
     var lineGroupIndex: [String: Int] = [:]
@@ -98,8 +102,6 @@ public final class Analyzer {
     /// and events state it anywhere.
     static let serverLines = 60
     let computerNames: ComputerNames
-    /// Where each log's server was stated.
-    var serverEvidence: [Int: Evidence] = [:]
     /// The last records of the current input (their line and text bytes), for findings' surroundings:
     /// a ring of `surroundingRecords` slots whose buffers are reused, oldest at `recentNext`.
     var recent: [(line: Int, bytes: [UInt8])] = []
@@ -272,6 +274,9 @@ public final class Analyzer {
         let first = inputs.count
         var state = InputState(index: first, path: input.path)
         resetSurroundings()
+        // What the finished logs found is folded as they finish (a stream of thousands of logs) or at
+        // the end of the input (a file's logs are numbered only once it is known to hold several).
+        var compacted = (findings: findings.count, exceptions: exceptions.count)
         // Events from a stream name the log they are in as they are found (files get numbers only
         // when they turn out to hold several logs, at their end).
         var currentLog = 1
@@ -284,7 +289,7 @@ public final class Analyzer {
         // The prefilter runs once per line; a one-line record (MSI, plain text) reuses its answer.
         var line = (number: 0, isCandidate: false)
         let computerNames = self.computerNames
-        var headerServer: (name: String, line: Int, text: String)?
+        var headerServer: (name: String, line: Int)?
         let onLine: (Line) -> Void = { current in
             line.number = current.number
             line.isCandidate = prefilter.firstMatch(in: current.rawBytes)
@@ -294,7 +299,7 @@ public final class Analyzer {
             if state.server == nil, headerServer == nil, current.number - state.firstLine < Self.serverLines,
                 let name = computerNames.name(in: current.bytes)
             {
-                headerServer = (name, current.number, current.text)
+                headerServer = (name, current.number)
             }
         }
         let onLogStart: (LogStart) -> Void = { start in
@@ -311,6 +316,10 @@ public final class Analyzer {
                 self.finishLog(
                     &state, firstOfInput: first, lines: lines, bytes: start.byteOffset - state.byteOffset,
                     skipped: InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord))
+                if streamed {
+                    self.compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
+                    compacted = (self.findings.count, self.exceptions.count)
+                }
                 state = InputState(index: self.inputs.count, path: input.path)
                 state.candidates = carried
                 currentLog = self.inputs.count - first + 1
@@ -331,10 +340,7 @@ public final class Analyzer {
             state.lineIsCandidate = line.isCandidate
             if let found = headerServer {
                 headerServer = nil
-                if state.server == nil, found.line >= state.firstLine {
-                    state.server = found.name
-                    serverEvidence[state.index] = Evidence(path: input.path, line: found.line, text: found.text)
-                }
+                if state.server == nil, found.line >= state.firstLine { state.server = found.name }
             }
             classify(draft, &state, report)
             if keepSurroundings { remember(draft) }
@@ -365,6 +371,7 @@ public final class Analyzer {
         } else {
             for (number, index) in (first..<inputs.count).enumerated() { inputs[index].log = number + 1 }
         }
+        compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
         return Array(inputs[first...])
     }
 
@@ -416,8 +423,14 @@ public final class Analyzer {
         }
         let formats = state.formats.contains { $0 != .plainText } ? state.formats.filter { $0 != .plainText } : []
         let format = formats.first ?? state.startFormat ?? .plainText
+        if rolesWithEvidence.contains(role) {
+            roleEvidence[state.index] = nil  // only the first input of a role is named as its evidence
+        } else if roleEvidence[state.index] != nil {
+            rolesWithEvidence.insert(role)
+        }
         let result = InputResult(
-            path: state.path, log: nil, offset: state.byteOffset, firstLine: state.firstLine, title: state.title,
+            path: state.path, log: state.path == "-" ? inputs.count - firstOfInput + 1 : nil, offset: state.byteOffset,
+            firstLine: state.firstLine, title: state.title,
             server: options.server ?? state.server, format: format.rawValue,
             formats: (formats.isEmpty ? [format] : formats).map(\.rawValue), logs: 1,
             encoding: (state.encoding ?? .utf8).rawValue, encodings: nil, lines: lines, bytes: bytes, role: role,
@@ -586,10 +599,7 @@ public final class Analyzer {
         } else if draft.line - state.firstLine < Self.serverLines || draft.kind == .property {
             name = computerNames.name(in: draft.bytes)
         }
-        if let name {
-            state.server = name
-            serverEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: Bytes.string(draft.bytes))
-        }
+        if let name { state.server = name }
     }
 
     /// Groups a line that looked relevant but matched nothing by its template.

@@ -60,6 +60,7 @@ extension Analyzer {
     /// Takes over what another analyzer found in its inputs, as if this one had read them next.
     func absorb(_ other: Analyzer) {
         let offset = inputs.count
+        let (findingsStart, exceptionsStart) = (findings.count, exceptions.count)
         for var pending in other.exceptions {
             pending.input += offset
             store(pending)
@@ -72,7 +73,6 @@ extension Analyzer {
         }
         activationInputs += other.activationInputs.map { ($0.input + offset, $0.evidence) }
         for (input, evidence) in other.roleEvidence { roleEvidence[input + offset] = evidence }
-        for (input, evidence) in other.serverEvidence { serverEvidence[input + offset] = evidence }
         for group in other.lineGroups {
             if let existing = lineGroupIndex[group.template] {
                 lineGroups[existing].count += group.count
@@ -85,6 +85,8 @@ extension Analyzer {
         }
         lineGroupsLeftOut += other.lineGroupsLeftOut
         inputs += other.inputs
+        rolesWithEvidence.formUnion(other.rolesWithEvidence)
+        compact(findingsFrom: findingsStart, exceptionsFrom: exceptionsStart)
     }
 
 }

@@ -13,7 +13,10 @@ extension Analyzer {
         /// Evidence names the log of its input when the input held several.
         func located(_ evidence: Evidence, input: Int) -> Evidence {
             var evidence = evidence
-            if input < inputs.count, evidence.path == inputs[input].path { evidence.log = inputs[input].log }
+            // (Evidence folded from another log of a stream already names its log.)
+            if evidence.log == nil, input < inputs.count, evidence.path == inputs[input].path {
+                evidence.log = inputs[input].log
+            }
             return evidence
         }
 
