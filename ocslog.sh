@@ -4,7 +4,7 @@
 #   ./ocslog.sh test   install what is missing, build, lint and run every test
 # Other verbs: deps (install only), build, install [PREFIX] (binary, man page, shell completions;
 # PREFIX defaults to /usr/local), bench [--megabytes N] [--runs N] [--jobs] [--scaling]
-# (ocslog against rg and grep: bench/scan.py).
+# (ocslog against rg and grep: bench/scan.py; peak memory of many logs and one large log: bench/memory.py).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -76,6 +76,7 @@ case "${1:-}" in
         install_packages "${BUILD_PACKAGES[@]}" ripgrep
         shift
         python3 bench/scan.py "$@"
+        python3 bench/memory.py
         ;;
     *)
         echo "usage: ./ocslog.sh demo|test|deps|build|install [PREFIX]|bench" >&2

@@ -225,6 +225,10 @@ public final class Analyzer {
         /// The log's title (its first step, its MSI product) and the computer it states.
         var title: String?
         var server: String?
+        /// Whether the log began at a header, a byte-order mark or an encoding change (see ``LogStart/announced``).
+        var announced = false
+        /// Events looked at for a computer name.
+        var eventsLookedAt = 0
         var stepRole: String?
         var productRole: String?
         var eventRoles: [String: Int] = [:]
@@ -305,9 +309,10 @@ public final class Analyzer {
         let onLogStart: (LogStart) -> Void = { start in
             if start.index > 1 {
                 let lines = start.line - state.firstLine
-                if self.inputs.count == first, self.isTrivial(state, lines: lines) {
+                if self.inputs.count == first, !start.newFile, self.isTrivial(state, lines: lines) {
                     // Lines before the first log ("Here is the log:") belong to the log they introduce.
                     state.startFormat = start.format
+                    state.announced = start.announced
                     return
                 }
                 // The line that begins the new log was counted before the log began.
@@ -316,10 +321,11 @@ public final class Analyzer {
                 self.finishLog(
                     &state, firstOfInput: first, lines: lines, bytes: start.byteOffset - state.byteOffset,
                     skipped: InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord))
-                if streamed {
-                    self.compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
-                    compacted = (self.findings.count, self.exceptions.count)
-                }
+                // A second log: the input holds several, so its logs are numbered and what the finished
+                // ones found can be folded now (memory stays flat for a file of many logs too).
+                for (number, index) in (first..<self.inputs.count).enumerated() { self.inputs[index].log = number + 1 }
+                self.compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
+                compacted = (self.findings.count, self.exceptions.count)
                 state = InputState(index: self.inputs.count, path: input.path)
                 state.candidates = carried
                 currentLog = self.inputs.count - first + 1
@@ -330,6 +336,7 @@ public final class Analyzer {
             state.encoding = start.encoding
             state.statistics = start.statistics
             state.startFormat = start.format
+            state.announced = start.announced
         }
         var readOptions = options.readOptions
         readOptions.vocabulary = knowledge.vocabulary
@@ -382,9 +389,11 @@ public final class Analyzer {
         awaitingAfter.removeAll()
     }
 
-    /// Whether a log found nothing and is a few lines of plain text: a preamble or a trailer, not a log.
+    /// Whether a log found nothing and is a few lines of plain text that did not announce itself
+    /// (no header, no byte-order mark) and state no computer: a preamble or a trailer, not a log.
     private func isTrivial(_ state: InputState, lines: Int) -> Bool {
-        (state.startFormat ?? .plainText) == .plainText && state.formats.allSatisfy { $0 == .plainText }
+        !state.announced && state.server == nil && (state.startFormat ?? .plainText) == .plainText
+            && state.formats.allSatisfy { $0 == .plainText }
             && lines < LogStream.fragmentWindow && state.exceptionCount == 0 && state.notUnderstood == 0
             && state.unreadableEntries == 0 && state.activation == nil && findings.last?.input != state.index
     }
@@ -591,11 +600,16 @@ public final class Analyzer {
         return line.count > 80 ? String(line.prefix(79)) + "…" : line
     }
 
-    /// Notes the computer a log states it ran on: its header's first lines, an MSI property, an event.
+    /// Notes the computer a log states it ran on: its header's first lines, an MSI property, one of
+    /// its first events (an export's events come from one computer; later ones are not looked at).
     func readServer(_ draft: RecordDraft, _ state: inout InputState) {
         var name: String?
-        if var computer = draft.event?.computer {
-            name = computer.withUTF8 { ComputerNames.isHostName($0) } ? computer : nil
+        if draft.kind == .event {
+            guard state.eventsLookedAt < 10 else { return }
+            state.eventsLookedAt += 1
+            if var computer = draft.event?.computer {
+                name = computer.withUTF8 { ComputerNames.isHostName($0) } ? computer : nil
+            }
         } else if draft.line - state.firstLine < Self.serverLines || draft.kind == .property {
             name = computerNames.name(in: draft.bytes)
         }

@@ -1,7 +1,7 @@
 import Knowledge
 
-/// Where a finding or exception of a finished log will land in the result, once nothing can change
-/// it: the server (compared without case), the settled role, and the grouping key.
+/// Where a finding of a finished log will land in the result: what decides its server, its
+/// provisional role, and the grouping key.
 struct SettledFindingKey: Hashable {
     var server: String?
     var role: String
@@ -9,19 +9,23 @@ struct SettledFindingKey: Hashable {
 }
 
 extension Analyzer {
-    /// Whether a finished log's server and role are final: no folder sibling can lend it a server
-    /// (it states one, or it came through a pipe, which has no folder), and its role is known (or
-    /// the record named its own).
-    private func isSettled(_ input: InputResult, explicitRole: String?) -> Bool {
-        (input.server != nil || input.path == "-") && (explicitRole != nil || input.role != Role.unknownID)
+    /// What decides a finished log's server in the result: the server it states; else its folder
+    /// (every log of a folder that states none takes the same server from its siblings, or none, and
+    /// then the same role from that server); a stream has no folder.
+    private func serverKey(_ input: InputResult) -> String {
+        if let server = input.server { return "server:" + server.lowercased() }
+        guard input.path != "-" else { return "-" }
+        return "folder:" + (input.path.lastIndex(of: "/").map { String(input.path[..<$0]) } ?? "")
     }
 
     /// Folds the findings and exceptions of logs just finished (those from `findingsStart` and
     /// `exceptionsStart` on) into the ones already held that the result would merge them with —
     /// same server, settled role and group; same server, role, side, protocol, ports and origin —
     /// so that memory grows with what differs, not with how many logs repeat it (10,000 logs in
-    /// one pipe). The result is the same as without folding: the first keeps its attributes, the
-    /// repeats add their count and their last evidence, which names its log.
+    /// one pipe). Only what the result will merge is folded: the same server key (below) and the
+    /// same provisional role settle the same way. The result is the same as without folding: the
+    /// first keeps its attributes, the repeats add their count and their last evidence, which
+    /// names its log.
     func compact(findingsFrom findingsStart: Int, exceptionsFrom exceptionsStart: Int) {
         awaitingAfter.removeAll()  // the logs are finished: no record follows them
         if findingsStart < findings.count {
@@ -40,12 +44,8 @@ extension Analyzer {
                     finding.last = last
                 }
                 if let cause = finding.cause, let target = folded[cause] { finding.cause = target }
-                guard isSettled(input, explicitRole: finding.explicitRole) else {
-                    kept.append(finding)
-                    continue
-                }
                 let key = SettledFindingKey(
-                    server: input.server?.lowercased(),
+                    server: serverKey(input),
                     role: attribution.settledRole(explicit: finding.explicitRole, inputRole: input.role),
                     group: finding.group)
                 if let target = settledFindings[key], target < findingsStart {
@@ -75,13 +75,8 @@ extension Analyzer {
                 }
                 let input = inputs[pending.input]
                 pending.exception.evidence.log = pending.exception.evidence.log ?? input.log
-                let named = pending.explicitRole != nil && pending.exception.role != Role.unknownID
-                guard isSettled(input, explicitRole: named ? pending.explicitRole : nil) else {
-                    kept.append(pending)
-                    continue
-                }
                 var settled = pending.exception
-                settled.server = input.server?.lowercased()
+                settled.server = serverKey(input)
                 if settled.role == Role.unknownID || pending.explicitRole == nil {
                     settled.role = attribution.settledRole(
                         explicit: pending.explicitRole ?? (settled.role == Role.unknownID ? nil : settled.role),

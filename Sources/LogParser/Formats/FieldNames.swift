@@ -40,9 +40,15 @@ public final class FieldNames: Sendable {
     private let logStarts: LiteralSet
     private let logEnds: LiteralSet
 
-    /// Whether a line begins a plain-text log of its own.
+    /// Whether a line begins a plain-text log of its own: a short line that starts with a word (a
+    /// transcript's header line is one short sentence); other lines are not searched (this runs on
+    /// every line of every log).
     func startsLog(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        line.count <= 200 && logStarts.firstMatch(in: UnsafeRawBufferPointer(line))
+        let trimmed = Bytes.trimmed(line)
+        guard trimmed.count <= 64, let first = trimmed.first, Bytes.isLetter(first) || first >= 0x80 else {
+            return false
+        }
+        return logStarts.firstMatch(in: UnsafeRawBufferPointer(trimmed))
     }
 
     /// Whether a line ends a plain-text log.

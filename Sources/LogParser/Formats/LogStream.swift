@@ -48,11 +48,13 @@ public struct LogStream {
         if formatHint == nil, let starting = logStart(line.bytes), !(starting == currentFormat && !sawContent) {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
             // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
-            try begin(starting, at: line, emit, onLogStart)
+            try begin(starting, at: line, announced: true, newFile: startPending, emit, onLogStart)
         } else if parser == nil || (startPending && formatHint == nil) {
             let trimmed = Bytes.trimmed(line.bytes)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
-            try begin(formatHint ?? Self.guess(trimmed), at: line, emit, onLogStart)
+            try begin(
+                formatHint ?? Self.guess(trimmed), at: line, announced: startPending, newFile: startPending, emit,
+                onLogStart)
         } else if formatHint == nil, hasEnded, let current = currentFormat {
             // After a log's end (`</html>`, the XML root's end tag, "Logging stopped", a transcript's
             // footer) text of another shape begins the next log, header or not. A ruler ("****")
@@ -64,7 +66,7 @@ public struct LogStream {
             if !trimmed.isEmpty, !Self.isRuler(trimmed), !msiClosing {
                 let guessed = Self.guess(trimmed)
                 if guessed != current || current == .plainText {
-                    try begin(guessed, at: line, emit, onLogStart)
+                    try begin(guessed, at: line, announced: false, newFile: false, emit, onLogStart)
                 }
             }
         } else if formatHint == nil, case .plain = parser, linesInLog < Self.fragmentWindow {
@@ -86,10 +88,12 @@ public struct LogStream {
         case .msi(var msi):
             parser = nil
             try msi.parse(line, emit)
+            hasEnded = msi.hasEnded
             parser = .msi(msi)
         case .markup(var markup):
             parser = nil
             try markup.parse(line, emit)
+            hasEnded = markup.hasEnded
             parser = .markup(markup)
         case .event(var event):
             parser = nil
@@ -100,7 +104,7 @@ public struct LogStream {
             if let vocabulary, vocabulary.endsLog(line.bytes) {
                 plainEnding = true
             } else if plainEnding, Self.isRuler(Bytes.trimmed(line.bytes)) {
-                plainEnded = true
+                hasEnded = true
             }
             // "Key: value" lines are held as a block (netsh rule listings, transcripts); others go out now.
             if vocabulary != nil {
@@ -143,20 +147,13 @@ public struct LogStream {
         try parse(line, emit, onLogStart: { _ in })
     }
 
-    /// Whether the current log has ended (its document closed, "Logging stopped", a transcript's footer).
-    private var hasEnded: Bool {
-        switch parser {
-        case .markup(let markup): markup.hasEnded
-        case .msi(let msi): msi.hasEnded
-        case .plain: plainEnded
-        case .event, nil: false
-        }
-    }
+    /// Whether the current log has ended (its document closed, "Logging stopped", a transcript's
+    /// footer): noted after each line from the parser that read it (asking the parser on every line
+    /// would copy it).
+    private var hasEnded = false
 
-    /// Whether a plain-text log said it ends (a transcript's footer began), and whether the
-    /// footer's closing ruler was read.
+    /// Whether a plain-text log said it ends (a transcript's footer began; its closing ruler ends it).
     private var plainEnding = false
-    private var plainEnded = false
     /// Whether the next line begins a new log whatever it holds (the reader switched encoding there).
     private var startPending = false
 
@@ -177,7 +174,12 @@ public struct LogStream {
     /// plain-text log (a transcript's header, from the vocabulary).
     private func logStart(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat? {
         if let format = Self.logStart(line) { return format }
-        if let vocabulary, vocabulary.startsLog(line) { return .plainText }
+        // (A transcript's header is a short line that starts with a letter: most lines are not looked up.)
+        if line.count <= 80, let first = line.first, Bytes.isLetter(first) || first == 0x20 || first >= 0x80,
+            let vocabulary, vocabulary.startsLog(line)
+        {
+            return .plainText
+        }
         // A byte-order mark at a line's start is a file's first bytes: concatenated files, whatever follows.
         if Bytes.hasPrefix(line, "\u{FEFF}") {
             let rest = Bytes.trimmed(UnsafeBufferPointer(rebasing: line[3...]))
@@ -232,14 +234,14 @@ public struct LogStream {
     }
 
     private mutating func begin(
-        _ format: LogFormat, at line: Line, _ emit: (RecordDraft) throws -> Void,
+        _ format: LogFormat, at line: Line, announced: Bool, newFile: Bool, _ emit: (RecordDraft) throws -> Void,
         _ onLogStart: (LogStart) throws -> Void
     ) rethrows {
         try finish(emit)
         startPending = false
         let previousEndedInsideRecord = logCount > 0 && endedInsideRecord
         linesInLog = 0
-        plainEnded = false
+        hasEnded = false
         plainEnding = false
         if !formats.contains(format) { formats.append(format) }
         currentFormat = format
@@ -248,8 +250,8 @@ public struct LogStream {
         parser = makeParser(format)
         try onLogStart(
             LogStart(
-                index: logCount, format: format, line: line.number, byteOffset: line.byteOffset,
-                previousEndedInsideRecord: previousEndedInsideRecord))
+                index: logCount, format: format, line: line.number, byteOffset: line.byteOffset, announced: announced,
+                newFile: newFile, previousEndedInsideRecord: previousEndedInsideRecord))
     }
 
     // MARK: - Detection
@@ -327,6 +329,14 @@ public struct LogStart: Sendable, Equatable {
     public var line: Int
     /// The offset of that line in the input as stored.
     public var byteOffset: Int
+    /// Whether the log announced itself — a header of its format, a byte-order mark, another
+    /// encoding — rather than being told apart by its shape after a log that ended (or being the
+    /// input's first lines without a header). Only an unannounced log may be a preamble or a
+    /// trailer of a few lines that belongs to its neighbour.
+    public var announced: Bool
+    /// Whether a new file begins here (a byte-order mark, another encoding, a followed file read
+    /// anew): the text before it is another file's, never a preamble of this log.
+    public var newFile: Bool
     /// Whether the log before this one ended inside a record (cut off before the next began).
     public var previousEndedInsideRecord: Bool
     /// The encoding the log is read in, and the reader's counts before its first line (set by ``InputFile/parse(options:formatHint:onLine:onLogStart:_:)``).
@@ -344,26 +354,27 @@ extension InputFile {
     ) throws -> InputSummary {
         var stream = LogStream(path: path, formatHint: formatHint, vocabulary: options.vocabulary)
         var summary = try withLineReader(options: options) { reader in
-            var encodings = 0
             // The reader's counts before the current line: a log's counts begin with its first line.
             var before = ReaderStatistics()
             reader.idleTimeout = options.idleTimeout
+            // Made once, not per line.
+            let logStarted: (LogStart) throws -> Void = { start in
+                guard let onLogStart else { return }
+                var start = start
+                start.encoding = reader.encodings.last ?? reader.detection?.encoding
+                start.statistics = before
+                try onLogStart(start)
+            }
             try reader.forEachLine(
                 { line in
-                    if reader.encodings.count != encodings || reader.statistics.fileStarts != before.fileStarts {
+                    let now = reader.statistics
+                    if now.encodingChanges != before.encodingChanges || now.fileStarts != before.fileStarts {
                         // Concatenated files: a byte-order mark or another encoding (UTF-16 after UTF-8) begins this line.
-                        if encodings > 0 { stream.nextLineStartsLog() }
-                        encodings = reader.encodings.count
+                        stream.nextLineStartsLog()
                     }
                     onLine?(line)
-                    try stream.parse(line, body) { start in
-                        guard let onLogStart else { return }
-                        var start = start
-                        start.encoding = reader.encodings.last ?? reader.detection?.encoding
-                        start.statistics = before
-                        try onLogStart(start)
-                    }
-                    before = reader.statistics
+                    try stream.parse(line, body, onLogStart: logStarted)
+                    before = now  // the reader counts a line before handing it out
                 },
                 onIdle: { try stream.flushIdle(body) })
             return InputSummary(

@@ -257,8 +257,8 @@ struct MarkupParser {
     private var openedElement = false
 
     /// Whether the document has ended: its elements were opened and all closed again (`</html>`,
-    /// the XML root's end tag), outside any tag or comment.
-    var hasEnded: Bool { openedElement && !isInsideRecord }
+    /// the XML root's end tag). Kept as tags are read (the stream asks after every line).
+    private(set) var hasEnded = false
 
     /// Whether the document stopped inside a tag, a comment, a declaration or a script, or with
     /// elements still open.
@@ -347,6 +347,8 @@ struct MarkupParser {
                 for index in position..<stack.count where stack[index].name == Self.preName { preDepth -= 1 }
                 stack.removeSubrange(position...)
                 contextIsCurrent = false
+                // The root's end tag (`</html>`, the XML root's): the document has ended.
+                hasEnded = stack.isEmpty && overflowDepth == 0
             }
             return
         }
@@ -425,6 +427,7 @@ struct MarkupParser {
         if name == Self.tableName { tables.append(Table(depth: stack.count)) }
         if name == Self.preName { preDepth += 1 }
         openedElement = true
+        hasEnded = false
         stack.append(element)
         contextIsCurrent = false
     }

@@ -41,6 +41,9 @@ public struct ReaderStatistics: Sendable, Equatable, Codable {
     /// Files that began after the input's first bytes: a byte-order mark at a line's start (a file
     /// concatenated after another), a followed file truncated or replaced. Each begins a new log.
     public var fileStarts = 0
+    /// How many times the encoding changed after the first (a count, so that a reader of every
+    /// line need not look at ``LineReader/encodings``).
+    public var encodingChanges = 0
 
     public init() {}
 }
@@ -194,6 +197,7 @@ public final class LineReader {
             to encoding: TextEncoding, at origin: Int, leftover: [UInt8], _ body: (Line) throws -> Void
         ) throws {
             reader.encodings.append(encoding)
+            reader.statistics.encodingChanges += 1
             assumedWindows1252 = false
             if let transcoder { replacedBefore += transcoder.replacements }
             var leftover = leftover
@@ -417,6 +421,7 @@ public final class LineReader {
                 if assumedWindows1252 {
                     assumedWindows1252 = false
                     reader.encodings.append(.utf8)
+                    reader.statistics.encodingChanges += 1
                 }
             }
             if transcoder == nil, UTF8Validation.containsNonASCII(text),
