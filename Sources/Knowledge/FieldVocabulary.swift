@@ -54,11 +54,7 @@ public struct FieldVocabulary: Sendable, Equatable {
     /// Words of exceptions and rules; with a section word they open a plain-text section.
     public var entryWords: [String] = []
     /// Keys that state the computer a log ran on ("Computer: FE01", "Machine : DIR01", "ComputerName = FE01").
-    public var computerKeys: [String] = [] {
-        didSet { computerKeyIndex = Set(computerKeys.map(Self.normalizedKey)).subtracting([""]) }
-    }
-    /// Normalized computer keys.
-    public private(set) var computerKeyIndex: Set<String> = []
+    public var computerKeys: [String] = []
     /// Lines that begin a plain-text log of their own ("Windows PowerShell transcript start"), and
     /// lines that end one ("Windows PowerShell transcript end"): where a stream's plain-text logs part.
     public var logStarts: [String] = []

@@ -81,21 +81,23 @@ public struct ScanDiff: Sendable, Codable {
                 severity: finding.severity, title: finding.title, code: finding.code, knownIssue: finding.knownIssue,
                 count: finding.count, evidence: finding.evidence[0], group: finding.group)
         }
-        // Per server and role: two Front Ends of a pool are compared each with itself.
+        // Per server and role: two Front Ends of a pool are compared each with itself, and a server
+        // is one server in both scans however each spelled it (FE01, fe01.contoso.com).
+        let names = ServerNames(
+            (old.serverRoles + new.serverRoles).compactMap(\.server))
+        func same(_ server: String?) -> String? { server.map { names.canonical($0).lowercased() } }
         var groups: [ServerRole] = []
-        for group in old.serverRoles + new.serverRoles
-        where !groups.contains(where: { $0.role == group.role && $0.server?.lowercased() == group.server?.lowercased() }
-        ) {
-            groups.append(group)
+        for group in old.serverRoles + new.serverRoles {
+            let shown = ServerRole(server: group.server.map(names.canonical), role: group.role)
+            if !groups.contains(where: { $0.role == shown.role && same($0.server) == same(shown.server) }) {
+                groups.append(shown)
+            }
         }
-        groups.sort {
-            ($0.server == nil ? 0 : 1, $0.server?.lowercased() ?? "", $0.role)
-                < ($1.server == nil ? 0 : 1, $1.server?.lowercased() ?? "", $1.role)
-        }
+        groups.sort(by: ServerRole.precedes)
         roles = groups.map { group in
             let role = group.role
             func mine(_ server: String?, _ itsRole: String) -> Bool {
-                itsRole == role && server?.lowercased() == group.server?.lowercased()
+                itsRole == role && same(server) == same(group.server)
             }
             let oldExceptions = old.exceptions.filter { mine($0.server, $0.role) }
             let newExceptions = new.exceptions.filter { mine($0.server, $0.role) }
@@ -171,7 +173,7 @@ public struct ScanDiff: Sendable, Codable {
             "  \(summary.findingsResolved) resolved, \(summary.findingsNew) new, \(summary.findingsUnchanged) unchanged; "
         out += "exceptions +\(summary.exceptionsAdded) -\(summary.exceptionsRemoved)\n"
         for role in roles {
-            out += "\n\(role.server.map { "\($0) — " } ?? "")\(role.role)\n"
+            out += "\n\(ServerRole(server: role.server, role: role.role).heading(roleName: role.role))\n"
             for finding in role.findingsResolved { out += "  resolved   \(Self.describe(finding))\n" }
             for finding in role.findingsNew {
                 out += "  new        \(Self.describe(finding))  [\(finding.evidence.location)]\n"
@@ -197,7 +199,7 @@ public struct ScanDiff: Sendable, Codable {
         out += "\(summary.findingsUnchanged) unchanged; firewall exceptions: \(summary.exceptionsAdded) added, "
         out += "\(summary.exceptionsRemoved) removed.\n"
         for role in roles {
-            out += "\n## \(escape((role.server.map { "\($0) — " } ?? "") + role.role))\n\n"
+            out += "\n## \(escape(ServerRole(server: role.server, role: role.role).heading(roleName: role.role)))\n\n"
             func list(_ title: String, _ items: [String]) {
                 guard !items.isEmpty else { return }
                 out += "\(title):\n\n" + items.map { "- \($0)\n" }.joined() + "\n"

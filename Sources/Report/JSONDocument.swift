@@ -14,16 +14,18 @@ public enum JSONDocument {
         return try encoder.encode(value)
     }
 
-    /// Writes a document whose top-level array `key` is long (a scan of thousands of logs) with the
-    /// same bytes as ``render(_:)``, but encoding that array one element at a time: `shell` is the
-    /// document with the array empty, `elements` its elements; `write` receives the pieces in order.
+    /// Writes `document` — whose top-level array `key` may be long (a scan of thousands of logs) —
+    /// with the same bytes as ``render(_:)`` and a final newline, encoding that array one element at a
+    /// time: `shell` is the document with the array empty, `elements` the array; `write` receives the
+    /// pieces in order. Should the encoder ever write an empty array otherwise than expected, the
+    /// whole document is rendered at once instead (never a document without its array).
     public static func write<Value: Encodable, Element: Encodable>(
-        _ shell: Value, streaming key: String, elements: [Element], to write: (Data) -> Void
+        _ document: Value, shell: Value, streaming key: String, elements: [Element], to write: (Data) -> Void
     ) throws {
         let text = try render(shell)
         let empty = "\n  \"\(key)\" : [\n\n  ]"
         guard !elements.isEmpty, let range = text.range(of: empty) else {
-            write(Data((text + "\n").utf8))
+            write(Data(((elements.isEmpty ? text : try render(document)) + "\n").utf8))
             return
         }
         write(Data((text[..<range.lowerBound] + "\n  \"\(key)\" : [\n").utf8))

@@ -53,8 +53,9 @@ enum ExitStatus {
     static let findings = ExitCode(1)
     /// A usage or input error.
     static let inputError = ExitCode(2)
-    /// Interrupted (Ctrl-C) while following live logs, after the summary of what was read.
-    static let interrupted = ExitCode(130)
+    /// Interrupted by a signal while reading (128 + its number: 130 for Ctrl-C, 143 for SIGTERM),
+    /// after the summary of what was read.
+    static func interrupted(by signal: Int32) -> ExitCode { ExitCode(128 + signal) }
 }
 
 /// Writes a line to standard error.

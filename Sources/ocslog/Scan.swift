@@ -30,9 +30,10 @@ struct Scan: ParsableCommand, TerminalConfigurable {
               tail -f setup.log | ocslog scan --format jsonl   # live: each event as soon as it is read
               ocslog scan --follow setup.log                    # like tail -F; Ctrl-C ends with the summary
 
-            Live input (a pipe, --follow): each exception and finding is reported as soon as its record \
-            is complete, and a record still open after a quiet second is completed. Ctrl-C stops \
-            reading and prints the summary of what was read (exit status 130).
+            Live input (--follow, or a pipe read with --format jsonl or to a terminal): each exception \
+            and finding is reported as soon as its record is complete, and a record still open after a \
+            quiet second is completed. Ctrl-C while reading a pipe or a followed file stops reading and \
+            prints the summary of what was read (exit status 130).
             """)
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -155,8 +156,11 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
         // --records shows the records the analysis reads: tables, XML fields and headings need the vocabulary.
         readOptions.vocabulary = knowledgeBase.vocabulary
+        // Records are completed after a quiet second only where they are reported as they are read:
+        // a batch `cat *.log | ocslog scan` waits for each record's end, whatever the pipe's pace.
+        let reportsAsRead = follow || format == .jsonl || (format == .text && isatty(STDOUT_FILENO) == 1)
         if live {
-            readOptions.idleTimeout = 1000
+            if reportsAsRead { readOptions.idleTimeout = 1000 }
             readOptions.onFileChange = { printError("ocslog: note: \($0)") }
             Interruption.install()
         }
@@ -216,14 +220,14 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             // The inputs one at a time: a pipe of thousands of logs has thousands of them.
             var shell = result
             shell.inputs = []
-            try JSONDocument.write(shell, streaming: "inputs", elements: result.inputs) {
+            try JSONDocument.write(result, shell: shell, streaming: "inputs", elements: result.inputs) {
                 FileHandle.standardOutput.write($0)
             }
         case .jsonl: lines.printSummary(result)
         }
-        if Interruption.isRequested {
+        if let signal = Interruption.signal {
             printError("ocslog: interrupted; the summary above is of what was read")
-            throw ExitStatus.interrupted
+            throw ExitStatus.interrupted(by: signal)
         }
         if failed { throw ExitStatus.inputError }
         if let threshold = failOn.severity, result.findings.contains(where: { $0.severity >= threshold }) {

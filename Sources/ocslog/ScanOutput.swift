@@ -19,7 +19,7 @@ enum ScanText {
         for group in result.serverRoles {
             let exceptions = result.exceptions.filter { $0.role == group.role && $0.server == group.server }
             let findings = result.findings.filter { $0.role == group.role && $0.server == group.server }
-            output += "\n\(group.server.map { "\($0) — " } ?? "")\(style.role(group.role))\n"
+            output += "\n\(group.heading(roleName: style.role(group.role)))\n"
             if !exceptions.isEmpty {
                 output += "  firewall exceptions:\n"
                 for exception in exceptions {
@@ -84,10 +84,6 @@ enum ScanText {
 }
 
 /// The scan result as one JSON document.
-enum ScanJSON {
-    static func render(_ result: ScanResult) throws -> String { try JSONDocument.render(result) }
-}
-
 /// Streams events as JSON lines (`--format jsonl`) and explanations (`--explain`) as they are found.
 final class EventPrinter {
     let format: Scan.OutputFormat

@@ -88,10 +88,16 @@ import Testing
     }
 
     @Test func aFileHoldingOneLogIsNotNumbered() throws {
-        let result = try Self.scan(Self.edgeHTML, path: "logs/edge.html")
-        #expect(result.inputs.count == 1)
-        #expect(result.inputs[0].log == nil && result.inputs[0].offset == nil)
-        #expect(result.exceptions.allSatisfy { $0.evidence.location.hasPrefix("logs/edge.html:") })
+        // With a trailer after the document too: it joins the log, and the file still holds one.
+        for text in [Self.edgeHTML, Self.edgeHTML + "(end of paste)\n"] {
+            let result = try Self.scan(text, path: "logs/edge.html")
+            #expect(result.inputs.count == 1)
+            #expect(result.inputs[0].log == nil && result.inputs[0].offset == nil && result.inputs[0].logs == 1)
+            #expect(result.exceptions.allSatisfy { $0.evidence.location.hasPrefix("logs/edge.html:") })
+        }
+        let two = try Self.scan(Self.edgeHTML + Self.msi, path: "logs/both.log")
+        #expect(two.inputs.map(\.log) == [1, 2])
+        #expect(two.exceptions.allSatisfy { $0.evidence.location.hasPrefix("logs/both.log#1:") })
     }
 
     @Test func serversAreReadNeverGuessed() throws {
@@ -109,6 +115,10 @@ import Testing
         #expect(try server("<div>Computer: configured</div>") == nil)
         #expect(try server("<div>Computer Account: CONTOSO\\DIR01$</div>") == nil)
         #expect(try server("<div>Computer: localhost</div>") == nil)
+        // Other machines' names under keys of their own are not the log's computer.
+        #expect(try server("<div>Back-end server name: SQLBE01\\RTC</div>") == nil)
+        #expect(try server("<div>SQL Server host: sql01.contoso.com</div>") == nil)
+        #expect(try server("<div>Hostname: pool01.contoso.com</div>") == nil)
     }
 
     @Test func aNetBIOSNameIsItsOneQualifiedNameAndServerOverridesAll() throws {

@@ -124,6 +124,10 @@ enum ScanFixtures {
             for exception in result.exceptions where exception.evidence.path == input.path {
                 #expect(exception.server == log.server && exception.role == log.role, "\(log.file)")
             }
+            // Every finding names the server its log states (a finding's role may be its own: an event's source).
+            for finding in result.findings where finding.evidence[0].path == input.path {
+                #expect(finding.server == log.server, "\(log.file): \(finding.title)")
+            }
         }
         #expect(
             result.summary.servers

@@ -344,3 +344,29 @@ enum ReportFixtures {
         #expect(Explanation("0x1FFFFFFFF", knowledge: knowledge) == nil)
     }
 }
+
+/// The scan's JSON is written with its inputs one at a time (a pipe of thousands of logs): the
+/// bytes must be those of the whole document encoded at once.
+@Suite struct StreamedJSONTests {
+    @Test func writingTheInputsOneAtATimeGivesTheSameBytes() throws {
+        let analyzer = Analyzer(knowledge: ReportFixtures.knowledge)
+        let (inputs, _) = InputFile.expand([ReportFixtures.corpus.appendingPathComponent("logs").path])
+        for input in inputs { try analyzer.analyze(input) }
+        let result = analyzer.result()
+        #expect(result.inputs.count > 50)
+        for cut in [
+            result,
+            {
+                var one = result
+                one.inputs = Array(result.inputs.prefix(1))
+                return one
+            }(),
+        ] {
+            var shell = cut
+            shell.inputs = []
+            var written = Data()
+            try JSONDocument.write(cut, shell: shell, streaming: "inputs", elements: cut.inputs) { written.append($0) }
+            #expect(String(decoding: written, as: UTF8.self) == (try JSONDocument.render(cut)) + "\n")
+        }
+    }
+}

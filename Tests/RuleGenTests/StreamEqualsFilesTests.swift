@@ -160,6 +160,7 @@ import Testing
         let orders =
             [Self.placeable(logs, random: &random)] + (0..<3).map { _ in Self.placeable(logs, random: &random) }
         for (number, order) in orders.enumerated() {
+            #expect(order.count == logs.count, "order \(number): every log placed")
             let (files, stream) = try Self.scanBothWays(order)
             #expect(stream.inputs.count == order.count, "order \(number) (seed \(seed))")
             #expect(stream.inputs.allSatisfy { $0.path == "-" && $0.log != nil })

@@ -329,3 +329,49 @@ import Testing
             scan.standardOutput.components(separatedBy: "\"signature\" : \"suspicious-exception-entry\"").count == 3)
     }
 }
+
+/// `cat FILES | ocslog scan` through the command itself: the same exceptions, findings and roles as
+/// the files given as arguments (what a pipe cannot carry aside: paths, line numbers, and the roles
+/// and servers that only a file's name or folder supplies).
+@Suite struct PipeCommandTests {
+    @Test func aPipeOfLogsGivesWhatTheFilesGive() throws {
+        let root = BinaryRunner.packageRoot.appendingPathComponent("corpus/logs").path
+        // Logs with a header, named after nothing (no role from a file name), each in a folder of its own.
+        let scenarios = [
+            "edge/Activate Edge Server.html", "mediation/MediationServer-Install.log",
+            "director/LCSCmd-Activate-Director.xml", "kb974571/Activate Enterprise Edition Server.html",
+            "events/System-fe02.txt", "contoso-deployment/MSI7c9d2.LOG",
+        ]
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var paths: [String] = []
+        for (index, scenario) in scenarios.enumerated() {
+            let own = folder.appendingPathComponent("f\(index)")
+            try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
+            let path = own.appendingPathComponent("log").path
+            try FileManager.default.copyItem(atPath: root + "/" + scenario, toPath: path)
+            paths.append(path)
+        }
+        let quoted = paths.map { "'\($0)'" }.joined(separator: " ")
+        let piped = try BinaryRunner.spawn(
+            "/bin/sh", ["-c", "cat \(quoted) | '\(BinaryRunner.binary)' scan --format json --fail-on never"])
+        let files = try BinaryRunner.run(["scan", "--format", "json", "--fail-on", "never"] + paths)
+        func comparable(_ output: String) throws -> [String] {
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            let inputs = try #require(document["inputs"] as? [[String: Any]])
+            let exceptions = try #require(document["exceptions"] as? [[String: Any]])
+            let findings = try #require(document["findings"] as? [[String: Any]])
+            return inputs.map { "input \($0["role"] ?? "") \($0["server"] ?? "-") \($0["format"] ?? "")" }
+                + exceptions.map {
+                    "exception \($0["server"] ?? "-") \($0["role"] ?? "") \($0["protocol"] ?? "") \($0["portFrom"] ?? "")-\($0["portTo"] ?? "") \($0["origin"] ?? "")"
+                }
+                + findings.map {
+                    "finding \($0["rank"] ?? "") \($0["server"] ?? "-") \($0["role"] ?? "") \($0["title"] ?? "") \($0["count"] ?? "")"
+                }
+        }
+        #expect(piped.status == 0 && files.status == 0, "\(piped.standardError)\(files.standardError)")
+        let got = try comparable(piped.standardOutput)
+        #expect(got.filter { $0.hasPrefix("input") }.count == scenarios.count)
+        #expect(got == (try comparable(files.standardOutput)))
+    }
+}

@@ -162,6 +162,29 @@ import Testing
         _ = live.stop(with: nil)
     }
 
+    /// A plain-text log has no header: only the truncation itself says that a new log begins.
+    @Test func aTruncatedFileWithoutHeadersIsANewLog() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("notes.txt").path
+        FileManager.default.createFile(atPath: path, contents: Data("Activation notes\r\nComputer: AAA01\r\n".utf8))
+        let live = try LiveProcess(["scan", "--follow", path, "--format", "jsonl", "--fail-on", "never"])
+        usleep(1_500_000)
+        let descriptor = open(path, O_WRONLY)
+        #expect(descriptor >= 0)
+        #expect(ftruncate(descriptor, 0) == 0)
+        _ = Self.write([("Other notes", nil), ("Computer: BBB02", nil)], to: descriptor, pause: 100_000)
+        close(descriptor)
+        usleep(1_500_000)
+        let (status, _) = live.stop(with: SIGTERM)
+        #expect(status == 128 + SIGTERM)
+        let summary = try #require(live.snapshot.last { $0.text.contains("\"type\":\"summary\"") })
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(summary.text.utf8)) as? [String: Any])
+        let inputs = try #require(document["inputs"] as? [[String: Any]])
+        #expect(inputs.compactMap { $0["server"] as? String } == ["AAA01", "BBB02"])
+    }
+
     @Test func followReadsAGrowingFileATruncatedOneAndAReplacedOneAndEndsOnControlC() throws {
         let folder = try BinaryRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

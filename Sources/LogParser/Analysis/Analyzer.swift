@@ -321,11 +321,18 @@ public final class Analyzer {
                 self.finishLog(
                     &state, firstOfInput: first, lines: lines, bytes: start.byteOffset - state.byteOffset,
                     skipped: InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord))
-                // A second log: the input holds several, so its logs are numbered and what the finished
-                // ones found can be folded now (memory stays flat for a file of many logs too).
-                for (number, index) in (first..<self.inputs.count).enumerated() { self.inputs[index].log = number + 1 }
-                self.compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
-                compacted = (self.findings.count, self.exceptions.count)
+                // Two logs finished (a trailer merged back is none): the input holds several, so its logs
+                // are numbered and what the finished ones found can be folded now (memory stays flat for a
+                // file of many logs too). A stream's logs are numbered from the first.
+                if self.inputs.count - first >= 2 {
+                    for (number, index) in (first..<self.inputs.count).enumerated() {
+                        self.inputs[index].log = number + 1
+                    }
+                }
+                if streamed || self.inputs.count - first >= 2 {
+                    self.compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
+                    compacted = (self.findings.count, self.exceptions.count)
+                }
                 state = InputState(index: self.inputs.count, path: input.path)
                 state.candidates = carried
                 currentLog = self.inputs.count - first + 1
@@ -347,7 +354,10 @@ public final class Analyzer {
             state.lineIsCandidate = line.isCandidate
             if let found = headerServer {
                 headerServer = nil
-                if state.server == nil, found.line >= state.firstLine { state.server = found.name }
+                // (The records of the log before, given out when this one began, are not this log's.)
+                if state.server == nil, found.line >= state.firstLine, found.line <= draft.line {
+                    state.server = found.name
+                }
             }
             classify(draft, &state, report)
             if keepSurroundings { remember(draft) }
@@ -365,7 +375,7 @@ public final class Analyzer {
             // One log: the input's own summary (its encodings, every format it switched to).
             inputs[first].format = (summary.format ?? .plainText).rawValue
             inputs[first].formats = summary.formats.map(\.rawValue)
-            inputs[first].logs = summary.logs
+            inputs[first].logs = 1  // (a preamble or trailer the stream counted is part of it)
             inputs[first].encoding = summary.encoding.rawValue
             inputs[first].encodings = summary.encodings?.map(\.rawValue)
             inputs[first].lines = summary.lines
@@ -373,6 +383,7 @@ public final class Analyzer {
             inputs[first].skipped = summary.skipped
         }
         if inputs.count - first == 1, !input.isStandardInput {
+            inputs[first].log = nil
             inputs[first].offset = nil
             inputs[first].firstLine = nil
         } else {
@@ -413,8 +424,12 @@ public final class Analyzer {
             let last = inputs.count - 1
             inputs[last].lines += lines
             inputs[last].bytes += bytes
+            inputs[last].candidateLines += state.candidates
             inputs[last].skipped.longLines += skipped.longLines
+            inputs[last].skipped.bytes += skipped.bytes
             inputs[last].skipped.windows1252Lines += skipped.windows1252Lines
+            inputs[last].skipped.undecodable += skipped.undecodable
+            inputs[last].skipped.binaryBytes += skipped.binaryBytes
             inputs[last].skipped.endedInsideRecord = skipped.endedInsideRecord
             return
         }

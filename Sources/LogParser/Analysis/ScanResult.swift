@@ -202,6 +202,13 @@ public struct ServerRole: Sendable, Hashable, Codable {
 
     /// "fe01.contoso.com — Front End", or the role's name alone.
     public func heading(roleName: String) -> String { (server.map { "\($0) — " } ?? "") + roleName }
+
+    /// The order results are shown in: logs without a stated server first, then by server name
+    /// (without case), roles in name order within each.
+    public static func precedes(_ lhs: ServerRole, _ rhs: ServerRole) -> Bool {
+        (lhs.server == nil ? 0 : 1, lhs.server?.lowercased() ?? "", lhs.role)
+            < (rhs.server == nil ? 0 : 1, rhs.server?.lowercased() ?? "", rhs.role)
+    }
 }
 
 extension ScanResult {
@@ -212,9 +219,6 @@ extension ScanResult {
         for input in inputs { seen.insert(ServerRole(server: input.server, role: input.role)) }
         for exception in exceptions { seen.insert(ServerRole(server: exception.server, role: exception.role)) }
         for finding in findings { seen.insert(ServerRole(server: finding.server, role: finding.role)) }
-        return seen.sorted {
-            ($0.server == nil ? 0 : 1, $0.server?.lowercased() ?? "", $0.role)
-                < ($1.server == nil ? 0 : 1, $1.server?.lowercased() ?? "", $1.role)
-        }
+        return seen.sorted(by: ServerRole.precedes)
     }
 }

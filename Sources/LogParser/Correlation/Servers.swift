@@ -94,12 +94,6 @@ struct ComputerNames: Sendable {
             || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 
-    private static func skipBlanks(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var index = start
-        while index < text.count, text[index] == 0x20 || text[index] == 0x09 { index += 1 }
-        return index
-    }
-
     /// The first position of a lower-cased key in a text, ASCII letters compared without case.
     private static func find(_ key: [UInt8], in text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard let first = key.first, text.count >= key.count else { return nil }
@@ -121,12 +115,12 @@ struct ComputerNames: Sendable {
 
 /// The servers of a scan: names as the logs state them, compared without case, a NetBIOS name
 /// (`FE01`) the same server as the one fully qualified name that starts with it (`fe01.contoso.com`).
-struct ServerNames {
+public struct ServerNames: Sendable {
     /// Each distinct name (lower-cased) → the spelling shown: the first written, a qualified name
     /// for a NetBIOS name that has exactly one.
     private var shown: [String: String] = [:]
 
-    init(_ names: [String]) {
+    public init(_ names: [String]) {
         var first: [String: String] = [:]
         for name in names where first[name.lowercased()] == nil { first[name.lowercased()] = name }
         var qualified: [String: [String]] = [:]
@@ -145,5 +139,5 @@ struct ServerNames {
     }
 
     /// The name a stated name is shown as (the same server's one spelling).
-    func canonical(_ name: String) -> String { shown[name.lowercased()] ?? name }
+    public func canonical(_ name: String) -> String { shown[name.lowercased()] ?? name }
 }

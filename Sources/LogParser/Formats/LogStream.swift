@@ -49,7 +49,7 @@ public struct LogStream {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
             // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
             try begin(starting, at: line, announced: true, newFile: startPending, emit, onLogStart)
-        } else if parser == nil || (startPending && formatHint == nil) {
+        } else if parser == nil || startPending {
             let trimmed = Bytes.trimmed(line.bytes)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
             try begin(

@@ -9,18 +9,25 @@ import Synchronization
 /// Ctrl-C while live logs are read: the handler only sets a flag, the sources see it when their
 /// `read(2)` or wait is interrupted and end the input, so the scan finishes with what it read.
 public enum Interruption {
-    private static let requested = Atomic<Bool>(false)
+    /// The signal received (0: none).
+    private static let received = Atomic<Int32>(0)
 
     /// Whether Ctrl-C (SIGINT) or SIGTERM was received since ``install()``.
-    public static var isRequested: Bool { requested.load(ordering: .relaxed) }
+    public static var isRequested: Bool { received.load(ordering: .relaxed) != 0 }
+
+    /// The signal that was received, for the exit status (128 + its number), or nil.
+    public static var signal: Int32? {
+        let value = received.load(ordering: .relaxed)
+        return value == 0 ? nil : value
+    }
 
     /// Installs the handler (`sigaction(2)` without `SA_RESTART`, so a blocked `read(2)` returns `EINTR`).
     public static func install() {
         var action = sigaction()
         #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = { _ in Interruption.requested.store(true, ordering: .relaxed) }
+            action.__sigaction_handler.sa_handler = { Interruption.received.store($0, ordering: .relaxed) }
         #else
-            action.__sigaction_u.__sa_handler = { _ in Interruption.requested.store(true, ordering: .relaxed) }
+            action.__sigaction_u.__sa_handler = { Interruption.received.store($0, ordering: .relaxed) }
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
@@ -33,9 +40,6 @@ public enum Interruption {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
-
-    /// Marks an interruption as if the signal came (tests).
-    public static func request() { requested.store(true, ordering: .relaxed) }
 }
 
 extension ByteSource {
@@ -71,7 +75,7 @@ extension FileDescriptorSource {
 /// waited on for more, like `tail -F`. A file cut shorter than what was read (truncated) is read
 /// again from its start, and a file replaced under its name (rotated, re-created) is reopened;
 /// either way what follows is a new log. Ends only when the scan is interrupted.
-public struct FollowingSource: ByteSource {
+public final class FollowingSource: ByteSource {
     public let path: String
     private var descriptor: Int32
     private var position = 0
@@ -85,29 +89,40 @@ public struct FollowingSource: ByteSource {
 
     public init(path: String) throws(InputError) {
         self.path = path
-        descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw InputError.system(path, "cannot open", errno) }
+        let opened = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard opened >= 0 else { throw InputError.system(path, "cannot open", errno) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw InputError.system(path, "cannot stat", errno) }
+        guard fstat(opened, &info) == 0 else {
+            let code = errno
+            Glibc.close(opened)
+            throw InputError.system(path, "cannot stat", code)
+        }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            Glibc.close(descriptor)
+            Glibc.close(opened)
             throw InputError(path: path, reason: "--follow reads a regular file", errno: EINVAL)
         }
+        descriptor = opened
         identity = (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 
-    public mutating func close() { if descriptor >= 0 { Glibc.close(descriptor) } }
+    /// Closes the file being read (the one reopened last, when it was replaced); once.
+    public func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
 
-    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+    deinit { close() }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         while true {
             if let count = try read(into: buffer, waitingAtMost: 1000) { return count }
         }
     }
 
-    public mutating func read(into buffer: UnsafeMutableRawBufferPointer, waitingAtMost milliseconds: Int32)
+    public func read(into buffer: UnsafeMutableRawBufferPointer, waitingAtMost milliseconds: Int32)
         throws(InputError) -> Int?
     {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        guard let base = buffer.baseAddress, buffer.count > 0, descriptor >= 0 else { return 0 }
         var waited: Int32 = 0
         while true {
             if Interruption.isRequested { return 0 }

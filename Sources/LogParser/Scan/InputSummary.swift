@@ -107,7 +107,8 @@ extension InputFile {
                     maximumLineLength: options.maximumLineLength, encoding: options.encoding))
         }
         if follows {
-            var source = try FollowingSource(path: path)
+            // A class: the reader and this frame share it, so the file closed is the one last opened.
+            let source = try FollowingSource(path: path)
             source.onChange = options.onFileChange
             defer { source.close() }
             return try body(
