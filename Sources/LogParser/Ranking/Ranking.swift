@@ -166,7 +166,8 @@ extension Analyzer {
             roles.append(role)
         }
         roles.sort()
-        let servers = Set(inputs.compactMap(\.server)).sorted { $0.lowercased() < $1.lowercased() }  // one spelling each
+        // (The inputs' servers are settled: one spelling each.)
+        let servers = Set(inputs.compactMap(\.server)).sorted { $0.lowercased() < $1.lowercased() }
         return ScanResult(
             inputs: inputs, exceptions: merged, findings: ranked,
             notUnderstood: lineGroups.sorted { ($1.count, $0.first.line) < ($0.count, $1.first.line) },
