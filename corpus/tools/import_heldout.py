@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Copies held-out scenarios into corpus/ with expectation files written from the scan, after
 checking that the scan agrees with the scenario author's expected.yaml (the independent spec)."""
-import json, os, re, shutil, subprocess, sys, yaml
+import os, re, shutil, sys, yaml
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import expectations
 binary = os.environ.get('OCSLOG', os.path.join(os.path.dirname(__file__), '../../.build/debug/ocslog'))
 main = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..')
 rows = []
@@ -18,45 +20,23 @@ for base in sys.argv[1:]:
         os.makedirs(dst_dir, exist_ok=True)
         shutil.copyfile(src, os.path.join(dst_dir, log_name))
         dst = os.path.join(dst_dir, log_name)
-        doc = json.loads(subprocess.run([binary, 'scan', dst, '--format', 'json', '--fail-on', 'never'], capture_output=True, text=True).stdout)
-        records = [json.loads(l) for l in subprocess.run([binary, 'scan', dst, '--records'], capture_output=True, text=True).stdout.splitlines() if l.strip()]
+        doc, records = expectations.scan(binary, dst)
         inp = doc['inputs'][0]
-        def describe(e):
-            ports = str(e['portFrom']) if e['portFrom'] == e['portTo'] else f"{e['portFrom']}-{e['portTo']}"
-            parts = [e['role'], e['protocol'], ports] + ([e['interface']] if e.get('interface') else []) + (['documented'] if e['origin'] == 'documented' else [])
-            return ' '.join(parts)
-        exceptions = sorted(describe(e) for e in doc['exceptions'])
+        exceptions = sorted(expectations.describe(e) for e in doc['exceptions'])
         stated = sorted(x for x in exceptions if not x.endswith('documented'))
         # The author's expectation is the specification: the scan must agree before it is recorded.
         assert stated == sorted(exp.get('exceptions') or []), (scenario, stated, exp.get('exceptions'))
         assert inp['role'] == exp['role'], (scenario, inp['role'])
-        by_line = {}
-        for r in records: by_line.setdefault(r['line'], r)
-        checks = []
-        first_exc = min((e['evidence']['line'] for e in doc['exceptions'] if e['origin'] == 'log'), default=None)
-        for line in [first_exc] + [f['evidence'][0]['line'] for f in doc['findings'][:1]]:
-            if line is None or line not in by_line: continue
-            r = by_line[line]
-            check = {'line': line, 'kind': r['kind']}
-            if r.get('context'): check['context'] = r['context']
-            text = r['text']
-            check['text_contains'] = text[:60]
-            if check not in checks: checks.append(check)
-        out = {'format': inp['format'], 'encoding': inp['encoding'], 'lines': inp['lines'], 'records': len(records), 'records_at': checks,
-               'role': inp['role'], 'exceptions': exceptions}
+        out = expectations.expectation(doc, records)
         findings = doc['findings']
         if findings:
             f = findings[0]
-            root = {'severity': f['severity'], 'line': f['evidence'][0]['line']}
-            if f.get('code'): root['code'] = f['code']
-            if f.get('knownIssue'): root['known_issue'] = f['knownIssue']
             if exp.get('root') and f['evidence'][0]['line'] != exp['root']['line']:
                 # A ranking the team decided differently: allowed only by name, and said in the file.
                 assert scenario in os.environ.get('ALLOW_ROOT', '').split(','), (scenario, f, exp['root'])
                 exp['notes'] = (exp.get('notes') or '') + (
                     f" ocslog ranks line {f['evidence'][0]['line']} ({f['title']}) first where the author chose line "
                     f"{exp['root']['line']}: a ranking judgement the team keeps (corpus/README.md says why).")
-            out['root'] = root
         else:
             assert not exp.get('root'), scenario
         nu = sorted(exp.get('not_understood_lines') or [])
