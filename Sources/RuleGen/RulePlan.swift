@@ -155,9 +155,7 @@ public struct RulePlan: Sendable {
             guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
                 let range = PortRange(low, high)
             else { continue }  // never: the analyzer only makes valid exceptions
-            let file =
-                (exception.evidence.path.split(separator: "/").last.map(String.init) ?? exception.evidence.path)
-                + (exception.evidence.log.map { "#\($0)" } ?? "")
+            let file = Comment.evidenceFile(exception.evidence)
             let comment =
                 exception.origin == "log"
                 ? "\(file):\(exception.evidence.line)"
@@ -249,6 +247,14 @@ public struct RulePlan: Sendable {
 public enum Comment {
     /// nft allows 128 bytes of comment; iptables 256; keep well inside both.
     public static let maximumLength = 100
+
+    /// The file an evidence is in, as rule comments name it: its base name, and the log of a stream
+    /// or a file of several logs as `(log 3)` (`-(log 3)` for the third log of standard input).
+    public static func evidenceFile(_ evidence: Evidence) -> String {
+        let name =
+            evidence.path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? evidence.path
+        return name + (evidence.log.map { "(log \($0))" } ?? "")
+    }
 
     public static func sanitize(_ text: String, maximumLength: Int = Comment.maximumLength) -> String {
         var output = ""

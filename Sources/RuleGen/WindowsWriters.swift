@@ -123,7 +123,7 @@ public struct WindowsPlan: Sendable {
     }
 
     static func fileLine(_ evidence: Evidence) -> String {
-        "\(baseName(evidence.path))\(evidence.log.map { "#\($0)" } ?? ""):\(evidence.line)"
+        "\(Comment.evidenceFile(evidence)):\(evidence.line)"
     }
 
     static func baseName(_ path: String) -> String {

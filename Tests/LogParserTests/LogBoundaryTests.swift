@@ -80,6 +80,21 @@ import Testing
         #expect(one.inputs[0].log == 1)
     }
 
+    /// Windows Installer's own lines after a text log's first lines begin an MSI log of their own (an
+    /// MSI excerpt after a copied text in a pipe): its computer is not the text's.
+    @Test func windowsInstallerLinesAfterALongTextBeginAnMSILog() throws {
+        let notes = (1...25).map { "Note \($0): activation of the Mediation Server" }.joined(separator: "\n") + "\n"
+        let excerpt = """
+            MSI (s) (B4:60) [11:02:40:100]: Doing action: InstallFinalize
+            Property(S): ComputerName = FE02
+
+            """
+        let result = try Self.scan(notes + excerpt)
+        #expect(result.inputs.map(\.format) == ["plain-text", "msi-verbose"])
+        #expect(result.inputs.map(\.server) == [nil, "FE02"])
+        #expect(result.inputs[1].firstLine == 26)
+    }
+
     @Test func aByteOrderMarkBeginsALog() throws {
         let text = "first log, plain\nline two\n" + "\u{FEFF}second log, plain\nline two\n"
         let result = try Self.scan(text)

@@ -78,6 +78,11 @@ public struct LogStream {
                 if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
                 switchFormat(to: guessed)
             }
+        } else if formatHint == nil, case .plain = parser, Self.isMSIEngineLine(line.bytes) {
+            // Past its first lines, a plain-text log does not turn into an MSI log: Windows Installer's
+            // own lines ("MSI (s) (1C:F4) [15:40:02:118]: …") begin one of their own (an MSI excerpt
+            // after a text log in a pipe; a few MSI lines quoted in a note are read as what they are).
+            try begin(.msiVerbose, at: line, announced: false, newFile: false, emit, onLogStart)
         }
         linesInLog += 1
         if !sawContent {
@@ -160,6 +165,16 @@ public struct LogStream {
     /// Tells the stream that a new log begins at the next line it parses: the reader met a
     /// byte-order mark or another encoding there, which only a new file brings.
     public mutating func nextLineStartsLog() { startPending = true }
+
+    /// Whether a line is one Windows Installer writes itself: `MSI (s) (1C:F4) [15:40:02:118]: …`
+    /// (server or client side, process and thread ids, a time stamp).
+    static func isMSIEngineLine(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard line.count > 16, Bytes.hasPrefix(line, "MSI ("), line[6] == UInt8(ascii: ")"),
+            line[5] == UInt8(ascii: "s") || line[5] == UInt8(ascii: "c"), line[7] == UInt8(ascii: " "),
+            line[8] == UInt8(ascii: "(")
+        else { return false }
+        return Bytes.find("]: ", in: line) != nil
+    }
 
     /// A line of one repeated mark ("*****", "=====", "-----"): a ruler, which belongs to no log in particular.
     static func isRuler(_ trimmed: UnsafeBufferPointer<UInt8>) -> Bool {
