@@ -50,6 +50,22 @@ import Testing
         #expect(Self.read(text) == expected, "\(text)")
     }
 
+    /// A port cell written as prose is read as prose; a cell nobody can read stays unreadable.
+    @Test func aPortCellWrittenAsProse() {
+        let entry = Self.reader.read(
+            text: "",
+            fields: [
+                RecordField(name: "Ports", value: "port 443 (TCP), port 3478 (UDP), ports 50000-59999 (UDP)")
+            ])
+        let read = entry.mentions.flatMap { mention in
+            mention.items.flatMap { item in mention.protocols.map { "\($0.rawValue) \(item.low)-\(item.high)" } }
+        }
+        #expect(read.sorted() == ["tcp 443-443", "udp 3478-3478", "udp 50000-59999"])
+        #expect(entry.unreadable.isEmpty)
+        let dynamic = Self.reader.read(text: "", fields: [RecordField(name: "Port", value: "dynamic (RPC)")])
+        #expect(dynamic.mentions.isEmpty && dynamic.unreadable == ["port dynamic (RPC)"])
+    }
+
     @Test func aSideNamedAsAnInterfaceWinsOverABareOne() {
         let entry = Self.reader.read(text: "TCP 5061 for internal servers on the external interface")
         #expect(entry.interface == "external")

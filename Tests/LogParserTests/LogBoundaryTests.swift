@@ -95,6 +95,45 @@ import Testing
         #expect(result.inputs[1].firstLine == 26)
     }
 
+    /// `Get-WinEvent | Format-List` is an event export: a record per `TimeCreated`, the message's
+    /// indented lines joined, `MachineName` its computer; after a text log it begins a log of its own.
+    @Test func aFormatListEventExport() throws {
+        let export = """
+
+            TimeCreated      : 11/9/2009 8:14:03 AM
+            ProviderName     : OCS Communicator Web Access
+            Id               : 1002
+            LevelDisplayName : Error
+            Message          : Communicator Web Access could not connect to the pool
+                               over TLS (port 5061). Error code: 3286842403 (0xC3E93C23).
+            MachineName      : cwa01.fabrikam.local
+
+            TimeCreated      : 11/9/2009 8:13:58 AM
+            ProviderName     : Schannel
+            Id               : 36870
+            LevelDisplayName : Error
+            Message          : A fatal error occurred when attempting to access the SSL server credential private key.
+            MachineName      : cwa01.fabrikam.local
+
+            """
+        // (Twenty lines and more: the text is a log of its own, not a preamble of the export.)
+        let notes = (1...25).map { "VERBOSE: Installing database \($0) on sql01\\rtc" }.joined(separator: "\n") + "\n"
+        let result = try Self.scan(notes + export)
+        #expect(result.inputs.map(\.format) == ["plain-text", "event-text"])
+        #expect(result.inputs.map(\.server) == [nil, "cwa01.fabrikam.local"])
+        let first = try #require(result.findings.first { $0.event == 1002 })
+        #expect(first.code == "0xC3E93C23")
+        #expect(first.evidence[0].text?.contains("MachineName") == false)
+        #expect(first.evidence[0].text?.hasSuffix("(0xC3E93C23).") == true)
+        #expect(result.findings.contains { $0.event == 36870 })
+    }
+
+    /// A script's "=== Step 1: …" banner is no Windows Installer header (a date follows one's colon).
+    @Test func aBannerIsNoMSIHeader() throws {
+        let result = try Self.scan("=== Step 1: install the database on sql01\\rtc ===\nVERBOSE: done\n")
+        #expect(result.inputs.map(\.format) == ["plain-text"])
+    }
+
     @Test func aByteOrderMarkBeginsALog() throws {
         let text = "first log, plain\nline two\n" + "\u{FEFF}second log, plain\nline two\n"
         let result = try Self.scan(text)
@@ -122,6 +161,13 @@ import Testing
         }
         #expect(try server("<tr><td>Computer:</td><td>dir01.contoso.com</td></tr>") == "dir01.contoso.com")
         #expect(try server("<MachineName>DIR01</MachineName>") == "DIR01")
+        #expect(
+            try server("<Action Name=\"Activate Director\" Machine=\"DIR01.fabrikam.local\">") == "DIR01.fabrikam.local"
+        )
+        #expect(
+            try server(
+                "<div><span class=\"lbl\">Computer FQDN:</span><span class=\"val\">dir01.fabrikam.local</span></div>")
+                == "dir01.fabrikam.local")
         #expect(
             try server("<div>Local Computer: DIR01.contoso.com | Pool: pool01.contoso.com</div>") == "DIR01.contoso.com"
         )

@@ -49,6 +49,9 @@ struct ComputerNames: Sendable {
             case UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "|"):
                 separated = true
                 index += 1
+            case UInt8(ascii: "\""),
+                UInt8(ascii: "'") where separated:
+                index += 1  // a quoted value: Machine="OCSMON01.fabrikam.local"
             case UInt8(ascii: "<"), UInt8(ascii: ">"):
                 // A tag between the key and its value (or the end of the key's own tag).
                 separated = true

@@ -215,7 +215,13 @@ public struct FieldReader: Sendable {
                     if let (protocols, _) = protocolSuffix(tokens, next) { mention.protocols = protocols }
                     keyedPorts.append(mention)
                 } else {
-                    entry.unreadable.append("port \(value)")
+                    // A cell written as prose: "port 443 (TCP), port 3478 (UDP), ports 50000-59999 (TCP)".
+                    var ignored = false
+                    let mentions = proseMentions(tokens, semicolonAfterPort: &ignored)
+                    keyedPorts += mentions
+                    if mentions.isEmpty || unreadablePort(tokens, Array(value.unicodeScalars)) != nil {
+                        entry.unreadable.append("port \(value)")
+                    }
                 }
             case .protocol:
                 // "NET_FW_IP_PROTOCOL_TCP", "IPPROTO_UDP": a constant's last word names the protocol.

@@ -1,5 +1,7 @@
 /// Parses event-log exports: the text form (`wevtutil qe /f:text`: `Event[0]:` then `Key: value`
-/// lines and a `Description:` block) and Event Viewer's CSV (`Level,Date and Time,Source,Event ID,…`).
+/// lines and a `Description:` block; PowerShell's `Get-WinEvent | Format-List`: `TimeCreated :`,
+/// `ProviderName :`, `Id :`, `LevelDisplayName :`, an indented `Message :` and `MachineName :`) and
+/// Event Viewer's CSV (`Level,Date and Time,Source,Event ID,…`).
 /// One record per event, at the line where the event starts.
 struct EventParser {
     let path: String
@@ -24,6 +26,9 @@ struct EventParser {
     private var startLine = 0
     private var startOffset = 0
     private var hasEvent = false
+    /// Whether the event is a `Format-List` record: its message's lines are indented, and a key at
+    /// the line's start ends it (`MachineName :` follows `Message :`).
+    private var isList = false
 
     // CSV state.
     private var columns: [String: Int] = [:]
@@ -71,20 +76,29 @@ struct EventParser {
     /// the description's lines are gathered as bytes.
     private mutating func parseText(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
         let text = Bytes.trimmed(line.bytes)
+        let startsList = Self.isListRecordStart(line.bytes)
         let startsEvent =
             (Bytes.hasPrefix(text, "Event[") && text.count >= 8 && text[text.count - 2] == 0x5D
                 && text[text.count - 1] == 0x3A)
             || (Bytes.hasPrefix(text, "Log Name:") && (!hasEvent || fields.logName != nil))
+            || startsList
         if startsEvent {
             try emitEvent(emit)
             hasEvent = true
+            isList = startsList
             startLine = line.number
             startOffset = line.byteOffset
         }
         guard hasEvent else { return }
         if inDescription {
-            appendMessage(text)
-            return
+            // A Format-List record's next key starts at the line's start; its message's lines are indented.
+            let endsMessage =
+                isList && line.bytes.first.map(Bytes.isLetter) == true && text.firstIndex(of: 0x3A) != nil
+            if !endsMessage {
+                appendMessage(text)
+                return
+            }
+            inDescription = false
         }
         guard let colon = text.firstIndex(of: 0x3A) else { return }
         let key = Bytes.trimmed(UnsafeBufferPointer(rebasing: text[..<colon]))
@@ -99,19 +113,27 @@ struct EventParser {
             fields.logName = Bytes.string(value)
         } else if keyIs("source") {
             fields.source = Bytes.string(value)
-        } else if keyIs("provider name") {
+        } else if keyIs("provider name") || keyIs("providername") {
             fields.providerName = Bytes.string(value)
-        } else if keyIs("event id") || keyIs("eventid") {
+        } else if keyIs("event id") || keyIs("eventid") || (isList && keyIs("id")) {
             fields.eventID = Bytes.string(value)
-        } else if keyIs("level") {
+        } else if keyIs("level") || keyIs("leveldisplayname") {
             fields.level = Bytes.string(value)
         } else if keyIs("date") {
             fields.date = Bytes.string(value)
-        } else if keyIs("time created") {
+        } else if keyIs("time created") || keyIs("timecreated") {
             fields.timeCreated = Bytes.string(value)
         } else if keyIs("computer") || keyIs("machinename") || keyIs("machine name") {
             fields.computer = Bytes.string(value)
         }
+    }
+
+    /// Whether a line begins a `Get-WinEvent | Format-List` record: `TimeCreated` at the line's
+    /// start, then spaces and a colon.
+    static func isListRecordStart(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard Bytes.hasPrefix(line, "TimeCreated") else { return false }
+        let after = Bytes.skipSpaces(line, from: 11)
+        return after < line.count && line[after] == 0x3A
     }
 
     /// Adds a line of the description, separated from the last by one space.
@@ -134,6 +156,7 @@ struct EventParser {
         message.removeAll(keepingCapacity: true)
         inDescription = false
         hasEvent = false
+        isList = false
     }
 
     private func emitRecord(

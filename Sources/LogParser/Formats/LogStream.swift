@@ -189,6 +189,10 @@ public struct LogStream {
     /// plain-text log (a transcript's header, from the vocabulary).
     private func logStart(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat? {
         if let format = Self.logStart(line) { return format }
+        // `Get-WinEvent | Format-List`: every record starts with TimeCreated; the first begins the export.
+        if currentFormat != .eventText, line.first == UInt8(ascii: "T"), EventParser.isListRecordStart(line) {
+            return .eventText
+        }
         // (A transcript's header is a short line that starts with a letter: most lines are not looked up.)
         if line.count <= 80, let first = line.first, Bytes.isLetter(first) || first == 0x20 || first >= 0x80,
             let vocabulary, vocabulary.startsLog(line)
@@ -279,12 +283,15 @@ public struct LogStream {
         guard start < line.count else { return nil }
         switch line[start] {
         case UInt8(ascii: "="):
-            // "=== Verbose logging started: …" / "=== Logging started: …" (localized: "=== Protokollierung gestartet").
+            // "=== Verbose logging started: 3/2/2010 …" / "=== Logging started: …" (localized:
+            // "=== Protokollierung gestartet: 08.03.2010 …"): a date follows the colon ("=== Step 1:
+            // install …" in a script's output is no MSI header).
             if Bytes.hasPrefix(line, "=== ", at: start), Bytes.find("stop", in: line, ignoringCase: true) == nil,
                 Bytes.find("beendet", in: line, ignoringCase: true) == nil,
-                Bytes.find(": ", in: line, from: start) != nil
+                let colon = Bytes.find(": ", in: line, from: start)
             {
-                return .msiVerbose
+                let date = Bytes.skipSpaces(line, from: colon + 2)
+                if date < line.count, Bytes.isDigit(line[date]) { return .msiVerbose }
             }
         case UInt8(ascii: "<"):
             if Bytes.hasPrefix(line, "<?xml", at: start, ignoringCase: true) {
@@ -329,7 +336,10 @@ public struct LogStream {
             }
             return .lcscmdXML
         }
-        if Bytes.hasPrefix(line, "Log Name:") || Bytes.hasPrefix(line, "Event[") { return .eventText }
+        if Bytes.hasPrefix(line, "Log Name:") || Bytes.hasPrefix(line, "Event[") || EventParser.isListRecordStart(line)
+        {
+            return .eventText
+        }
         return .plainText
     }
 }
