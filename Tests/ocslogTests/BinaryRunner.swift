@@ -58,7 +58,11 @@ struct BinaryRunner {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
         for (key, value) in environment { env[key] = value }
-        let argv = [binary] + arguments
+        // The peak memory is measured by a small parent of the program's own: a child started by
+        // this (large, many-threaded) test process would report this process's peak, which Linux
+        // carries into the child's rusage at exec.
+        let peakPath = folder.appendingPathComponent("peak").path
+        let argv = ["/usr/bin/env", "python3", "-c", Self.measuringParent, peakPath, binary] + arguments
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -66,7 +70,7 @@ struct BinaryRunner {
             for variable in cEnvironment { free(variable) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, cArguments, cEnvironment)
+        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, cArguments, cEnvironment)
         guard spawned == 0 else {
             throw NSError(
                 domain: "BinaryRunner", code: Int(spawned),
@@ -83,6 +87,27 @@ struct BinaryRunner {
             status: exitStatus,
             standardOutput: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             standardError: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-            peakResidentKiB: Int(usage.ru_maxrss))
+            peakResidentKiB: (try? String(contentsOfFile: peakPath, encoding: .utf8)).flatMap {
+                Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            } ?? Int(usage.ru_maxrss))
     }
+
+    /// Runs the program (inheriting standard input, output and error), writes its peak resident set
+    /// size in KiB to the file named first, and ends as the program ended (its status, or its signal).
+    static let measuringParent = """
+        import os, signal, subprocess, sys
+        child = subprocess.Popen(sys.argv[2:])
+        while True:
+            try:
+                _, status, usage = os.wait4(child.pid, 0)
+                break
+            except InterruptedError:
+                continue
+        with open(sys.argv[1], 'w') as peak:
+            peak.write(str(usage.ru_maxrss))
+        if os.WIFSIGNALED(status):
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+            os.kill(os.getpid(), os.WTERMSIG(status))
+        sys.exit(os.WEXITSTATUS(status))
+        """
 }
