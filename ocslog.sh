@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(libpcre2-dev pkg-config)
-TEST_PACKAGES=(nftables iptables iproute2 socat netcat-openbsd ripgrep chromium)
+TEST_PACKAGES=(nftables iptables iproute2 socat netcat-openbsd ripgrep chromium python3)
 
 # Installs the Debian packages that are missing (apt-get as root, or through sudo).
 install_packages() {
