@@ -115,7 +115,17 @@ enum Corpus {
     /// Only logs that start with a header of their own are concatenated: an excerpt without one
     /// (a pasted MSI fragment, a console transcript) cannot be told from the end of the log before it.
     @Test func concatenatedCorpusGivesTheSameRecords() throws {
-        let logs = try Corpus.logs().filter { path in
+        // A file without a final line break goes last: `cat` would glue its last line to the next
+        // file's first, and the next log's header would not be at a line start.
+        let ordered = try Corpus.logs().sorted { lhs, rhs in
+            func terminated(_ path: String) -> Bool {
+                // A line feed last, in UTF-8 or UTF-16 (LE: 0A 00; BE ends with 0A).
+                guard let bytes = FileManager.default.contents(atPath: path) else { return true }
+                return bytes.last == 0x0A || bytes.suffix(2).elementsEqual([0x0A, 0x00])
+            }
+            return terminated(lhs) && !terminated(rhs)
+        }
+        let logs = ordered.filter { path in
             guard let data = FileManager.default.contents(atPath: path) else { return false }
             var first: [UInt8] = []
             _ = try? InputFile(path: path, contents: Array(data.prefix(8192))).read { line in

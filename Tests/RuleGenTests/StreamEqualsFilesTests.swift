@@ -61,8 +61,15 @@ import Testing
         }
         let lines = firstLines(bytes, 2)
         guard let first = lines.first else { return false }
-        let headers = ["=== ", "<?xml", "<!DOCTYPE", "<html", "Event[0]:", "Level,Date and Time"]
+        let headers = ["<?xml", "<!DOCTYPE", "<html", "Event[0]:", "Level,Date and Time", "TimeCreated "]
         if headers.contains(where: { first.lowercased().hasPrefix($0.lowercased()) }) { return true }
+        // An MSI header: "=== Verbose logging started: 3/2/2010 …" (a date after the colon; a script's
+        // "=== Step 1: …" banner is none).
+        if first.hasPrefix("=== "), let colon = first.range(of: ": "),
+            first[colon.upperBound...].first?.isNumber == true
+        {
+            return true
+        }
         // A PowerShell transcript: a ruler, then its header line.
         return first.allSatisfy { $0 == "*" } && lines.count > 1
             && (lines[1].lowercased().contains("transcript start") || lines[1].contains("Aufzeichnung"))
@@ -78,6 +85,13 @@ import Testing
     /// first or right after a log that says where it ends (plain text after plain text is one log
     /// to any reader; README "Streams").
     static func placeable(_ logs: [Log], random: inout SeededRandom) -> [Log] {
+        // A file without a final line break glues its last line to the next file's first (as `cat`
+        // does): the next log's header is then not at a line start. Such files go last.
+        func terminated(_ log: Log) -> Bool {
+            log.bytes.last == 0x0A || log.bytes.suffix(2).elementsEqual([0x0A, 0x00])  // UTF-8/BE, or UTF-16LE
+        }
+        let unterminated = logs.filter { !terminated($0) }
+        let logs = logs.filter(terminated)
         var order = logs.filter(\.announcesItself)
         order.shuffle(using: &random)
         var headerless = logs.filter { !$0.announcesItself }
@@ -93,7 +107,7 @@ import Testing
             guard let slot = slots.randomElement(using: &random) else { continue }
             order.insert(log, at: slot + 1)
         }
-        return order
+        return order + unterminated
     }
 
     /// What must be equal, without paths and line numbers.

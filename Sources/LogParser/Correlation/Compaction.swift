@@ -78,9 +78,8 @@ extension Analyzer {
                 var settled = pending.exception
                 settled.server = serverKey(input)
                 if settled.role == Role.unknownID || pending.explicitRole == nil {
-                    settled.role = attribution.settledRole(
-                        explicit: pending.explicitRole ?? (settled.role == Role.unknownID ? nil : settled.role),
-                        inputRole: input.role)
+                    settled.role = attribution.exceptionRole(
+                        explicit: pending.explicitRole, provisional: settled.role, inputRole: input.role)
                 }
                 let key = ExceptionKey(settled, input: nil, explicitRole: nil)
                 if let target = settledExceptions[key], target < exceptionsStart {

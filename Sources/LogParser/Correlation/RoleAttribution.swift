@@ -22,12 +22,20 @@ struct RoleAttribution {
     /// The role of an exception entry: its step's, else its input's as known so far, else the one
     /// its text names (a program or service). An input's own role wins over names in an entry: on a
     /// Standard Edition server or an Edge, "RTCSrv.exe" and "IM Conferencing" are that server's.
-    /// Returns the role and whether it is the entry's own (not its input's).
+    /// Returns the role and whether it is the entry's own (not its input's): only a step's is; a
+    /// name in the entry's text stands only until the input's role is known (it may be found later
+    /// in the log: its programs, its events), and stays when the input's role stays unknown.
     func entryRole(context: [String], text: String, inputRole: String?) -> (role: String?, explicit: String?) {
         if let step = stepRole(context: context) { return (step, step) }
         if let inputRole { return (inputRole, nil) }
-        let named = resolver.role(namedIn: text)
-        return (named, named)
+        return (resolver.role(namedIn: text), nil)
+    }
+
+    /// An exception's role once its input's role is settled: the step's it was in, else its input's,
+    /// else the one its own text named.
+    func exceptionRole(explicit: String?, provisional: String, inputRole: String?) -> String {
+        let settled = settledRole(explicit: explicit, inputRole: inputRole)
+        return settled == Role.unknownID ? provisional : settled
     }
 
     /// The role a record names itself (nil: it belongs to its input's role).

@@ -157,6 +157,9 @@ public struct LogStream {
     /// would copy it).
     private var hasEnded = false
 
+    /// Whether the current log is a `Get-WinEvent | Format-List` export (its records all begin with TimeCreated).
+    private var currentIsList = false
+
     /// Whether a plain-text log said it ends (a transcript's footer began; its closing ruler ends it).
     private var plainEnding = false
     /// Whether the next line begins a new log whatever it holds (the reader switched encoding there).
@@ -189,8 +192,9 @@ public struct LogStream {
     /// plain-text log (a transcript's header, from the vocabulary).
     private func logStart(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat? {
         if let format = Self.logStart(line) { return format }
-        // `Get-WinEvent | Format-List`: every record starts with TimeCreated; the first begins the export.
-        if currentFormat != .eventText, line.first == UInt8(ascii: "T"), EventParser.isListRecordStart(line) {
+        // `Get-WinEvent | Format-List`: every record starts with TimeCreated; the first begins the
+        // export (after anything but another Format-List export's record).
+        if !currentIsList, line.first == UInt8(ascii: "T"), EventParser.isListRecordStart(line) {
             return .eventText
         }
         // (A transcript's header is a short line that starts with a letter: most lines are not looked up.)
@@ -257,6 +261,7 @@ public struct LogStream {
         _ onLogStart: (LogStart) throws -> Void
     ) rethrows {
         try finish(emit)
+        currentIsList = format == .eventText && EventParser.isListRecordStart(line.bytes)
         startPending = false
         let previousEndedInsideRecord = logCount > 0 && endedInsideRecord
         linesInLog = 0

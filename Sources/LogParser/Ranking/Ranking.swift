@@ -28,9 +28,9 @@ extension Analyzer {
             exception.server = server(input: pending.input)
             exception.evidence = located(exception.evidence, input: pending.input)
             if exception.role == Role.unknownID || pending.explicitRole == nil {
-                exception.role = role(
-                    input: pending.input,
-                    explicit: pending.explicitRole ?? (exception.role == Role.unknownID ? nil : exception.role))
+                exception.role = attribution.exceptionRole(
+                    explicit: pending.explicitRole, provisional: exception.role,
+                    inputRole: pending.input < inputs.count ? inputs[pending.input].role : nil)
             }
             // Interfaces are the Edge's: elsewhere "(External)" is part of a name, not a side of the server.
             if exception.role != "edge" {
