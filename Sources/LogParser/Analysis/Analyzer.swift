@@ -325,8 +325,9 @@ public final class Analyzer {
                 // are numbered and what the finished ones found can be folded now (memory stays flat for a
                 // file of many logs too). A stream's logs are numbered from the first.
                 if self.inputs.count - first >= 2 {
-                    for (number, index) in (first..<self.inputs.count).enumerated() {
-                        self.inputs[index].log = number + 1
+                    // The earlier ones were numbered when they were the newest (the first when the second came).
+                    for index in (self.inputs.count - 2)..<self.inputs.count {
+                        self.inputs[index].log = index - first + 1
                     }
                 }
                 if streamed || self.inputs.count - first >= 2 {
