@@ -28,6 +28,7 @@ let package = Package(
                 .embedInCode("Data/roles.yaml"), .embedInCode("Data/ports.yaml"),
                 .embedInCode("Data/signatures.yaml"), .embedInCode("Data/known-issues.yaml"),
                 .embedInCode("Data/codes.yaml"), .embedInCode("Data/fields.yaml"),
+                .embedInCode("Data/firewall.yaml"),
             ]
         ),
         .target(name: "LogParser", dependencies: ["PCRE2", "Knowledge"]),

@@ -52,7 +52,7 @@ public enum SignatureType: String, Sendable, Codable {
 /// The record kinds a signature's `when` may name (LogParser's `RecordKind` raw values; a test keeps them equal).
 public let recordKindNames: Set<String> = [
     "log-start", "log-end", "engine", "action-start", "action-end", "property", "note", "product-outcome", "summary",
-    "custom-action-result", "ship-error", "engine-exit", "continuation", "execution-result", "event", "text",
+    "custom-action-result", "ship-error", "engine-exit", "continuation", "execution-result", "event", "text", "firewall-rule",
 ]
 
 /// Conditions on a record's structure (signatures' `when`).
@@ -128,6 +128,8 @@ public struct KnowledgeBase: Sendable {
     public var attention: Pattern?
     /// The words of firewall-exception entries (fields.yaml).
     public var vocabulary: FieldVocabulary
+    /// The words of the Windows Firewall's own record (firewall.yaml).
+    public var firewall = FirewallVocabulary()
 
     /// The role with this id.
     public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
@@ -208,5 +210,6 @@ enum EmbeddedData {
         ("known-issues.yaml", PackageResources.known_issues_yaml),
         ("codes.yaml", PackageResources.codes_yaml),
         ("fields.yaml", PackageResources.fields_yaml),
+        ("firewall.yaml", PackageResources.firewall_yaml),
     ]
 }

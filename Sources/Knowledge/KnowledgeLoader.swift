@@ -14,6 +14,7 @@ struct KnowledgeLoader {
     private var prefilter: [String] = []
     private var attention: (String, String)?
     private var vocabulary = FieldVocabulary()
+    private var firewall = FirewallVocabulary()
 
     /// Adds one file's entries.
     mutating func add(file: String, text: String) throws(KnowledgeError) {
@@ -29,6 +30,12 @@ struct KnowledgeLoader {
         }
         if let pattern = raw.attention { attention = (file, pattern) }
         if let words = raw.vocabulary { vocabulary.merge(try Self.vocabulary(words, file: file)) }
+        if let words = raw.firewall {
+            if let problem = words.problem() {
+                throw KnowledgeError(file: file, entry: "firewall", message: problem)
+            }
+            firewall.merge(words)
+        }
         for role in raw.roles ?? [] { Self.replace(&roles, file, role, id: role.id) }
         // Ports have no id: a file that lists ports for a role replaces that role's ports.
         let portRoles = Set((raw.ports ?? []).map(\.role))
@@ -236,12 +243,15 @@ struct KnowledgeLoader {
             }
             for condition in raw.match.conditions ?? [] {
                 let valid =
-                    condition == "activation-without-exceptions"
+                    ["activation-without-exceptions", "firewall-lacks-setup-exception", "firewall-rule-not-logged"]
+                    .contains(condition)
                     || (condition.hasPrefix("role-present:") && roleIDs.contains(String(condition.dropFirst(13))))
                 guard valid else {
                     throw KnowledgeError(
                         file: file, entry: raw.id,
-                        message: "unknown condition '\(condition)' (activation-without-exceptions, role-present:ROLE)")
+                        message:
+                            "unknown condition '\(condition)' (activation-without-exceptions, "
+                            + "firewall-lacks-setup-exception, firewall-rule-not-logged, role-present:ROLE)")
                 }
             }
             guard ["error", "warning", "info"].contains(raw.severity) else {
@@ -282,7 +292,7 @@ struct KnowledgeLoader {
             roles: builtRoles, ports: builtPorts, signatures: builtSignatures, knownIssues: builtIssues,
             codes: builtCodes,
             prefilterWords: prefilter, prefilter: prefilterPattern, attention: attentionPattern,
-            vocabulary: vocabulary)
+            vocabulary: vocabulary, firewall: firewall)
     }
 
     /// A literal word as a pattern (PCRE2 metacharacters escaped).
@@ -347,9 +357,10 @@ private struct RawFile: Decodable {
     var knownIssues: [RawKnownIssue]?
     var codes: [RawCode]?
     var vocabulary: RawVocabulary?
+    var firewall: FirewallVocabulary?
 
     enum CodingKeys: String, CodingKey {
-        case definitions, prefilter, attention, roles, ports, signatures, codes, vocabulary
+        case definitions, prefilter, attention, roles, ports, signatures, codes, vocabulary, firewall
         case knownIssues = "known-issues"
     }
 }

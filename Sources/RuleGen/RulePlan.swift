@@ -76,6 +76,8 @@ public struct RuleOptions: Sendable {
     public var policy: ChainPolicy = .accept
     /// Count packets per rule.
     public var counters = false
+    /// Also open the ports of firewall rules that are not OCS's (Windows' own, other products').
+    public var allFirewallRules = false
 
     public init() {}
 
@@ -112,11 +114,17 @@ public struct ChainPlan: Sendable, Equatable {
         /// `file:line` of the evidence, or `documented port of ROLE`, already safe for any target.
         public var comment: String
         public var origin: String
+        /// Who may connect, when the firewall rule it comes from allows only some addresses
+        /// (sorted; empty: whoever the ruleset's own `--source` lets in).
+        public var sources: [SourcePrefix] = []
     }
 
     public var role: String
     public var interface: String?
+    /// What the chain accepts from any source (sets of ports).
     public var elements: [Element]
+    /// What the chain accepts only from some addresses (one rule each), from firewall rules scoped to them.
+    public var scoped: [Element] = []
 
     /// `front_end`, `edge_external`: letters, digits and `_` only.
     public var name: String {
@@ -147,24 +155,46 @@ public struct RulePlan: Sendable {
         let wanted = Set(options.roles)
         // A port no log states (a program's documented ports) is opened only when asked for.
         var leftOut = 0
-        for exception in result.exceptions where wanted.isEmpty || wanted.contains(exception.role) {
-            if exception.origin != "log" && !options.documented {
+        var keywordScoped: [String] = []
+        var otherLeftOut = 0
+        var exceptions = result.exceptions
+        if options.allFirewallRules {
+            exceptions += result.otherExceptions ?? []
+        } else {
+            otherLeftOut = result.otherExceptions?.count ?? 0
+        }
+        for exception in exceptions where wanted.isEmpty || wanted.contains(exception.role) {
+            if exception.origin == "documented" && !options.documented {
                 leftOut += 1
                 continue
+            }
+            // A firewall rule open only to some addresses stays so; one open to a keyword
+            // (LocalSubnet, DNS, …) names no fixed addresses and is left out, never widened.
+            var sources: [SourcePrefix] = []
+            if let remote = exception.remote {
+                let parsed = remote.map { ($0, SourcePrefix($0)) }
+                if let keyword = parsed.first(where: { $0.1 == nil }) {
+                    keywordScoped.append(
+                        "\(exception.rule ?? "a firewall rule") (\(exception.protocol.rawValue) \(exception.portFrom)) allows only \(keyword.0)")
+                    continue
+                }
+                sources = parsed.compactMap(\.1).sorted()
             }
             guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
                 let range = PortRange(low, high)
             else { continue }  // never: the analyzer only makes valid exceptions
             let file = Comment.evidenceFile(exception.evidence)
             let comment =
-                exception.origin == "log"
-                ? "\(file):\(exception.evidence.line)"
-                : "documented port of \(exception.role) (\(file):\(exception.evidence.line))"
+                switch exception.origin {
+                case "log": "\(file):\(exception.evidence.line)"
+                case "firewall": "firewall rule \(file):\(exception.evidence.line)"
+                default: "documented port of \(exception.role) (\(file):\(exception.evidence.line))"
+                }
             add(
                 role: exception.role, interface: exception.role == "edge" ? exception.interface : nil,
                 ChainPlan.Element(
                     transport: exception.protocol, range: range, comment: Comment.sanitize(comment),
-                    origin: exception.origin))
+                    origin: exception.origin, sources: sources))
         }
         if options.documented {
             let detected = Set(result.inputs.map(\.role) + result.exceptions.map(\.role))
@@ -183,13 +213,31 @@ public struct RulePlan: Sendable {
         var chains: [ChainPlan] = []
         for (key, elements) in entries {
             guard let (role, interface) = chainRoles[key] else { continue }
-            chains.append(ChainPlan(role: role, interface: interface, elements: merge(elements)))
+            let open = merge(elements.filter(\.sources.isEmpty))
+            chains.append(
+                ChainPlan(
+                    role: role, interface: interface, elements: open,
+                    scoped: mergeScoped(elements.filter { !$0.sources.isEmpty }, open: open)))
         }
         chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
         var warnings: [String] = []
         if leftOut > 0 {
             warnings.append(
                 "\(leftOut) port\(leftOut == 1 ? "" : "s") no log line states left out (programs named without a port)")
+        }
+        if !keywordScoped.isEmpty {
+            warnings.append(
+                "\(keywordScoped.count) firewall rule port\(keywordScoped.count == 1 ? "" : "s") left out: "
+                    + "allowed only from addresses a keyword names (\(keywordScoped.prefix(3).joined(separator: "; ")))")
+        }
+        if otherLeftOut > 0 {
+            warnings.append(
+                "\(otherLeftOut) open port\(otherLeftOut == 1 ? "" : "s") of firewall rules that are not OCS's left out (--all-firewall-rules adds them)")
+        }
+        let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
+        if scopedCount > 0 {
+            warnings.append(
+                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only from some addresses: accepted from those only")
         }
         if chains.contains(where: { $0.role == "edge" }) {
             if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {
@@ -203,6 +251,30 @@ public struct RulePlan: Sendable {
         }
         let inputs = Set(result.inputs.map { Comment.sanitize($0.path) }).sorted()
         return RulePlan(chains: chains, inputs: inputs, warnings: warnings)
+    }
+
+    /// Scoped elements: one per protocol, range and sources (sorted, duplicates dropped; a port open
+    /// to everyone in the same chain makes a scoped copy of it redundant, and it goes).
+    static func mergeScoped(_ elements: [ChainPlan.Element], open: [ChainPlan.Element]) -> [ChainPlan.Element] {
+        var seen = Set<String>()
+        let elements = elements.filter { element in
+            !open.contains {
+                $0.transport == element.transport && $0.range.lowerBound <= element.range.lowerBound
+                    && element.range.upperBound <= $0.range.upperBound
+            }
+        }
+        return elements.sorted {
+            (
+                $0.transport.rawValue, $0.range.lowerBound, $0.range.upperBound,
+                $0.sources.map(\.description).joined(separator: ","), $0.comment
+            )
+                < (
+                    $1.transport.rawValue, $1.range.lowerBound, $1.range.upperBound,
+                    $1.sources.map(\.description).joined(separator: ","), $1.comment
+                )
+        }.filter { element in
+            seen.insert("\(element.transport)|\(element.range)|\(element.sources.map(\.description))").inserted
+        }
     }
 
     /// Sorts, removes duplicates and merges overlapping or adjacent ranges of one protocol; a

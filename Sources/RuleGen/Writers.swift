@@ -62,6 +62,15 @@ public enum NFTWriter {
             for transport in TransportProtocol.allCases where !chain.elements(of: transport).isEmpty {
                 out += "\t\t\(transport.rawValue) dport @\(chain.name)_\(transport.rawValue) \(counter)accept\n"
             }
+            // Ports a firewall rule allows only from some addresses: one rule per address family.
+            for element in chain.scoped {
+                for (family, match) in [(SourcePrefix.Family.ipv4, "ip"), (.ipv6, "ip6")] {
+                    let prefixes = element.sources.filter { $0.family == family }
+                    guard !prefixes.isEmpty else { continue }
+                    out += "\t\t\(match) saddr { \(prefixes.map(\.description).joined(separator: ", ")) } "
+                    out += "\(element.transport.rawValue) dport \(element.range) \(counter)accept comment \"\(element.comment)\"\n"
+                }
+            }
             out += "\t}\n\n"
         }
         out += "\tchain input {\n"
@@ -190,6 +199,16 @@ public enum IPTablesWriter {
                     weight += cost
                 }
                 flush()
+            }
+            // Ports a firewall rule allows only from some addresses: one rule per address of this family.
+            for element in chain.scoped {
+                let ports =
+                    element.range.count == 1
+                    ? "\(element.range.lowerBound)" : "\(element.range.lowerBound):\(element.range.upperBound)"
+                for prefix in element.sources where prefix.family == (family == .ipv4 ? .ipv4 : .ipv6) {
+                    out += "-A \(chainName(chain)) -s \(prefix) -p \(element.transport.rawValue) -m \(element.transport.rawValue) "
+                    out += "--dport \(ports) -m comment --comment \"\(element.comment)\" -j ACCEPT\n"
+                }
             }
         }
         if options.policy == .drop {

@@ -30,6 +30,11 @@ struct RuleArguments: ParsableArguments {
     @Flag(help: "Count packets per rule (nftables).")
     var counters = false
 
+    @Flag(
+        help:
+            "Also open the ports of firewall rules that are not OCS's (Windows' own, other products'), from firewall records.")
+    var allFirewallRules = false
+
     /// The validated options, or a usage error naming what is wrong.
     func options(roles: [String]) throws -> RuleOptions {
         var options = RuleOptions()
@@ -57,6 +62,7 @@ struct RuleArguments: ParsableArguments {
         }
         options.policy = parsedPolicy
         options.counters = counters
+        options.allFirewallRules = allFirewallRules
         do {
             try options.validate()
         } catch {

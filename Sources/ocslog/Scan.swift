@@ -156,6 +156,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
         // --records shows the records the analysis reads: tables, XML fields and headings need the vocabulary.
         readOptions.vocabulary = knowledgeBase.vocabulary
+        readOptions.firewall = knowledgeBase.firewall
         // Records are completed after a quiet second only where they are reported as they are read:
         // a batch `cat *.log | ocslog scan` waits for each record's end, whatever the pipe's pace.
         let reportsAsRead = follow || format == .jsonl || (format == .text && isatty(STDOUT_FILENO) == 1)

@@ -48,6 +48,7 @@ enum Corpus {
     static let readOptions: ReadOptions = {
         var options = ReadOptions()
         options.vocabulary = try? KnowledgeBase.embedded().vocabulary
+        options.firewall = try? KnowledgeBase.embedded().firewall
         return options
     }()
     static let expectedRoot = root.appendingPathComponent("expected")

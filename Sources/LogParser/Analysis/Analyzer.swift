@@ -96,6 +96,15 @@ public final class Analyzer {
     var lineGroupIndex: [String: Int] = [:]
     var lineGroupsLeftOut = 0
     static let maximumLineGroups = 500
+    /// The firewall record's words (netsh labels, event message labels).
+    let firewallWords: FirewallWords
+    /// Firewall rules read that no ruleset carries (with the input they came from), and how many were left out.
+    var firewallNotes: [(FirewallRuleNote, Int)] = []
+    var firewallNotesLeftOut = 0
+    /// Open ports of firewall rules that are not OCS's.
+    var otherExceptions: [PendingException] = []
+    /// What each firewall record allows, by input: for checking setup's exceptions against it.
+    var firewallCoverage: [Int: [FirewallCoverage]] = [:]
     /// How many first lines of a log may name its role in their text.
     static let roleLines = 25
     /// How many first lines of a log may state the computer it ran on (a header); MSI properties
@@ -139,6 +148,8 @@ public final class Analyzer {
         /// Logged inside an MSI action that then ended with success (the error was forgiven).
         var forgiven = false
         var surrounding: [Evidence] = []
+        /// More evidence shown with the first (the firewall record a setup exception is missing from).
+        var also: [Evidence] = []
 
         var key: FindingKey { FindingKey(input: input, explicitRole: explicitRole, group: group) }
     }
@@ -191,6 +202,7 @@ public final class Analyzer {
         self.attribution = RoleAttribution(knowledge: knowledge, forced: options.roles.first)
         self.extractor = ExceptionExtractor(knowledge: knowledge)
         self.computerNames = ComputerNames(knowledge.vocabulary)
+        self.firewallWords = FirewallWords(knowledge.firewall)
         self.prefilter = LiteralSet(knowledge.prefilterWords)
         self.attention = knowledge.attention?.makeMatcher()
         let words = (["tcp", "udp"] + knowledge.vocabulary.portWords).map { word in
@@ -268,6 +280,10 @@ public final class Analyzer {
         /// The line being read, and whether it holds a prefilter word.
         var line = 0
         var lineIsCandidate = false
+        /// Whether the log is the firewall's own record, and its rule-change events by rule id.
+        var isFirewallRecord = false
+        var firewallTable: [String: (change: FirewallChange, evidence: Evidence, order: Int, time: String?)] = [:]
+        var firewallOrder = 0
     }
 
     /// Reads, parses and classifies one input; `onEvent` sees each event as it is found. Each log
@@ -348,6 +364,7 @@ public final class Analyzer {
         }
         var readOptions = options.readOptions
         readOptions.vocabulary = knowledge.vocabulary
+        readOptions.firewall = knowledge.firewall
         let summary = try input.parse(
             options: readOptions, formatHint: options.formatHint, onLine: onLine, onLogStart: onLogStart
         ) { draft in
@@ -415,6 +432,7 @@ public final class Analyzer {
     private func finishLog(
         _ state: inout InputState, firstOfInput: Int, lines: Int, bytes: Int, skipped end: InputSummary.Skipped
     ) {
+        finishFirewallEvents(&state)
         var skipped = end
         skipped.longLines -= state.statistics.longLines
         skipped.bytes -= state.statistics.skippedBytes
@@ -468,6 +486,19 @@ public final class Analyzer {
             state.formats.append(draft.format)
         }
         if state.server == nil { readServer(draft, &state) }
+        if draft.kind == .firewallRule, let change = draft.firewall {
+            readFirewall(change, draft, &state)
+            return
+        }
+        // A firewall event exported as text: its message lists the rule (without its ports).
+        if draft.kind == .event, let event = draft.event, let id = event.eventID,
+            let kind = firewallWords.change(ofEvent: id), event.source.lowercased().contains("firewall")
+        {
+            let text = Bytes.string(draft.bytes)
+            let rule = ruleFromMessage(text, time: event.time)
+            readFirewall(FirewallChange(kind: kind, rule: rule, time: event.time), draft, &state)
+            return
+        }
         // Roles from structure, cheaply: the wizard step (looked at once per step, not per record), and the MSI product.
         if let step = draft.context.first,
             step != state.lastStep || draft.context.count != state.lastDepth || draft.context.last != state.lastHeading
@@ -620,7 +651,7 @@ public final class Analyzer {
     /// its first events (an export's events come from one computer; later ones are not looked at).
     func readServer(_ draft: RecordDraft, _ state: inout InputState) {
         var name: String?
-        if draft.kind == .event {
+        if draft.kind == .event || (draft.kind == .firewallRule && draft.event != nil) {
             guard state.eventsLookedAt < 10 else { return }
             state.eventsLookedAt += 1
             if var computer = draft.event?.computer {

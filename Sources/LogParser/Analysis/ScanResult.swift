@@ -19,7 +19,8 @@ public struct Evidence: Sendable, Codable, Hashable {
     public var location: String { "\(path)\(log.map { "#\($0)" } ?? ""):\(line)" }
 }
 
-/// A firewall exception setup added (origin `log`) or a role is documented to need (`documented`).
+/// A firewall exception setup added (origin `log`), the server's firewall has (`firewall`: an
+/// exported rule, a rule-change event, netsh output), or a role is documented to need (`documented`).
 public struct FirewallException: Sendable, Codable, Hashable {
     public var role: String
     public var `protocol`: TransportProtocol
@@ -29,13 +30,19 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var interface: String?
     public var program: String?
     public var service: String?
-    /// `log` when the log named the port, `documented` when it came from the documented ports.
+    /// `log` when the log named the port, `firewall` when the firewall's own record has it,
+    /// `documented` when it came from the documented ports.
     public var origin: String
     public var evidence: Evidence
     /// How the entry was completed or interpreted, when it was ("protocol not stated; assumed tcp").
     public var note: String?
     /// The computer the log that states it ran on, when known.
     public var server: String?
+    /// For origin `firewall`: the rule's name, its profiles (none: all), and the remote addresses it
+    /// allows (none: any) — prefixes, or keywords such as `LocalSubnet` that name no fixed addresses.
+    public var rule: String?
+    public var profiles: [String]?
+    public var remote: [String]?
 
     public init(
         role: String, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: String?, program: String?,
@@ -52,6 +59,28 @@ public struct FirewallException: Sendable, Codable, Hashable {
         self.origin = origin
         self.evidence = evidence
         self.note = note
+    }
+}
+
+/// A rule of a firewall record that a ruleset does not carry: not OCS's (`other`), or open to
+/// nothing (`disabled`, `block`, `outbound`, `deleted`), or open in a way no port list can say
+/// (`not-carried`: every port, a port keyword, another protocol), or not readable (`not-read`).
+public struct FirewallRuleNote: Sendable, Codable, Hashable {
+    public var server: String?
+    public var rule: String
+    /// `TCP 445`, `UDP any program C:\…\svchost.exe`, `ICMPv4`.
+    public var summary: String
+    public var status: String
+    public var reason: String
+    public var evidence: Evidence
+
+    public init(server: String?, rule: String, summary: String, status: String, reason: String, evidence: Evidence) {
+        self.server = server
+        self.rule = rule
+        self.summary = summary
+        self.status = status
+        self.reason = reason
+        self.evidence = evidence
     }
 }
 
@@ -159,6 +188,16 @@ public struct ScanResult: Sendable, Codable {
     /// What looked relevant but matched no signature, grouped (the most frequent first).
     public var notUnderstood: [LineGroup]
     public var summary: Summary
+    /// Open ports of firewall rules that are not OCS's (Windows' own, other products'): in
+    /// rulesets only with `--all-firewall-rules`.
+    public var otherExceptions: [FirewallException]?
+    /// Firewall rules read that no ruleset carries, with why (at most ``maximumFirewallNotes``).
+    public var firewallRules: [FirewallRuleNote]?
+    /// Rules left out of `firewallRules` past its limit.
+    public var firewallRulesLeftOut: Int?
+
+    /// The most firewall rules listed one by one.
+    public static let maximumFirewallNotes = 2000
 
     public struct Summary: Sendable, Codable {
         public var errors: Int

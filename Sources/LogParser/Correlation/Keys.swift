@@ -27,6 +27,7 @@ struct ExceptionKey: Hashable, Sendable {
     var portFrom: Int
     var portTo: Int
     var origin: String?
+    var remote: [String]?
 
     init(_ exception: FirewallException, input: Int?, explicitRole: String?, origin: Bool = true) {
         self.input = input
@@ -37,6 +38,9 @@ struct ExceptionKey: Hashable, Sendable {
         transport = exception.protocol
         portFrom = exception.portFrom
         portTo = exception.portTo
-        self.origin = origin ? exception.origin : nil
+        // What the firewall has stays apart from what setup logged (the two are compared), and a
+        // rule open to some addresses from one open to all.
+        self.origin = origin || exception.origin == "firewall" ? exception.origin : nil
+        remote = exception.remote
     }
 }

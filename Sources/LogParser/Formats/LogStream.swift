@@ -22,6 +22,7 @@ public struct LogStream {
         case msi(MSIParser)
         case markup(MarkupParser)
         case event(EventParser)
+        case firewall(FirewallRecordParser)
         case plain
     }
 
@@ -31,10 +32,17 @@ public struct LogStream {
     /// The words of named fields, for the markup parser's tables and XML fields.
     public let vocabulary: FieldNames?
 
-    public init(path: String, formatHint: LogFormat? = nil, vocabulary: FieldVocabulary? = nil) {
+    /// The words of the firewall's own record (netsh labels and values).
+    public let firewallWords: FirewallWords
+
+    public init(
+        path: String, formatHint: LogFormat? = nil, vocabulary: FieldVocabulary? = nil,
+        firewall: FirewallVocabulary? = nil
+    ) {
         self.path = path
         self.formatHint = formatHint
         self.vocabulary = vocabulary.map(FieldNames.init)
+        self.firewallWords = FirewallWords(firewall ?? FirewallVocabulary())
     }
 
     /// The format of the first log, or plain text when the input was empty.
@@ -45,7 +53,10 @@ public struct LogStream {
     public mutating func parse(
         _ line: Line, _ emit: (RecordDraft) throws -> Void, onLogStart: (LogStart) throws -> Void
     ) rethrows {
-        if formatHint == nil, let starting = logStart(line.bytes), !(starting == currentFormat && !sawContent) {
+        if formatHint == nil, !sawContent, currentFormat == .lcscmdXML, logStart(line.bytes) == .eventXML {
+            // "<?xml …?>" then "<Events>": an event export, not an LCSCmd log.
+            switchFormat(to: .eventXML)
+        } else if formatHint == nil, let starting = logStart(line.bytes), !(starting == currentFormat && !sawContent) {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
             // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
             try begin(starting, at: line, announced: true, newFile: startPending, emit, onLogStart)
@@ -53,8 +64,11 @@ public struct LogStream {
             let trimmed = Bytes.trimmed(line.bytes)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
             try begin(
-                formatHint ?? Self.guess(trimmed), at: line, announced: startPending, newFile: startPending, emit,
+                formatHint ?? guessFormat(trimmed), at: line, announced: startPending, newFile: startPending, emit,
                 onLogStart)
+        } else if formatHint == nil, case .firewall(let record) = parser, record.endsBefore(line.bytes) {
+            // A registry export ends where its lines stop being keys and values: the next log begins.
+            try begin(guessFormat(Bytes.trimmed(line.bytes)), at: line, announced: false, newFile: false, emit, onLogStart)
         } else if formatHint == nil, hasEnded, let current = currentFormat {
             // After a log's end (`</html>`, the XML root's end tag, "Logging stopped", a transcript's
             // footer) text of another shape begins the next log, header or not. A ruler ("****")
@@ -64,8 +78,11 @@ public struct LogStream {
             // (An MSI log's own closing lines — "=== Verbose logging stopped: … ===" — come after it too.)
             let msiClosing = current == .msiVerbose && Bytes.hasPrefix(trimmed, "=== ")
             if !trimmed.isEmpty, !Self.isRuler(trimmed), !msiClosing {
-                let guessed = Self.guess(trimmed)
-                if guessed != current || current == .plainText {
+                let guessed = guessFormat(trimmed)
+                // (netsh output ends with "Ok.": another output of the same command is another log.)
+                if guessed != current || current == .plainText || current == .netshAdvfirewall
+                    || current == .netshFirewall
+                {
                     try begin(guessed, at: line, announced: false, newFile: false, emit, onLogStart)
                 }
             }
@@ -73,8 +90,10 @@ public struct LogStream {
             // A fragment pasted with a line of text before it ("Here is the log:"): the first lines
             // with a shape of their own decide, without a header.
             let trimmed = Bytes.trimmed(line.bytes)
-            let guessed = trimmed.isEmpty ? .plainText : Self.guess(trimmed)
-            if guessed == .msiVerbose || guessed == .deploymentHTML {
+            let guessed = trimmed.isEmpty ? .plainText : guessFormat(trimmed)
+            if guessed == .msiVerbose || guessed == .deploymentHTML || guessed == .netshAdvfirewall
+                || guessed == .netshFirewall
+            {
                 if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
                 switchFormat(to: guessed)
             }
@@ -104,6 +123,11 @@ public struct LogStream {
             parser = nil
             try event.parse(line, emit)
             parser = .event(event)
+        case .firewall(var record):
+            parser = nil
+            try record.parse(line, emit)
+            hasEnded = record.hasEnded
+            parser = .firewall(record)
         case .plain:
             // A transcript's footer ("Windows PowerShell transcript end", "End time: …") closes with a ruler.
             if let vocabulary, vocabulary.endsLog(line.bytes) {
@@ -197,6 +221,12 @@ public struct LogStream {
         if !currentIsList, line.first == UInt8(ascii: "T"), EventParser.isListRecordStart(line) {
             return .eventText
         }
+        // An XML event export after a log of another kind (an LCSCmd log's elements are its own).
+        if currentFormat != .eventXML, currentFormat != .lcscmdXML, line.first == UInt8(ascii: "<"),
+            Self.isEventElement(line)
+        {
+            return .eventXML
+        }
         // (A transcript's header is a short line that starts with a letter: most lines are not looked up.)
         if line.count <= 80, let first = line.first, Bytes.isLetter(first) || first == 0x20 || first >= 0x80,
             let vocabulary, vocabulary.startsLog(line)
@@ -221,11 +251,13 @@ public struct LogStream {
         case .markup(let markup): endedInsideRecord = markup.isInsideRecord
         case .event(let event): endedInsideRecord = event.isInsideRecord
         case .msi(let msi): endedInsideRecord = msi.isInsideRecord
+        case .firewall(let record): endedInsideRecord = record.isInsideRecord
         default: endedInsideRecord = false
         }
         switch parser {
         case .markup(var markup): try markup.finish(emit)
         case .event(var event): try event.finish(emit)
+        case .firewall(var record): try record.finish(emit)
         default: break
         }
         parser = nil
@@ -252,6 +284,8 @@ public struct LogStream {
         case .msiVerbose: .msi(MSIParser(path: path))
         case .deploymentHTML, .lcscmdXML: .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
         case .eventText, .eventCSV: .event(EventParser(path: path, format: format))
+        case .registryExport, .netshAdvfirewall, .netshFirewall, .eventXML:
+            .firewall(FirewallRecordParser(path: path, format: format, words: firewallWords))
         case .plainText: .plain
         }
     }
@@ -300,9 +334,11 @@ public struct LogStream {
             }
         case UInt8(ascii: "<"):
             if Bytes.hasPrefix(line, "<?xml", at: start, ignoringCase: true) {
-                // An XHTML document declares XML too: look for html on the same line.
+                // An XHTML document declares XML too: look for html on the same line (and an event export for events).
+                if Bytes.find("<Event", in: line) != nil { return .eventXML }
                 return Bytes.find("<html", in: line, ignoringCase: true) != nil ? .deploymentHTML : .lcscmdXML
             }
+            if Bytes.hasPrefix(line, "<Events>", at: start) { return .eventXML }
             if Bytes.hasPrefix(line, "<!DOCTYPE html", at: start, ignoringCase: true)
                 || Bytes.hasPrefix(line, "<html", at: start, ignoringCase: true)
             {
@@ -310,6 +346,13 @@ public struct LogStream {
             }
         case UInt8(ascii: "E"):
             if Bytes.hasPrefix(line, "Event[0]:", at: start) { return .eventText }
+        case UInt8(ascii: "W"), UInt8(ascii: "R"):
+            // regedit's and reg export's first line.
+            if Bytes.hasPrefix(line, "Windows Registry Editor Version", at: start)
+                || Bytes.hasPrefix(line, "REGEDIT4", at: start)
+            {
+                return .registryExport
+            }
         case UInt8(ascii: "L"), UInt8(ascii: "\""):
             // Event Viewer's CSV header: Level,Date and Time,Source,Event ID,Task Category
             if Bytes.find("Event ID", in: line, ignoringCase: true) != nil,
@@ -324,6 +367,20 @@ public struct LogStream {
         return nil
     }
 
+    /// `<Event xmlns=…>` or `<Event>`: an event of an XML export.
+    static func isEventElement(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = Bytes.skipSpaces(line, from: 0)
+        return Bytes.hasPrefix(line, "<Event xmlns", at: start) || Bytes.hasPrefix(line, "<Event>", at: start)
+    }
+
+    /// The format of a log whose first non-blank line is no log header: the firewall's netsh output
+    /// by its labels and headings (words of the knowledge), else by shape.
+    func guessFormat(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat {
+        if firewallWords.startsRuleBlock(line) { return .netshAdvfirewall }
+        if firewallWords.startsConfig(line) { return .netshFirewall }
+        return Self.guess(line)
+    }
+
     /// The format of an input whose first non-blank line is no log header.
     static func guess(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat {
         // An MSI log, or an excerpt of one without its header: its line shapes.
@@ -335,6 +392,7 @@ public struct LogStream {
             return .msiVerbose
         }
         if line.first == UInt8(ascii: "<") {
+            if isEventElement(line) { return .eventXML }
             for marker: StaticString in ["<html", "<body", "<div", "<table", "<head", "<p>", "<ul", "<span"]
             where Bytes.find(marker, in: line, ignoringCase: true) != nil {
                 return .deploymentHTML
@@ -382,7 +440,8 @@ extension InputFile {
         options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, onLine: ((Line) -> Void)? = nil,
         onLogStart: ((LogStart) throws -> Void)? = nil, _ body: (RecordDraft) throws -> Void
     ) throws -> InputSummary {
-        var stream = LogStream(path: path, formatHint: formatHint, vocabulary: options.vocabulary)
+        var stream = LogStream(
+            path: path, formatHint: formatHint, vocabulary: options.vocabulary, firewall: options.firewall)
         var summary = try withLineReader(options: options) { reader in
             // The reader's counts before the current line: a log's counts begin with its first line.
             var before = ReaderStatistics()

@@ -1007,3 +1007,12 @@ enum Entities {
         return scalar
     }
 }
+
+extension Entities {
+    /// A string with its character references decoded.
+    static func decode(_ text: String) -> String {
+        var output: [UInt8] = []
+        decode(Array(text.utf8)[...], into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+}

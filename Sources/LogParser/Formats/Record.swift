@@ -10,12 +10,24 @@ public enum LogFormat: String, Sendable, Codable, CaseIterable, CustomStringConv
     case eventText = "event-text"
     /// An event-log export as CSV (Event Viewer's "Save As CSV").
     case eventCSV = "event-csv"
+    /// A registry export of the Windows Firewall policy (`reg export …\FirewallPolicy`).
+    case registryExport = "registry-export"
+    /// `netsh advfirewall firewall show rule name=all verbose` (Windows Server 2008 and later).
+    case netshAdvfirewall = "netsh-advfirewall"
+    /// `netsh firewall show config` (Windows Server 2003).
+    case netshFirewall = "netsh-firewall"
+    /// An event-log export as XML (`wevtutil qe … /f:xml`, Event Viewer's "Save as XML").
+    case eventXML = "event-xml"
     /// Anything else, read line by line.
     case plainText = "plain-text"
 
     public var description: String { rawValue }
 
-    /// Parses a user's name for a format (`msi`, `html`, `xml`, `event`, `csv`, `text`, or a raw value).
+    /// Whether it is the firewall's own record (an export of its rules, netsh output), not a setup log.
+    public var isFirewallRecord: Bool { self == .registryExport || self == .netshAdvfirewall || self == .netshFirewall }
+
+    /// Parses a user's name for a format (`msi`, `html`, `xml`, `event`, `csv`, `text`, `reg`, `netsh`,
+    /// `netsh-config`, `event-xml`, or a raw value).
     public init?(userName: String) {
         switch userName.lowercased() {
         case "msi", "msi-verbose", "installer": self = .msiVerbose
@@ -24,6 +36,10 @@ public enum LogFormat: String, Sendable, Codable, CaseIterable, CustomStringConv
         case "event", "events", "event-text", "evt": self = .eventText
         case "csv", "event-csv": self = .eventCSV
         case "text", "plain", "plain-text", "txt": self = .plainText
+        case "reg", "registry", "registry-export": self = .registryExport
+        case "netsh", "advfirewall", "netsh-advfirewall": self = .netshAdvfirewall
+        case "netsh-firewall", "netsh-config": self = .netshFirewall
+        case "event-xml", "evtx-xml", "wevtutil-xml": self = .eventXML
         default: return nil
         }
     }
@@ -50,6 +66,7 @@ public enum RecordKind: String, Sendable, Codable, CaseIterable {
         case .executionResult: 1 << 13
         case .event: 1 << 14
         case .text: 1 << 15
+        case .firewallRule: 1 << 16
         }
     }
 
@@ -85,6 +102,8 @@ public enum RecordKind: String, Sendable, Codable, CaseIterable {
     case event
     /// Any other text.
     case text
+    /// A rule of the firewall's own record (an exported rule, a rule-change event).
+    case firewallRule = "firewall-rule"
 }
 
 /// An MSI or wizard outcome: success, or failure with the code the log gave.

@@ -19,6 +19,8 @@ public struct RecordDraft {
     public let event: EventInfo?
     /// Named values: a table row's cells named by the header, an XML element's attributes or child elements.
     public var fields: [RecordField] = []
+    /// The rule a firewall record states, for `firewall-rule` records.
+    public var firewall: FirewallChange?
 
     /// The record as a value that outlives the callback.
     public func materialize() -> Record {

@@ -86,6 +86,8 @@ extension Analyzer {
             }
         }
 
+        pending += firewallComparison(inputs: inputs, merged: merged)
+
         // Group repeats: count, first and last evidence.
         struct Group {
             var finding: PendingFinding
@@ -153,7 +155,8 @@ extension Analyzer {
                 code: finding.code,
                 event: finding.event,
                 title: finding.title, count: group.count,
-                evidence: group.count > 1 ? [finding.evidence, group.last] : [finding.evidence],
+                evidence: (group.count > 1 ? [finding.evidence, group.last] : [finding.evidence])
+                    + finding.also.map { located($0, input: finding.input) },
                 context: finding.context,
                 knownIssue: issue?.id, explanation: issue?.explanation, fix: issue?.fix,
                 references: issue?.references ?? [],
@@ -168,13 +171,39 @@ extension Analyzer {
         roles.sort()
         // (The inputs' servers are settled: one spelling each.)
         let servers = Set(inputs.compactMap(\.server)).sorted { $0.lowercased() < $1.lowercased() }
-        return ScanResult(
+        var result = ScanResult(
             inputs: inputs, exceptions: merged, findings: ranked,
             notUnderstood: lineGroups.sorted { ($1.count, $0.first.line) < ($0.count, $1.first.line) },
             summary: ScanResult.Summary(
                 errors: ranked.filter { $0.severity == .error }.count,
                 warnings: ranked.filter { $0.severity == .warning }.count,
                 exceptions: merged.count, roles: roles, servers: servers.isEmpty ? nil : servers))
+        if !firewallNotes.isEmpty || !otherExceptions.isEmpty || firewallNotesLeftOut > 0 {
+            var others: [FirewallException] = []
+            var seen = Set<ExceptionKey>()
+            for pending in otherExceptions {
+                var exception = pending.exception
+                exception.server = server(input: pending.input)
+                exception.evidence = located(exception.evidence, input: pending.input)
+                exception.role = pending.input < inputs.count ? inputs[pending.input].role : exception.role
+                if seen.insert(ExceptionKey(exception, input: nil, explicitRole: nil)).inserted {
+                    others.append(exception)
+                }
+            }
+            others.sort { lhs, rhs in
+                (lhs.server?.lowercased() ?? "", lhs.protocol.rawValue, lhs.portFrom, lhs.portTo, lhs.rule ?? "")
+                    < (rhs.server?.lowercased() ?? "", rhs.protocol.rawValue, rhs.portFrom, rhs.portTo, rhs.rule ?? "")
+            }
+            result.otherExceptions = others
+            result.firewallRules = firewallNotes.map { note, input in
+                var note = note
+                note.server = server(input: input)
+                note.evidence = located(note.evidence, input: input)
+                return note
+            }
+            result.firewallRulesLeftOut = firewallNotesLeftOut > 0 ? firewallNotesLeftOut : nil
+        }
+        return result
     }
 
     /// The inputs with their servers settled: one spelling per server (a NetBIOS name shown as its
@@ -202,9 +231,24 @@ extension Analyzer {
         }
         // A log that names no role takes the one role its server's other logs name (a transcript or
         // an MSI excerpt from the Edge is the Edge's); a server with several roles lends none.
+        // A firewall record's role is only as good as its programs' (a Director and an Edge run
+        // RTCSrv.exe too): the one role of its server's setup logs wins.
         var rolesOfServer: [String: Set<String>] = [:]
-        for input in settled where input.role != Role.unknownID {
-            if let server = input.server { rolesOfServer[server.lowercased(), default: []].insert(input.role) }
+        var setupRolesOfServer: [String: Set<String>] = [:]
+        for (index, input) in settled.enumerated() where input.role != Role.unknownID {
+            if let server = input.server {
+                rolesOfServer[server.lowercased(), default: []].insert(input.role)
+                if firewallCoverage[index] == nil {
+                    setupRolesOfServer[server.lowercased(), default: []].insert(input.role)
+                }
+            }
+        }
+        for index in settled.indices where firewallCoverage[index] != nil && attribution.forced == nil {
+            if let server = settled[index].server, let roles = setupRolesOfServer[server.lowercased()],
+                roles.count == 1, let role = roles.first
+            {
+                settled[index].role = role
+            }
         }
         for index in settled.indices where settled[index].role == Role.unknownID {
             if let server = settled[index].server, let roles = rolesOfServer[server.lowercased()], roles.count == 1,

@@ -81,6 +81,8 @@ public struct ReadOptions: Sendable {
     /// The words of firewall-exception entries, for parsers that read named fields (table headers,
     /// XML attributes and elements); nil reads no named fields.
     public var vocabulary: FieldVocabulary?
+    /// The words of the firewall's own record (netsh labels and values); nil reads no netsh output.
+    public var firewall: FirewallVocabulary?
     /// For live inputs (pipes, `--follow`): milliseconds of quiet after which the records still
     /// open are completed and reported. Nil waits for the end (files).
     public var idleTimeout: Int32?
