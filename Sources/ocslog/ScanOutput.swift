@@ -28,12 +28,18 @@ enum ScanText {
                         ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
                     var line = "    \(exception.protocol)/\(ports)"
                     if let interface = exception.interface { line += " (\(interface))" }
-                    if let service = exception.service { line += "  \(service)" }
+                    if let service = exception.service ?? exception.rule { line += "  \(service)" }
                     if let program = exception.program {
                         line += "  \(program.split(separator: "\\").last.map(String.init) ?? program)"
                     }
-                    line +=
-                        "  [\(exception.origin == "log" ? "" : "documented; ")\(exception.evidence.location)]"
+                    if let remote = exception.remote { line += "  from \(remote.joined(separator: ","))" }
+                    let origin =
+                        switch exception.origin {
+                        case "log": ""
+                        case "firewall": "firewall; "
+                        default: "documented; "
+                        }
+                    line += "  [\(origin)\(exception.evidence.location)]"
                     output += line + "\n"
                 }
             }
@@ -48,6 +54,9 @@ enum ScanText {
                     if let issue = finding.knownIssue { line += " — \(issue)" }
                     line += "\n      at \(finding.evidence[0].location)"
                     if finding.consequence { line += " (consequence of an earlier failure)" }
+                    for also in finding.evidence.dropFirst(finding.count > 1 ? 2 : 1) {
+                        line += "\n      and \(also.text.map { "\($0) " } ?? "")at \(also.location)"
+                    }
                     // Each known issue's fix once per role, at its first (highest-ranked) finding.
                     if let fix = finding.fix, fixesShown.insert(finding.knownIssue ?? fix).inserted {
                         line += "\n      fix: \(fix)"
@@ -55,6 +64,17 @@ enum ScanText {
                     output += line + "\n"
                 }
             }
+        }
+        let notes = result.firewallRules ?? []
+        if !notes.isEmpty {
+            let shown = 30
+            output += "\nfirewall rules read that no ruleset carries (\(notes.count + (result.firewallRulesLeftOut ?? 0))):\n"
+            for note in notes.prefix(shown) {
+                output += "  \(note.server.map { "\($0): " } ?? "")\(note.status): \(note.rule) (\(note.summary)) — "
+                output += "\(note.reason) [\(note.evidence.location)]\n"
+            }
+            let more = notes.count - min(notes.count, shown) + (result.firewallRulesLeftOut ?? 0)
+            if more > 0 { output += "  … and \(more) more (--format json lists \(notes.count))\n" }
         }
         let notUnderstood = result.inputs.filter { $0.notUnderstood > 0 }
         if !notUnderstood.isEmpty {
@@ -209,6 +229,8 @@ struct RecordPrinter {
         let event: EventInfo?
         /// Named values (table cells by header, XML attributes and elements), when the record has them.
         let fields: [RecordField]?
+        /// The rule a firewall record states (`firewall-rule` records).
+        let firewall: FirewallChange?
     }
 
     private let encoder: JSONEncoder = {
@@ -222,7 +244,8 @@ struct RecordPrinter {
             path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
             text: record.text, time: record.time, rollback: record.inRollback ? true : nil,
             outcome: record.outcome?.description,
-            number: record.number, event: record.event, fields: record.fields.isEmpty ? nil : record.fields)
+            number: record.number, event: record.event, fields: record.fields.isEmpty ? nil : record.fields,
+            firewall: record.firewall)
         if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
     }
 }

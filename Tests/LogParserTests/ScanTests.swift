@@ -38,10 +38,16 @@ struct ScanExpectation: Decodable {
     let findings: [FindingCheck]
     /// Lines left "not understood" on purpose (a manual instruction a person should read); 0 when absent.
     let notUnderstood: Int?
+    /// For firewall records: the rules no ruleset carries (`disabled line 16`), and the open ports
+    /// of rules that are not OCS's (`tcp 445`); both empty when absent.
+    let firewallRules: [String]?
+    let otherExceptions: [String]?
 
     enum CodingKeys: String, CodingKey {
         case role, server, exceptions, root, findings
         case notUnderstood = "not_understood"
+        case firewallRules = "firewall_rules"
+        case otherExceptions = "other_exceptions"
     }
 }
 
@@ -69,7 +75,8 @@ enum ScanFixtures {
             exception.portFrom == exception.portTo
                 ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)")
         if let interface = exception.interface { parts.append(interface) }
-        if exception.origin == "documented" { parts.append("documented") }
+        if exception.origin == "documented" || exception.origin == "firewall" { parts.append(exception.origin) }
+        if let remote = exception.remote { parts.append("from " + remote.joined(separator: ",")) }
         return parts.joined(separator: " ")
     }
 }
@@ -98,6 +105,14 @@ enum ScanFixtures {
             #expect(result.findings.contains(where: check.matches), "missing \(check)")
         }
         #expect(result.inputs.reduce(0) { $0 + $1.notUnderstood } == expected.notUnderstood ?? 0)
+        #expect(
+            (result.firewallRules ?? []).map { "\($0.status) line \($0.evidence.line)" }.sorted()
+                == (expected.firewallRules ?? []).sorted())
+        #expect(
+            (result.otherExceptions ?? []).map {
+                "\($0.protocol) \($0.portFrom == $0.portTo ? "\($0.portFrom)" : "\($0.portFrom)-\($0.portTo)")"
+                    + ($0.remote.map { " from " + $0.joined(separator: ",") } ?? "")
+            }.sorted() == (expected.otherExceptions ?? []).sorted())
     }
 
     /// A deployment's logs in one folder, checked against its author's table: each log's role in the

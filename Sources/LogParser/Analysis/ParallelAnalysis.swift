@@ -84,6 +84,20 @@ extension Analyzer {
             }
         }
         lineGroupsLeftOut += other.lineGroupsLeftOut
+        for (input, coverage) in other.firewallCoverage { firewallCoverage[input + offset] = coverage }
+        for (note, input) in other.firewallNotes {
+            if firewallNotes.count < ScanResult.maximumFirewallNotes {
+                firewallNotes.append((note, input + offset))
+            } else {
+                firewallNotesLeftOut += 1
+            }
+        }
+        firewallNotesLeftOut += other.firewallNotesLeftOut
+        otherExceptions += other.otherExceptions.map { pending in
+            var pending = pending
+            pending.input += offset
+            return pending
+        }
         inputs += other.inputs
         rolesWithEvidence.formUnion(other.rolesWithEvidence)
         compact(findingsFrom: findingsStart, exceptionsFrom: exceptionsStart)

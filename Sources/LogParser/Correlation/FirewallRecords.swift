@@ -194,8 +194,9 @@ extension Analyzer {
         let isOCS =
             programRole != nil || serviceRole != nil
             || firewallWords.namesOwner([rule.name, rule.group, rule.program])
-        if let programRole, isOCS { state.programRoles[programRole, default: 0] += 1 }
         let role = namedRole ?? programRole ?? serviceRole ?? Role.unknownID
+        // The record's role: what its OCS rules name ("Access Edge"), else their programs'.
+        if isOCS, role != Role.unknownID { state.programRoles[role, default: 0] += 1 }
         let scope = RemoteScope(rule.remoteAddresses, anyWords: firewallWords.anyWords)
         let remote = scope.isAny ? nil : scope.prefixes + scope.keywords + scope.invalid
         var ranges: [ClosedRange<Int>] = []
@@ -229,10 +230,10 @@ extension Analyzer {
         if !keywords.isEmpty {
             note("not-carried", "port \(keywords.joined(separator: ", ")) names no fixed port")
         }
-        if ranges.isEmpty {
+        if ranges.isEmpty, keywords.isEmpty {
             if !rule.portsStated {
                 note("not-carried", "the event's text states no ports (export the events as XML for them)")
-            } else if keywords.isEmpty {
+            } else {
                 note("not-carried", "the rule allows every port\(rule.program.map { " of \($0)" } ?? "")")
             }
             // A program without a port: its documented ports, kept apart (origin documented).

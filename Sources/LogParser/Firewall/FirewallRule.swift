@@ -6,15 +6,31 @@ import Knowledge
 
 /// One rule of the Windows Firewall as its own record states it (a registry export, netsh output,
 /// a firewall event): exact fields, read by structure, never guessed.
-public struct FirewallRule: Sendable, Equatable {
-    public enum Action: String, Sendable { case allow, block }
-    public enum Direction: String, Sendable { case inbound = "in", outbound = "out" }
+public struct FirewallRule: Sendable, Equatable, Codable {
+    public enum Action: String, Sendable, Codable { case allow, block }
+    public enum Direction: String, Sendable, Codable { case inbound = "in", outbound = "out" }
 
     /// A local port as the rule states it: a number, a range, or a keyword (`RPC`, `RPC-EPMap`,
     /// `IPHTTPS`, `Teredo`…) that names no fixed port and is never turned into one.
-    public enum Port: Sendable, Hashable, CustomStringConvertible {
+    public enum Port: Sendable, Hashable, CustomStringConvertible, Codable {
         case range(Int, Int)
         case keyword(String)
+
+        /// Written as people write it: `5061`, `50000-59999`, `RPC`.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(description)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            let bounds = text.split(separator: "-").map { Int($0) }
+            if let low = bounds.first ?? nil, let high = bounds.last ?? nil, bounds.count <= 2 {
+                self = .range(low, high)
+            } else {
+                self = .keyword(text)
+            }
+        }
 
         public var description: String {
             switch self {
@@ -78,8 +94,8 @@ public struct FirewallRule: Sendable, Equatable {
 
 /// A change the record states: a rule as it is (an export), or an event that added, modified or
 /// deleted one at a time.
-public struct FirewallChange: Sendable, Equatable {
-    public enum Kind: String, Sendable { case snapshot, added, modified, deleted }
+public struct FirewallChange: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case snapshot, added, modified, deleted }
     public var kind: Kind
     public var rule: FirewallRule
     /// When the event was logged (ISO 8601 as the export states it), for applying events in order.

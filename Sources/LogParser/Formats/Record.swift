@@ -158,6 +158,8 @@ public struct Record: Sendable, Equatable {
     public var event: EventInfo?
     /// Named values: a table row's cells named by the header, an XML element's attributes or child elements.
     public var fields: [RecordField]
+    /// The rule a firewall record states (`firewall-rule` records).
+    public var firewall: FirewallChange?
 
     public init(
         path: String, line: Int, byteOffset: Int, format: LogFormat, kind: RecordKind, text: String,

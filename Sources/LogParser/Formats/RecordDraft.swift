@@ -24,10 +24,12 @@ public struct RecordDraft {
 
     /// The record as a value that outlives the callback.
     public func materialize() -> Record {
-        Record(
+        var record = Record(
             path: path, line: line, byteOffset: byteOffset, format: format, kind: kind,
             text: String(decoding: bytes, as: UTF8.self), context: context, time: clock?.iso8601,
             inRollback: inRollback, outcome: outcome, number: number, event: event, fields: fields)
+        record.firewall = firewall
+        return record
     }
 }
 
