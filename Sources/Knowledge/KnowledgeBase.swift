@@ -52,7 +52,8 @@ public enum SignatureType: String, Sendable, Codable {
 /// The record kinds a signature's `when` may name (LogParser's `RecordKind` raw values; a test keeps them equal).
 public let recordKindNames: Set<String> = [
     "log-start", "log-end", "engine", "action-start", "action-end", "property", "note", "product-outcome", "summary",
-    "custom-action-result", "ship-error", "engine-exit", "continuation", "execution-result", "event", "text", "firewall-rule",
+    "custom-action-result", "ship-error", "engine-exit", "continuation", "execution-result", "event", "text",
+    "firewall-rule",
 ]
 
 /// Conditions on a record's structure (signatures' `when`).

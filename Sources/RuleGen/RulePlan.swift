@@ -175,7 +175,8 @@ public struct RulePlan: Sendable {
                 let parsed = remote.map { ($0, SourcePrefix($0)) }
                 if let keyword = parsed.first(where: { $0.1 == nil }) {
                     keywordScoped.append(
-                        "\(exception.rule ?? "a firewall rule") (\(exception.protocol.rawValue) \(exception.portFrom)) allows only \(keyword.0)")
+                        "\(exception.rule ?? "a firewall rule") (\(exception.protocol.rawValue) \(exception.portFrom)) allows only \(keyword.0)"
+                    )
                     continue
                 }
                 sources = parsed.compactMap(\.1).sorted()
@@ -228,16 +229,19 @@ public struct RulePlan: Sendable {
         if !keywordScoped.isEmpty {
             warnings.append(
                 "\(keywordScoped.count) firewall rule port\(keywordScoped.count == 1 ? "" : "s") left out: "
-                    + "allowed only from addresses a keyword names (\(keywordScoped.prefix(3).joined(separator: "; ")))")
+                    + "allowed only from addresses a keyword names (\(keywordScoped.prefix(3).joined(separator: "; ")))"
+            )
         }
         if otherLeftOut > 0 {
             warnings.append(
-                "\(otherLeftOut) open port\(otherLeftOut == 1 ? "" : "s") of firewall rules that are not OCS's left out (--all-firewall-rules adds them)")
+                "\(otherLeftOut) open port\(otherLeftOut == 1 ? "" : "s") of firewall rules that are not OCS's left out (--all-firewall-rules adds them)"
+            )
         }
         let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
         if scopedCount > 0 {
             warnings.append(
-                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only from some addresses: accepted from those only")
+                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only from some addresses: accepted from those only"
+            )
         }
         if chains.contains(where: { $0.role == "edge" }) {
             if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {

@@ -68,7 +68,8 @@ public enum NFTWriter {
                     let prefixes = element.sources.filter { $0.family == family }
                     guard !prefixes.isEmpty else { continue }
                     out += "\t\t\(match) saddr { \(prefixes.map(\.description).joined(separator: ", ")) } "
-                    out += "\(element.transport.rawValue) dport \(element.range) \(counter)accept comment \"\(element.comment)\"\n"
+                    out +=
+                        "\(element.transport.rawValue) dport \(element.range) \(counter)accept comment \"\(element.comment)\"\n"
                 }
             }
             out += "\t}\n\n"
@@ -206,7 +207,8 @@ public enum IPTablesWriter {
                     element.range.count == 1
                     ? "\(element.range.lowerBound)" : "\(element.range.lowerBound):\(element.range.upperBound)"
                 for prefix in element.sources where prefix.family == (family == .ipv4 ? .ipv4 : .ipv6) {
-                    out += "-A \(chainName(chain)) -s \(prefix) -p \(element.transport.rawValue) -m \(element.transport.rawValue) "
+                    out +=
+                        "-A \(chainName(chain)) -s \(prefix) -p \(element.transport.rawValue) -m \(element.transport.rawValue) "
                     out += "--dport \(ports) -m comment --comment \"\(element.comment)\" -j ACCEPT\n"
                 }
             }

@@ -32,7 +32,8 @@ struct RuleArguments: ParsableArguments {
 
     @Flag(
         help:
-            "Also open the ports of firewall rules that are not OCS's (Windows' own, other products'), from firewall records.")
+            "Also open the ports of firewall rules that are not OCS's (Windows' own, other products'), from firewall records."
+    )
     var allFirewallRules = false
 
     /// The validated options, or a usage error naming what is wrong.

@@ -68,7 +68,8 @@ enum ScanText {
         let notes = result.firewallRules ?? []
         if !notes.isEmpty {
             let shown = 30
-            output += "\nfirewall rules read that no ruleset carries (\(notes.count + (result.firewallRulesLeftOut ?? 0))):\n"
+            output +=
+                "\nfirewall rules read that no ruleset carries (\(notes.count + (result.firewallRulesLeftOut ?? 0))):\n"
             for note in notes.prefix(shown) {
                 output += "  \(note.server.map { "\($0): " } ?? "")\(note.status): \(note.rule) (\(note.summary)) — "
                 output += "\(note.reason) [\(note.evidence.location)]\n"

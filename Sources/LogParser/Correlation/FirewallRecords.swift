@@ -94,7 +94,8 @@ extension Analyzer {
             if marker == "AM", hour == 12 { hour = 0 }
         }
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(date[2])-\(two(month))-\(two(day))T\(two(hour)):\(two(clock[1])):\(two(clock.count > 2 ? clock[2] : 0))"
+        return
+            "\(date[2])-\(two(month))-\(two(day))T\(two(hour)):\(two(clock[1])):\(two(clock.count > 2 ? clock[2] : 0))"
     }
 
     /// A firewall event's rule from its rendered message (a text export): the labels of the
@@ -187,7 +188,8 @@ extension Analyzer {
         if action == .block { return note("block", "a block rule") }
 
         let programRole = rule.program.flatMap { resolver.role(ofProgram: $0) }
-        let namedRole = resolver.role(namedIn: [rule.name, rule.group, rule.service].compactMap { $0 }.joined(separator: " "))
+        let namedRole = resolver.role(
+            namedIn: [rule.name, rule.group, rule.service].compactMap { $0 }.joined(separator: " "))
         // OCS's: its program (knowledge), its service's name, or OCS's product names in the rule's
         // name, group or program path. A role's name alone ("Application Server") is no proof.
         let serviceRole = rule.service.flatMap { resolver.role(namedIn: $0) }
@@ -258,7 +260,8 @@ extension Analyzer {
         }
         for range in ranges {
             let made = exception(rule, range: range, role: role, remote: remote, evidence: evidence)
-            for item in made where store(PendingException(exception: item, explicitRole: namedRole, input: state.index)) {
+            for item in made where store(PendingException(exception: item, explicitRole: namedRole, input: state.index))
+            {
                 state.exceptionCount += 1
             }
         }
@@ -313,20 +316,34 @@ extension Analyzer {
         var findings: [PendingFinding] = []
         var logged: [String: [FirewallException]] = [:]
         var said = Set<String>()
-        for pending in exceptions where pending.exception.origin == "log" && firewallCoverage[pending.input] == nil {
-            guard let server = key(pending.input) else { continue }
-            logged[server, default: []].append(pending.exception)
-            guard let lacking, let allowed = coverage[server], let record = records[server],
-                !allowed.contains(where: { $0.covers(pending.exception) })
-            else { continue }
+        for pending in exceptions
+        where pending.exception.origin != "firewall" && firewallCoverage[pending.input] == nil {
+            // A port setup logged; or a program it logged without a port (its documented ports
+            // stand in for it): the firewall must allow that program on some port.
+            let programOnly = pending.exception.origin == "documented"
+            guard let server = key(pending.input), !programOnly || pending.exception.program != nil else { continue }
+            if !programOnly { logged[server, default: []].append(pending.exception) }
+            guard let lacking, let allowed = coverage[server], let record = records[server] else { continue }
             let exception = pending.exception
-            let ports = exception.portFrom == exception.portTo
-                ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
-            let what = "\(exception.protocol.rawValue.uppercased()) \(ports)"
-                + (exception.program.map { " (\(FirewallCoverage.baseName($0)))" } ?? "")
+            let what: String
+            if programOnly, let program = exception.program {
+                let name = FirewallCoverage.baseName(program)
+                logged[server, default: []].append(exception)
+                guard !allowed.contains(where: { $0.program.map(FirewallCoverage.baseName) == name }) else { continue }
+                what = "program \(name)"
+            } else {
+                guard !allowed.contains(where: { $0.covers(exception) }) else { continue }
+                let ports =
+                    exception.portFrom == exception.portTo
+                    ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+                what =
+                    "\(exception.protocol.rawValue.uppercased()) \(ports)"
+                    + (exception.program.map { " (\(FirewallCoverage.baseName($0)))" } ?? "")
+            }
             guard said.insert(server + "|" + what).inserted else { continue }
             var finding = conditionFinding(
-                lacking, input: pending.input, evidence: exception.evidence, condition: "firewall-lacks-setup-exception")
+                lacking, input: pending.input, evidence: exception.evidence, condition: "firewall-lacks-setup-exception"
+            )
             finding.explicitRole = pending.explicitRole
             finding.title = "\(lacking.title): \(what)"
             finding.group = "\(lacking.id)|\(what)"

@@ -40,17 +40,21 @@ struct FirewallRecordParser {
             eventBytes.removeAll()
             var rule = FirewallRule()
             rule.problems = ["the export ends inside an event (no </Event>): its rule was not read"]
-            try emitRule(FirewallChange(kind: .snapshot, rule: rule), text: Array("<Event …".utf8), line: line.0,
+            try emitRule(
+                FirewallChange(kind: .snapshot, rule: rule), text: Array("<Event …".utf8), line: line.0,
                 offset: line.1, event: nil, emit)
         }
     }
 
     /// Whether a line is no part of this record, so that it begins the next log of a stream: for a
-    /// registry export, a line that is no key, value, continuation or comment.
+    /// registry export, a line that is no key, value, continuation or comment; for an XML event
+    /// export, text outside an event that is no markup.
     func endsBefore(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard format == .registryExport, !continuing else { return false }
         let trimmed = Bytes.trimmed(line)
         guard let first = trimmed.first else { return false }
+        // An XML event export: text between events that is no markup begins the next log.
+        if format == .eventXML { return eventBytes.isEmpty && !eventTooLong && first != UInt8(ascii: "<") }
+        guard format == .registryExport, !continuing else { return false }
         if first == UInt8(ascii: "[") || first == UInt8(ascii: "\"") || first == UInt8(ascii: "@")
             || first == UInt8(ascii: ";") || line.first == 0x20
         {
@@ -74,7 +78,12 @@ struct FirewallRecordParser {
 
     // MARK: - Registry exports
 
-    private enum Key { case rules, openPorts(String?), programs(String?), other }
+    private enum Key {
+        case rules
+        case openPorts(String?)
+        case programs(String?)
+        case other
+    }
     private var key = Key.other
     /// The value before ended with `\`: this line continues it (hex data).
     private var continuing = false

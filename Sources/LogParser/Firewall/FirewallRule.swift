@@ -8,7 +8,10 @@ import Knowledge
 /// a firewall event): exact fields, read by structure, never guessed.
 public struct FirewallRule: Sendable, Equatable, Codable {
     public enum Action: String, Sendable, Codable { case allow, block }
-    public enum Direction: String, Sendable, Codable { case inbound = "in", outbound = "out" }
+    public enum Direction: String, Sendable, Codable {
+        case inbound = "in"
+        case outbound = "out"
+    }
 
     /// A local port as the rule states it: a number, a range, or a keyword (`RPC`, `RPC-EPMap`,
     /// `IPHTTPS`, `Teredo`…) that names no fixed port and is never turned into one.
@@ -87,7 +90,10 @@ public struct FirewallRule: Sendable, Equatable, Codable {
         if !localPorts.isEmpty { text += " " + localPorts.map(\.description).joined(separator: ",") }
         if let program { text += " program \(program)" }
         if let service { text += " service \(service)" }
-        if !remoteAddresses.isEmpty { text += " from " + remoteAddresses.joined(separator: ",") }
+        if !remoteAddresses.isEmpty {
+            var seen = Set<String>()
+            text += " from " + remoteAddresses.filter { seen.insert($0.lowercased()).inserted }.joined(separator: ",")
+        }
         return text
     }
 }
@@ -201,7 +207,8 @@ public struct RemoteScope: Sendable, Equatable {
     /// as canonical prefixes; nil when it is none of these.
     static func prefixes(_ text: String) -> [String]? {
         if let dash = text.firstIndex(of: "-"), !text.contains("/") {
-            guard let low = Address(String(text[..<dash])), let high = Address(String(text[text.index(after: dash)...])),
+            guard let low = Address(String(text[..<dash])),
+                let high = Address(String(text[text.index(after: dash)...])),
                 low.isV6 == high.isV6, low.value <= high.value
             else { return nil }
             return Address.cover(low: low.value, high: high.value, v6: low.isV6)

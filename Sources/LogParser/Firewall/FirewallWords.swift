@@ -66,7 +66,10 @@ public final class FirewallWords: Sendable {
         return nil
     }
 
-    enum Heading { case profile(String), programs, ports, other }
+    enum Heading {
+        case profile(String)
+        case programs, ports, other
+    }
 
     /// What a `netsh firewall show config` heading line ("Port configuration for Domain profile:") heads.
     func heading(_ line: String) -> Heading? {
@@ -106,7 +109,8 @@ public final class FirewallWords: Sendable {
             for word in ownerWords {
                 var from = lowered.startIndex
                 while let found = lowered.range(of: word, range: from..<lowered.endIndex) {
-                    let before = found.lowerBound == lowered.startIndex ? nil : lowered[lowered.index(before: found.lowerBound)]
+                    let before =
+                        found.lowerBound == lowered.startIndex ? nil : lowered[lowered.index(before: found.lowerBound)]
                     let after = found.upperBound == lowered.endIndex ? nil : lowered[found.upperBound]
                     if !(before?.isLetter ?? false) && !(before?.isNumber ?? false) && !(after?.isLetter ?? false)
                         && !(after?.isNumber ?? false)

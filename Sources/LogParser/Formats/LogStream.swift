@@ -68,7 +68,8 @@ public struct LogStream {
                 onLogStart)
         } else if formatHint == nil, case .firewall(let record) = parser, record.endsBefore(line.bytes) {
             // A registry export ends where its lines stop being keys and values: the next log begins.
-            try begin(guessFormat(Bytes.trimmed(line.bytes)), at: line, announced: false, newFile: false, emit, onLogStart)
+            try begin(
+                guessFormat(Bytes.trimmed(line.bytes)), at: line, announced: false, newFile: false, emit, onLogStart)
         } else if formatHint == nil, hasEnded, let current = currentFormat {
             // After a log's end (`</html>`, the XML root's end tag, "Logging stopped", a transcript's
             // footer) text of another shape begins the next log, header or not. A ruler ("****")

@@ -412,7 +412,10 @@ public final class LineReader {
             var origin = lineOrigin
             // The byte-order mark of a UTF-16 log concatenated after another one in the same encoding:
             // the transcoder dropped it, and the line starts after it.
-            if transcoder?.takeDroppedMark(at: origin) == true { origin += 2 }
+            if transcoder?.takeDroppedMark(at: origin) == true {
+                origin += 2
+                reader.statistics.fileStarts += 1
+            }
             if transcoder == nil, text.count >= 3, text[0] == 0xEF, text[1] == 0xBB, text[2] == 0xBF {
                 // The byte-order mark of a UTF-8 log concatenated after another one.
                 text = UnsafeBufferPointer(rebasing: text[3...])

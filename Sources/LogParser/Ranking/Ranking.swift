@@ -221,9 +221,26 @@ extension Analyzer {
             }
         }
         for index in settled.indices where settled[index].server == nil {
-            if let own = folder(settled[index].path), let servers = stated[own], servers.count == 1,
+            guard let own = folder(settled[index].path) else { continue }
+            // Its own folder's one server; else the one server of the folders below it (a server's
+            // folder with its setup logs in a subfolder); else its parent folder's own one.
+            var lender: (String, Set<String>)?
+            if let servers = stated[own] {
+                lender = servers.count == 1 ? (own, servers) : nil
+            } else {
+                let below = stated.filter { $0.key.hasPrefix(own.isEmpty ? "" : own + "/") && $0.key != own }
+                let union = below.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+                if union.count == 1, !own.isEmpty {
+                    lender = (below.keys.sorted()[0], union)
+                } else if below.isEmpty, let parent = own.lastIndex(of: "/").map({ String(own[..<$0]) }),
+                    let servers = stated[parent], servers.count == 1
+                {
+                    lender = (parent, servers)
+                }
+            }
+            if let (place, servers) = lender,
                 let sibling = settled.first(where: {
-                    $0.server?.lowercased() == servers.first && folder($0.path) == own
+                    $0.server?.lowercased() == servers.first && folder($0.path) == place
                 })
             {
                 settled[index].server = sibling.server
