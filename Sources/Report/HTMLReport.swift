@@ -41,11 +41,12 @@ enum HTMLReport {
         out += "<h2>Roles</h2>\n" + chart(document)
         out += "<table><thead><tr><th>Role</th><th>Status</th><th>Errors</th><th>Warnings</th>"
         out +=
-            "<th>Exceptions from logs</th><th>Documented ports covered</th><th>Not covered</th></tr></thead><tbody>\n"
+            "<th>Exceptions from logs</th><th>In firewall</th><th>Documented ports covered</th><th>Not covered</th></tr></thead><tbody>\n"
         for role in document.roles {
             out += "<tr><td>\(escape(role.name))</td><td><span class=\"badge b-\(role.status.rawValue)\">"
             out += "\(role.status.rawValue)</span></td><td class=\"n\">\(role.errors)</td>"
             out += "<td class=\"n\">\(role.warnings)</td><td class=\"n\">\(role.exceptionsFromLogs)</td>"
+            out += "<td class=\"n\">\(role.exceptionsInFirewall.map(String.init) ?? "–")</td>"
             out += "<td class=\"n\">\(role.documentedCovered) of \(role.documentedPorts)</td>"
             out += "<td>\(escape(role.missing.joined(separator: ", ")))</td></tr>\n"
         }

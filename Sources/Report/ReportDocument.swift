@@ -33,6 +33,9 @@ public struct ReportDocument: Sendable, Codable {
         public var notes: Int
         /// Exceptions the logs opened for this role (origin `log`).
         public var exceptionsFromLogs: Int
+        /// Open ports the server's own firewall record has for this role (origin `firewall`); nil when
+        /// no firewall record of the server was read.
+        public var exceptionsInFirewall: Int?
         /// Documented ports of the role (ports.yaml), and how many the logs' exceptions cover.
         public var documentedPorts: Int
         public var documentedCovered: Int
@@ -71,6 +74,14 @@ public struct ReportDocument: Sendable, Codable {
         let fromLogs = result.exceptions.filter {
             $0.role == role && $0.server == group.server && $0.origin == "log"
         }
+        let hasRecord =
+            result.inputs.contains {
+                $0.server == group.server && (LogFormat(rawValue: $0.format)?.isFirewallRecord ?? false)
+            } || (result.firewallRules ?? []).contains { $0.server == group.server }
+            || result.exceptions.contains { $0.server == group.server && $0.origin == "firewall" }
+        let inFirewall = result.exceptions.filter {
+            $0.role == role && $0.server == group.server && $0.origin == "firewall"
+        }.count
         let documented = knowledge.ports.filter { $0.role == role }
         var covered = 0
         var missing: [String] = []
@@ -91,7 +102,8 @@ public struct ReportDocument: Sendable, Codable {
         return RoleStatus(
             role: role, server: group.server, name: group.heading(roleName: knowledge.role(role)?.name ?? role),
             status: errors > 0 ? .failed : warnings > 0 ? .warnings : .ok, errors: errors, warnings: warnings,
-            notes: findings.count - errors - warnings, exceptionsFromLogs: fromLogs.count, documentedPorts: total,
+            notes: findings.count - errors - warnings, exceptionsFromLogs: fromLogs.count,
+            exceptionsInFirewall: hasRecord ? inFirewall : nil, documentedPorts: total,
             documentedCovered: covered, missing: fromLogs.isEmpty ? [] : missing)
     }
 
