@@ -1,0 +1,348 @@
+import Foundation
+import Knowledge
+import LogParser
+import Testing
+
+@testable import RuleGen
+
+/// The Windows Firewall's own record, proven by generation: random rules — open or not, OCS's or
+/// Windows', TCP, UDP, ICMP or any protocol, port lists, ranges and keywords, remote addresses as
+/// addresses, prefixes, masks, ranges and keywords — rendered in every shape the record comes in
+/// (a `reg export` of rule strings in UTF-16LE, `netsh advfirewall … verbose` in English and
+/// German, firewall events as XML with later changes and deletions), read back and compared
+/// exactly with what each rule opens. The oracle is the model the rules were made from.
+@Suite struct FirewallRecordTests {
+    struct Remote {
+        /// The canonical prefix ocslog must report (`192.0.2.0/24`, `192.0.2.7`), or a keyword.
+        var canonical: String
+        /// How the record writes it.
+        var written: String
+    }
+
+    struct Rule {
+        var id: String
+        var name: String
+        var ocs: Bool
+        var allow = true
+        var enabled = true
+        var inbound = true
+        var protocolNumber: Int?
+        var ports: [(Int, Int)] = []
+        var keyword: String?
+        var remote: [Remote] = []
+        var program: String?
+        var profiles: [String] = []
+        /// Events only: deleted by a later event, or modified to other ports.
+        var deleted = false
+        var modifiedPorts: [(Int, Int)]?
+
+        var opens: Bool { allow && enabled && inbound && !deleted }
+        var transports: [String] {
+            switch protocolNumber {
+            case 6?: ["tcp"]
+            case 17?: ["udp"]
+            default: []
+            }
+        }
+
+        /// What it must open: `tcp 5061-5061 from 192.0.2.0/24` (the remote sorted).
+        var expected: [String] {
+            guard opens else { return [] }
+            let from = remote.isEmpty ? "" : " from " + Set(remote.map(\.canonical)).sorted().joined(separator: ",")
+            return transports.flatMap { transport in
+                (modifiedPorts ?? ports).map { "\(transport) \($0.0)-\($0.1)\(from)" }
+            }
+        }
+    }
+
+    static func generateRule(_ index: Int, random: inout SeededRandom) -> Rule {
+        let ocs = Bool.random(using: &random)
+        let ocsNames = [
+            "Office Communications Server 2007 R2 Front End", "Lync Server RTCSRV", "Office Communications Server A/V",
+            "Skype for Business Server Web Conferencing", "Lync Server 2010 - Edge",
+        ]
+        let name =
+            ocs
+            ? "\(ocsNames.randomElement(using: &random)!) (\(index))" : "@FirewallAPI.dll,-\(28000 + index)"
+        var rule = Rule(id: "{6A1B2C3D-\(String(format: "%04X", index))-4000-8000-00000000A000}", name: name, ocs: ocs)
+        if !ocs && Bool.random(using: &random) { rule.id = "FPS-Generated-\(index)-In-TCP" }
+        rule.allow = Int.random(in: 0..<6, using: &random) != 0
+        rule.enabled = Int.random(in: 0..<5, using: &random) != 0
+        rule.inbound = Int.random(in: 0..<5, using: &random) != 0
+        rule.protocolNumber = [6, 6, 6, 17, 17, 1, 58, nil].randomElement(using: &random)!
+        if rule.protocolNumber == 6 || rule.protocolNumber == 17 {
+            var used = Set<Int>()
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let low = Int.random(in: 1...65000, using: &random)
+                guard used.insert(low).inserted else { continue }
+                let high = Bool.random(using: &random) ? low : min(65535, low + Int.random(in: 1...500, using: &random))
+                rule.ports.append((low, high))
+            }
+            if Int.random(in: 0..<6, using: &random) == 0 { rule.keyword = ["RPC", "RPC-EPMap", "Teredo"].randomElement(using: &random)! }
+        }
+        if Int.random(in: 0..<3, using: &random) == 0 {
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                rule.remote.append(Self.remote(random: &random))
+            }
+            if Int.random(in: 0..<5, using: &random) == 0 {
+                rule.remote.append(Remote(canonical: "LocalSubnet", written: "LocalSubnet"))
+            }
+        }
+        if ocs {
+            let programs = ["RTCSrv.exe", "IMMCUSvc.exe", "MediaRelaySvc.exe", "DataMCUSvc.exe"]
+            rule.program =
+                #"C:\Program Files\Microsoft Office Communications Server 2007 R2\Server\Core\"#
+                + programs.randomElement(using: &random)!
+        } else if Bool.random(using: &random) {
+            rule.program = Bool.random(using: &random) ? "System" : #"%SystemRoot%\system32\svchost.exe"#
+        }
+        let profiles = ["Domain", "Private", "Public"]
+        rule.profiles = profiles.filter { _ in Bool.random(using: &random) }
+        return rule
+    }
+
+    /// A documentation address or prefix, written as an address, a prefix, a mask or a range.
+    static func remote(random: inout SeededRandom) -> Remote {
+        if Int.random(in: 0..<4, using: &random) == 0 {
+            // A prefix without host bits: for /40 the third group's low byte is zero.
+            let length = [32, 40, 48].randomElement(using: &random)!
+            let group = length == 40 ? Int.random(in: 1...0xFF, using: &random) << 8 : Int.random(in: 1...0xFFFF, using: &random)
+            let text = length <= 32 ? "2001:db8::/\(length)" : "2001:db8:\(String(group, radix: 16))::/\(length)"
+            return Remote(canonical: text, written: text)
+        }
+        let base = ["192.0.2", "198.51.100", "203.0.113"].randomElement(using: &random)!
+        let length = [24, 25, 26, 28, 30, 32].randomElement(using: &random)!
+        let size = 1 << (32 - length)
+        let start = Int.random(in: 0..<(256 / size), using: &random) * size
+        let canonical = length == 32 ? "\(base).\(start)" : "\(base).\(start)/\(length)"
+        let mask = (0..<4).map { byte -> String in
+            let bits = max(0, min(8, length - byte * 8))
+            return String(bits == 0 ? 0 : (0xFF << (8 - bits)) & 0xFF)
+        }.joined(separator: ".")
+        let forms =
+            length == 32
+            ? ["\(base).\(start)", "\(base).\(start)/32", "\(base).\(start)/255.255.255.255"]
+            : ["\(base).\(start)/\(length)", "\(base).\(start)/\(mask)", "\(base).\(start)-\(base).\(start + size - 1)"]
+        return Remote(canonical: canonical, written: forms.randomElement(using: &random)!)
+    }
+
+    // MARK: - Shapes
+
+    static func ruleString(_ rule: Rule, random: inout SeededRandom) -> String {
+        var fields = [
+            "Action=\(rule.allow ? "Allow" : "Block")", "Active=\(rule.enabled ? "TRUE" : "FALSE")",
+            "Dir=\(rule.inbound ? "In" : "Out")", "Name=\(rule.name)",
+        ]
+        if let number = rule.protocolNumber { fields.append("Protocol=\(number)") }
+        for port in rule.ports {
+            let text = port.0 == port.1 ? "\(port.0)" : "\(port.0)-\(port.1)"
+            fields.append(port.0 == port.1 && Bool.random(using: &random) ? "LPort=\(text)" : "LPort2_10=\(text)")
+        }
+        if let keyword = rule.keyword { fields.append("LPort=\(keyword)") }
+        for remote in rule.remote {
+            fields.append((remote.written.contains(":") && remote.written != "LocalSubnet" ? "RA6=" : "RA4=") + remote.written)
+        }
+        for profile in rule.profiles { fields.append("Profile=\(profile)") }
+        if let program = rule.program { fields.append("App=\(program)") }
+        fields.append(#"Desc=Generated rule with a "quoted" word and a \ backslash"#)
+        if !rule.ocs { fields.append("EmbedCtxt=@FirewallAPI.dll,-28502") }
+        fields.shuffle(using: &random)
+        return "v2.10|" + fields.joined(separator: "|") + "|"
+    }
+
+    static func registryExport(_ rules: [Rule], random: inout SeededRandom) -> [UInt8] {
+        let key = #"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy"#
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        var lines = [
+            "Windows Registry Editor Version 5.00", "", "[\(key)\\DomainProfile]", "\"EnableFirewall\"=dword:00000001",
+            "", "[\(key)\\FirewallRules]",
+        ]
+        for rule in rules { lines.append(quoted(rule.id) + "=" + quoted(ruleString(rule, random: &random))) }
+        lines += [
+            "", "[\(key)\\RestrictedServices\\Static\\System]",
+            #""Gen-Deny"="v2.10|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=1|App=System|Name=Restricted|""#,
+            "\"Wrapped\"=hex(7):43,00,3a,00,\\", "  00,00", "",
+        ]
+        let text = lines.joined(separator: "\r\n") + "\r\n"
+        return [0xFF, 0xFE] + Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    }
+
+    static func netsh(_ rules: [Rule], german: Bool, random: inout SeededRandom) -> [UInt8] {
+        let labels =
+            german
+            ? [
+                "Regelname", "Beschreibung", "Aktiviert", "Richtung", "Profile", "Gruppierung", "Lokale IP", "Remote-IP",
+                "Protokoll", "Lokaler Port", "Remoteport", "Edgeausnahme", "Programm", "Dienst", "Aktion",
+            ]
+            : [
+                "Rule Name", "Description", "Enabled", "Direction", "Profiles", "Grouping", "LocalIP", "RemoteIP",
+                "Protocol", "LocalPort", "RemotePort", "Edge traversal", "Program", "Service", "Action",
+            ]
+        let yes = german ? "Ja" : "Yes"
+        let no = german ? "Nein" : "No"
+        let any = german ? "Beliebig" : "Any"
+        func line(_ label: Int, _ value: String) -> String {
+            (labels[label] + ":").padding(toLength: 38, withPad: " ", startingAt: 0) + value
+        }
+        var blocks: [String] = []
+        for rule in rules {
+            var out = [line(0, rule.name), String(repeating: "-", count: 70)]
+            out.append(line(1, "Generated"))
+            out.append(line(2, rule.enabled ? yes : no))
+            out.append(line(3, rule.inbound ? (german ? "Eingehend" : "In") : (german ? "Ausgehend" : "Out")))
+            out.append(line(4, rule.profiles.isEmpty ? "Domain,Private,Public" : rule.profiles.joined(separator: ",")))
+            out.append(line(5, rule.ocs ? "Office Communications Server" : "Core Networking"))
+            out.append(line(6, german ? "Beliebig" : "Any"))
+            out.append(line(7, rule.remote.isEmpty ? (german ? "Beliebig" : "Any") : rule.remote.map(\.written).joined(separator: ",")))
+            let protocolName: String =
+                switch rule.protocolNumber {
+                case 6?: "TCP"
+                case 17?: "UDP"
+                case 1?: "ICMPv4"
+                case 58?: "ICMPv6"
+                default: german ? "Beliebig" : "Any"
+                }
+            out.append(line(8, protocolName))
+            if rule.protocolNumber == 1 || rule.protocolNumber == 58 {
+                out.append(String(repeating: " ", count: 38) + "Type    Code")
+                out.append(String(repeating: " ", count: 38) + "8       Any    ")
+            }
+            if rule.protocolNumber == 6 || rule.protocolNumber == 17 {
+                let ports = rule.ports.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" } + (rule.keyword.map { [$0] } ?? [])
+                out.append(line(9, ports.isEmpty ? any : ports.joined(separator: ",")))
+                out.append(line(10, any))
+            }
+            out.append(line(11, no))
+            out.append(line(12, rule.program ?? any))
+            out.append(line(13, any))
+            out.append(line(14, rule.allow ? (german ? "Zulassen" : "Allow") : (german ? "Blockieren" : "Block")))
+            blocks.append(out.joined(separator: "\r\n"))
+        }
+        let text = "\r\n" + blocks.joined(separator: "\r\n\r\n") + "\r\nOk.\r\n\r\n"
+        if Bool.random(using: &random) {
+            return [0xFF, 0xFE] + Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        }
+        return Array(text.utf8)
+    }
+
+    static func eventXML(_ rules: [Rule], random: inout SeededRandom) -> [UInt8] {
+        func data(_ rule: Rule, ports: [(Int, Int)]) -> String {
+            func item(_ name: String, _ value: String) -> String {
+                let escaped = value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                return "<Data Name='\(name)'>\(escaped)</Data>"
+            }
+            let portText = (ports.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" } + (rule.keyword.map { [$0] } ?? []))
+            let profiles = rule.profiles.isEmpty ? 2_147_483_647 : rule.profiles.reduce(0) {
+                $0 | ($1 == "Domain" ? 1 : $1 == "Private" ? 2 : 4)
+            }
+            return [
+                item("RuleId", rule.id), item("RuleName", rule.name), item("Origin", "1"),
+                item("ApplicationPath", rule.program ?? ""), item("ServiceName", ""),
+                item("Direction", rule.inbound ? "1" : "2"), item("Protocol", rule.protocolNumber.map(String.init) ?? "256"),
+                item("LocalPorts", portText.isEmpty ? "*" : portText.joined(separator: ",")), item("RemotePorts", "*"),
+                item("Action", rule.allow ? "3" : "2"), item("Profiles", String(profiles)),
+                item("LocalAddresses", "*"),
+                item("RemoteAddresses", rule.remote.isEmpty ? "*" : rule.remote.map(\.written).joined(separator: ",")),
+                item("EmbeddedContext", rule.ocs ? "Office Communications Server" : "@FirewallAPI.dll,-28502"),
+                item("Active", rule.enabled ? "1" : "0"),
+            ].joined()
+        }
+        func event(_ id: Int, _ second: Int, _ body: String) -> String {
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+                + "<Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security' Guid='{D1BC9AFF-2ABF-4D71-9146-ECB2A986EB85}'/>"
+                + "<EventID>\(id)</EventID><Level>4</Level>"
+                + "<TimeCreated SystemTime='2011-03-14T09:\(String(format: "%02d", second / 60)):\(String(format: "%02d", second % 60)).000000000Z'/>"
+                + "<Computer>fe09.example.com</Computer></System><EventData>\(body)</EventData></Event>"
+        }
+        var events: [(Int, String)] = []
+        for (index, rule) in rules.enumerated() {
+            events.append((index, event(2004, index, data(rule, ports: rule.ports))))
+            if let modified = rule.modifiedPorts {
+                events.append((100 + index, event(2005, 100 + index, data(rule, ports: modified))))
+            }
+            if rule.deleted {
+                events.append(
+                    (200 + index, event(2006, 200 + index, "<Data Name='RuleId'>\(rule.id)</Data><Data Name='RuleName'>\(rule.name)</Data>")))
+            }
+        }
+        // wevtutil lists oldest first, Get-WinEvent newest first: the order must not matter.
+        if Bool.random(using: &random) { events.reverse() }
+        let separator = Bool.random(using: &random) ? "\r\n" : ""
+        return Array((events.map(\.1).joined(separator: separator) + "\r\n").utf8)
+    }
+
+    // MARK: - The comparison
+
+    static func read(_ bytes: [UInt8], name: String) throws -> ScanResult {
+        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        try analyzer.analyze(InputFile(path: name, contents: bytes))
+        return analyzer.result()
+    }
+
+    static func opened(_ exceptions: [FirewallException]) -> [String] {
+        exceptions.filter { $0.origin == "firewall" }.map {
+            "\($0.protocol) \($0.portFrom)-\($0.portTo)" + ($0.remote.map { " from " + $0.sorted().joined(separator: ",") } ?? "")
+        }.sorted()
+    }
+
+    @Test(arguments: ["reg", "netsh", "netsh-de", "xml"])
+    func everyShapeReadsExactlyWhatEachRuleOpens(shape: String) throws {
+        let seed = ProcessInfo.processInfo.environment["OCSLOG_FIREWALL_SEED"].flatMap(UInt64.init) ?? 0xF1_4E_A1_1
+        var random = SeededRandom(state: seed &+ UInt64(shape.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
+        var checked = 0
+        for round in 0..<40 {
+            var rules = (0..<Int.random(in: 1...8, using: &random)).map { Self.generateRule(round * 10 + $0, random: &random) }
+            if shape == "xml" {
+                for index in rules.indices {
+                    if Int.random(in: 0..<5, using: &random) == 0 { rules[index].deleted = true }
+                    if rules[index].protocolNumber == 6 || rules[index].protocolNumber == 17,
+                        Int.random(in: 0..<5, using: &random) == 0
+                    {
+                        let low = Int.random(in: 1...60000, using: &random)
+                        rules[index].modifiedPorts = [(low, low + Int.random(in: 0...3, using: &random))]
+                    }
+                }
+            }
+            let bytes: [UInt8] =
+                switch shape {
+                case "reg": Self.registryExport(rules, random: &random)
+                case "netsh": Self.netsh(rules, german: false, random: &random)
+                case "netsh-de": Self.netsh(rules, german: true, random: &random)
+                default: Self.eventXML(rules, random: &random)
+                }
+            let result = try Self.read(bytes, name: "round\(round).\(shape)")
+            let context = "\(shape) round \(round) (seed \(seed))"
+            #expect(result.findings.filter { $0.signature == "firewall-rule-not-read" }.isEmpty, "\(context): \(result.findings.map(\.title))")
+            let wantOCS = rules.filter(\.ocs).flatMap(\.expected).sorted()
+            let wantOther = rules.filter { !$0.ocs }.flatMap(\.expected).sorted()
+            #expect(Self.opened(result.exceptions) == Self.dedupe(wantOCS), "\(context): OCS's open ports")
+            #expect(Self.opened(result.otherExceptions ?? []) == Self.dedupe(wantOther), "\(context): other rules' open ports")
+            // Every rule that opens nothing says why.
+            let notes = result.firewallRules ?? []
+            for rule in rules where !rule.opens {
+                let status =
+                    rule.deleted ? "deleted" : !rule.enabled ? "disabled" : !rule.inbound ? "outbound" : "block"
+                #expect(notes.contains { $0.rule == rule.name && $0.status == status }, "\(context): \(rule.name) \(status)")
+            }
+            checked += rules.count
+            if round % 10 == 0 {
+                // What the record opens makes valid rulesets, OCS's and everyone's.
+                var options = RuleOptions()
+                options.allFirewallRules = true
+                let rendered = RuleFixtures.render(result, options)
+                let nft = try RuleFixtures.checkNFT(rendered.nft)
+                #expect(nft.status == 0, "\(context): \(nft.output)")
+                for (text, tool) in [(rendered.v4, "iptables-restore"), (rendered.v6, "ip6tables-restore")] {
+                    let check = try RuleFixtures.checkIPTables(text, tool: tool)
+                    #expect(check.status == 0, "\(context) \(tool): \(check.output)")
+                }
+            }
+        }
+        #expect(checked > 100)
+    }
+
+    /// The same port of one rule written twice (two LPort fields) is one exception.
+    static func dedupe(_ items: [String]) -> [String] { Array(Set(items)).sorted() }
+}
