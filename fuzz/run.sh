@@ -3,7 +3,8 @@
 #   fuzz/run.sh [SECONDS] [TARGET…]     default: 600 s, every target, two at a time
 #   FUZZ_PARALLEL=4 fuzz/run.sh …       run that many targets at once
 #   FUZZ_SCRATCH=.build-fuzz2 …          build into another folder (while other fuzzers run)
-# Targets: reader msi html xml event csv knowledge scan-to-rules.
+# Targets: reader msi html xml event csv knowledge scan-to-rules reg netsh netsh-config event-xml
+# firewall-rules.
 # Builds Sources/ocslog-fuzz with -DFUZZING and the fuzzer and address sanitizers into
 # .build-fuzz (the recipe that works on this toolchain: the entry point is a file that is not
 # main.swift holding only @_cdecl("LLVMFuzzerTestOneInput"); one -sanitize=fuzzer,address flag).
@@ -15,7 +16,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(reader msi html xml event csv knowledge scan-to-rules)
+[ ${#targets[@]} -eq 0 ] && targets=(reader msi html xml event csv knowledge scan-to-rules reg netsh netsh-config event-xml
+    firewall-rules)
 
 swift build -c release --product ocslog-fuzz --scratch-path "${FUZZ_SCRATCH:-.build-fuzz}" \
     --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING

@@ -20,6 +20,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case knowledge
     /// The whole path: scan, then every ruleset target, checked for attacker text.
     case scanToRules = "scan-to-rules"
+    /// The firewall's own record, each shape forced: a registry export, netsh advfirewall and
+    /// netsh firewall output, an XML event export.
+    case reg
+    case netsh
+    case netshConfig = "netsh-config"
+    case eventXML = "event-xml"
+    /// A firewall record through the analysis into rulesets: what it opens is valid, and nothing
+    /// the record does not state is opened.
+    case firewallRules = "firewall-rules"
 
     /// Runs the target on one input.
     public func run(_ data: UnsafeRawBufferPointer) {
@@ -33,6 +42,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .csv: Self.parse(bytes, .eventCSV)
         case .knowledge: Self.loadKnowledge(bytes)
         case .scanToRules: Self.scanToRules(bytes)
+        case .reg: Self.parse(bytes, .registryExport)
+        case .netsh: Self.parse(bytes, .netshAdvfirewall)
+        case .netshConfig: Self.parse(bytes, .netshFirewall)
+        case .eventXML: Self.parse(bytes, .eventXML)
+        case .firewallRules: Self.firewallRules(bytes)
         }
     }
 
@@ -65,12 +79,23 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func parse(_ bytes: [UInt8], _ format: LogFormat) {
         let reader = LineReader(
             source: MemorySource(bytes, chunkSize: 97), chunkSize: 97, maximumLineLength: maximumLineLength)
-        var stream = LogStream(path: "fuzz", formatHint: format)
+        var stream = LogStream(
+            path: "fuzz", formatHint: format, vocabulary: builtIn.vocabulary, firewall: builtIn.firewall)
         var lastLine = 0
         let body: (RecordDraft) -> Void = { draft in
             check(draft.line >= 1, "records have a line")
             check(draft.context.count <= LogStream.maximumNesting + 2, "context depth is bounded")
             lastLine = max(lastLine, draft.line)
+            if let change = draft.firewall {
+                for port in change.rule.localPorts {
+                    if case .range(let low, let high) = port {
+                        check((1...65535).contains(low) && (1...65535).contains(high) && low <= high, "ports are ports")
+                    }
+                }
+                if let number = change.rule.protocolNumber {
+                    check((0...255).contains(number), "protocols are numbers")
+                }
+            }
             _ = draft.materialize()
         }
         do {
@@ -137,6 +162,45 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let powershell = PowerShellWriter.render(windows, generator: generator)
         for line in powershell.split(separator: "\n") where line.hasPrefix("New-NetFirewallRule") {
             check(line.contains(" | Out-Null"), "each PowerShell rule is one line")
+        }
+    }
+
+    /// A firewall record (the shape chosen by the first byte) into rulesets: every exception it
+    /// gives has a port the record's bytes state, a valid prefix for every concrete remote address,
+    /// and the rulesets hold only printable ASCII.
+    static func firewallRules(_ bytes: [UInt8]) {
+        let formats: [LogFormat] = [.registryExport, .netshAdvfirewall, .netshFirewall, .eventXML]
+        let format = formats[Int(bytes.first ?? 0) % formats.count]
+        let analyzer = Analyzer(knowledge: builtIn, options: AnalysisOptions(formatHint: format))
+        do {
+            try analyzer.analyze(InputFile(path: "fuzz", contents: Array(bytes.dropFirst())))
+        } catch {
+            check(false, "memory input failed: \(error)")
+        }
+        let result = analyzer.result()
+        // (UTF-16 without its zero bytes; character references are decoded, so skip those inputs.)
+        let text = String(decoding: bytes.filter { $0 != 0 }, as: UTF8.self)
+        for exception in result.exceptions + (result.otherExceptions ?? []) where exception.origin == "firewall" {
+            check(
+                text.contains("&#") || text.contains(String(exception.portFrom)),
+                "a port the record states: \(exception.portFrom)")
+            for remote in exception.remote ?? [] where remote.first?.isNumber == true || remote.contains(":") {
+                check(SourcePrefix(remote) != nil, "a remote address is a valid prefix: \(remote)")
+            }
+        }
+        check((result.firewallRules?.count ?? 0) <= ScanResult.maximumFirewallNotes, "notes are bounded")
+        var options = RuleOptions()
+        options.allFirewallRules = true
+        let plan = RulePlan.build(from: result, knowledge: builtIn, options: options)
+        let generator = Generator(version: "fuzz")
+        for output in [
+            NFTWriter.render(plan, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator),
+        ] {
+            check(
+                output.utf8.allSatisfy { $0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) },
+                "a ruleset holds only printable ASCII")
         }
     }
 

@@ -174,9 +174,7 @@ public struct RulePlan: Sendable {
             if let remote = exception.remote {
                 let parsed = remote.map { ($0, SourcePrefix($0)) }
                 if let keyword = parsed.first(where: { $0.1 == nil }) {
-                    keywordScoped.append(
-                        "\(exception.rule ?? "a firewall rule") (\(exception.protocol.rawValue) \(exception.portFrom)) allows only \(keyword.0)"
-                    )
+                    keywordScoped.append(keyword.0)
                     continue
                 }
                 sources = parsed.compactMap(\.1).sorted()
@@ -227,15 +225,16 @@ public struct RulePlan: Sendable {
                 "\(leftOut) port\(leftOut == 1 ? "" : "s") no log line states left out (programs named without a port)")
         }
         if !keywordScoped.isEmpty {
+            var keywords: [String] = []
+            for keyword in keywordScoped where !keywords.contains(keyword) { keywords.append(keyword) }
             warnings.append(
-                "\(keywordScoped.count) firewall rule port\(keywordScoped.count == 1 ? "" : "s") left out: "
-                    + "allowed only from addresses a keyword names (\(keywordScoped.prefix(3).joined(separator: "; ")))"
-            )
+                "\(keywordScoped.count) port\(keywordScoped.count == 1 ? "" : "s") of firewall rules left out: allowed only "
+                    + "from \(keywords.prefix(3).joined(separator: ", ")), which names no fixed addresses")
         }
         if otherLeftOut > 0 {
             warnings.append(
-                "\(otherLeftOut) open port\(otherLeftOut == 1 ? "" : "s") of firewall rules that are not OCS's left out (--all-firewall-rules adds them)"
-            )
+                "\(otherLeftOut) open port\(otherLeftOut == 1 ? "" : "s") of firewall rules that are not OCS rules left out "
+                    + "(--all-firewall-rules adds them)")
         }
         let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
         if scopedCount > 0 {

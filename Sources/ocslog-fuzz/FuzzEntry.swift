@@ -3,7 +3,7 @@ import FuzzTargets
 
 #if FUZZING
     /// The target libFuzzer runs: `OCSLOG_FUZZ_TARGET` names it (reader, msi, html, xml, event, csv,
-    /// knowledge, scan-to-rules).
+    /// knowledge, scan-to-rules, reg, netsh, netsh-config, event-xml, firewall-rules).
     let selectedTarget: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["OCSLOG_FUZZ_TARGET"] ?? "reader"
         guard let target = FuzzTarget(rawValue: name) else {

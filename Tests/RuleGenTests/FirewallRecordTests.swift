@@ -78,7 +78,9 @@ import Testing
                 let high = Bool.random(using: &random) ? low : min(65535, low + Int.random(in: 1...500, using: &random))
                 rule.ports.append((low, high))
             }
-            if Int.random(in: 0..<6, using: &random) == 0 { rule.keyword = ["RPC", "RPC-EPMap", "Teredo"].randomElement(using: &random)! }
+            if Int.random(in: 0..<6, using: &random) == 0 {
+                rule.keyword = ["RPC", "RPC-EPMap", "Teredo"].randomElement(using: &random)!
+            }
         }
         if Int.random(in: 0..<3, using: &random) == 0 {
             for _ in 0..<Int.random(in: 1...3, using: &random) {
@@ -106,7 +108,9 @@ import Testing
         if Int.random(in: 0..<4, using: &random) == 0 {
             // A prefix without host bits: for /40 the third group's low byte is zero.
             let length = [32, 40, 48].randomElement(using: &random)!
-            let group = length == 40 ? Int.random(in: 1...0xFF, using: &random) << 8 : Int.random(in: 1...0xFFFF, using: &random)
+            let group =
+                length == 40
+                ? Int.random(in: 1...0xFF, using: &random) << 8 : Int.random(in: 1...0xFFFF, using: &random)
             let text = length <= 32 ? "2001:db8::/\(length)" : "2001:db8:\(String(group, radix: 16))::/\(length)"
             return Remote(canonical: text, written: text)
         }
@@ -122,7 +126,10 @@ import Testing
         let forms =
             length == 32
             ? ["\(base).\(start)", "\(base).\(start)/32", "\(base).\(start)/255.255.255.255"]
-            : ["\(base).\(start)/\(length)", "\(base).\(start)/\(mask)", "\(base).\(start)-\(base).\(start + size - 1)"]
+            : [
+                "\(base).\(start)/\(length)", "\(base).\(start)/\(mask)",
+                "\(base).\(start)-\(base).\(start + size - 1)",
+            ]
         return Remote(canonical: canonical, written: forms.randomElement(using: &random)!)
     }
 
@@ -140,7 +147,8 @@ import Testing
         }
         if let keyword = rule.keyword { fields.append("LPort=\(keyword)") }
         for remote in rule.remote {
-            fields.append((remote.written.contains(":") && remote.written != "LocalSubnet" ? "RA6=" : "RA4=") + remote.written)
+            fields.append(
+                (remote.written.contains(":") && remote.written != "LocalSubnet" ? "RA6=" : "RA4=") + remote.written)
         }
         for profile in rule.profiles { fields.append("Profile=\(profile)") }
         if let program = rule.program { fields.append("App=\(program)") }
@@ -173,7 +181,8 @@ import Testing
         let labels =
             german
             ? [
-                "Regelname", "Beschreibung", "Aktiviert", "Richtung", "Profile", "Gruppierung", "Lokale IP", "Remote-IP",
+                "Regelname", "Beschreibung", "Aktiviert", "Richtung", "Profile", "Gruppierung", "Lokale IP",
+                "Remote-IP",
                 "Protokoll", "Lokaler Port", "Remoteport", "Edgeausnahme", "Programm", "Dienst", "Aktion",
             ]
             : [
@@ -195,7 +204,11 @@ import Testing
             out.append(line(4, rule.profiles.isEmpty ? "Domain,Private,Public" : rule.profiles.joined(separator: ",")))
             out.append(line(5, rule.ocs ? "Office Communications Server" : "Core Networking"))
             out.append(line(6, german ? "Beliebig" : "Any"))
-            out.append(line(7, rule.remote.isEmpty ? (german ? "Beliebig" : "Any") : rule.remote.map(\.written).joined(separator: ",")))
+            out.append(
+                line(
+                    7,
+                    rule.remote.isEmpty
+                        ? (german ? "Beliebig" : "Any") : rule.remote.map(\.written).joined(separator: ",")))
             let protocolName: String =
                 switch rule.protocolNumber {
                 case 6?: "TCP"
@@ -210,7 +223,8 @@ import Testing
                 out.append(String(repeating: " ", count: 38) + "8       Any    ")
             }
             if rule.protocolNumber == 6 || rule.protocolNumber == 17 {
-                let ports = rule.ports.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" } + (rule.keyword.map { [$0] } ?? [])
+                let ports =
+                    rule.ports.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" } + (rule.keyword.map { [$0] } ?? [])
                 out.append(line(9, ports.isEmpty ? any : ports.joined(separator: ",")))
                 out.append(line(10, any))
             }
@@ -230,17 +244,23 @@ import Testing
     static func eventXML(_ rules: [Rule], random: inout SeededRandom) -> [UInt8] {
         func data(_ rule: Rule, ports: [(Int, Int)]) -> String {
             func item(_ name: String, _ value: String) -> String {
-                let escaped = value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                let escaped = value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(
+                    of: "<", with: "&lt;")
                 return "<Data Name='\(name)'>\(escaped)</Data>"
             }
-            let portText = (ports.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" } + (rule.keyword.map { [$0] } ?? []))
-            let profiles = rule.profiles.isEmpty ? 2_147_483_647 : rule.profiles.reduce(0) {
-                $0 | ($1 == "Domain" ? 1 : $1 == "Private" ? 2 : 4)
-            }
+            let portText =
+                (ports.map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)-\($0.1)" } + (rule.keyword.map { [$0] } ?? []))
+            let profiles =
+                rule.profiles.isEmpty
+                ? 2_147_483_647
+                : rule.profiles.reduce(0) {
+                    $0 | ($1 == "Domain" ? 1 : $1 == "Private" ? 2 : 4)
+                }
             return [
                 item("RuleId", rule.id), item("RuleName", rule.name), item("Origin", "1"),
                 item("ApplicationPath", rule.program ?? ""), item("ServiceName", ""),
-                item("Direction", rule.inbound ? "1" : "2"), item("Protocol", rule.protocolNumber.map(String.init) ?? "256"),
+                item("Direction", rule.inbound ? "1" : "2"),
+                item("Protocol", rule.protocolNumber.map(String.init) ?? "256"),
                 item("LocalPorts", portText.isEmpty ? "*" : portText.joined(separator: ",")), item("RemotePorts", "*"),
                 item("Action", rule.allow ? "3" : "2"), item("Profiles", String(profiles)),
                 item("LocalAddresses", "*"),
@@ -264,7 +284,12 @@ import Testing
             }
             if rule.deleted {
                 events.append(
-                    (200 + index, event(2006, 200 + index, "<Data Name='RuleId'>\(rule.id)</Data><Data Name='RuleName'>\(rule.name)</Data>")))
+                    (
+                        200 + index,
+                        event(
+                            2006, 200 + index,
+                            "<Data Name='RuleId'>\(rule.id)</Data><Data Name='RuleName'>\(rule.name)</Data>")
+                    ))
             }
         }
         // wevtutil lists oldest first, Get-WinEvent newest first: the order must not matter.
@@ -283,7 +308,8 @@ import Testing
 
     static func opened(_ exceptions: [FirewallException]) -> [String] {
         exceptions.filter { $0.origin == "firewall" }.map {
-            "\($0.protocol) \($0.portFrom)-\($0.portTo)" + ($0.remote.map { " from " + $0.sorted().joined(separator: ",") } ?? "")
+            "\($0.protocol) \($0.portFrom)-\($0.portTo)"
+                + ($0.remote.map { " from " + $0.sorted().joined(separator: ",") } ?? "")
         }.sorted()
     }
 
@@ -293,7 +319,9 @@ import Testing
         var random = SeededRandom(state: seed &+ UInt64(shape.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
         var checked = 0
         for round in 0..<40 {
-            var rules = (0..<Int.random(in: 1...8, using: &random)).map { Self.generateRule(round * 10 + $0, random: &random) }
+            var rules = (0..<Int.random(in: 1...8, using: &random)).map {
+                Self.generateRule(round * 10 + $0, random: &random)
+            }
             if shape == "xml" {
                 for index in rules.indices {
                     if Int.random(in: 0..<5, using: &random) == 0 { rules[index].deleted = true }
@@ -314,17 +342,23 @@ import Testing
                 }
             let result = try Self.read(bytes, name: "round\(round).\(shape)")
             let context = "\(shape) round \(round) (seed \(seed))"
-            #expect(result.findings.filter { $0.signature == "firewall-rule-not-read" }.isEmpty, "\(context): \(result.findings.map(\.title))")
+            #expect(
+                result.findings.filter { $0.signature == "firewall-rule-not-read" }.isEmpty,
+                "\(context): \(result.findings.map(\.title))")
             let wantOCS = rules.filter(\.ocs).flatMap(\.expected).sorted()
             let wantOther = rules.filter { !$0.ocs }.flatMap(\.expected).sorted()
             #expect(Self.opened(result.exceptions) == Self.dedupe(wantOCS), "\(context): OCS's open ports")
-            #expect(Self.opened(result.otherExceptions ?? []) == Self.dedupe(wantOther), "\(context): other rules' open ports")
+            #expect(
+                Self.opened(result.otherExceptions ?? []) == Self.dedupe(wantOther),
+                "\(context): other rules' open ports")
             // Every rule that opens nothing says why.
             let notes = result.firewallRules ?? []
             for rule in rules where !rule.opens {
                 let status =
                     rule.deleted ? "deleted" : !rule.enabled ? "disabled" : !rule.inbound ? "outbound" : "block"
-                #expect(notes.contains { $0.rule == rule.name && $0.status == status }, "\(context): \(rule.name) \(status)")
+                #expect(
+                    notes.contains { $0.rule == rule.name && $0.status == status }, "\(context): \(rule.name) \(status)"
+                )
             }
             checked += rules.count
             if round % 10 == 0 {
@@ -345,4 +379,147 @@ import Testing
 
     /// The same port of one rule written twice (two LPort fields) is one exception.
     static func dedupe(_ items: [String]) -> [String] { Array(Set(items)).sorted() }
+}
+
+/// Hostile and broken firewall records: each gives a clear note naming the line, opens nothing it
+/// cannot read, and never makes a broken ruleset.
+@Suite struct HostileFirewallRecordTests {
+    static let key = #"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy"#
+
+    static func registry(_ values: [String]) -> [UInt8] {
+        let text =
+            (["Windows Registry Editor Version 5.00", "", "[\(key)\\FirewallRules]"] + values)
+            .joined(separator: "\r\n") + "\r\n"
+        return [0xFF, 0xFE] + Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+    }
+
+    static func notRead(_ result: ScanResult) -> [(line: Int, title: String)] {
+        result.findings.filter { $0.signature == "firewall-rule-not-read" }.flatMap { finding in
+            finding.evidence.map { ($0.line, finding.title) }
+        }
+    }
+
+    @Test func aBarInsideANameIsNotReadAndOpensNothing() throws {
+        // The grammar has no escape for "|": "Name=Lync|LPort=1-65535|" would smuggle a field in.
+        let bytes = Self.registry([
+            #""{A}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|Name=Lync | Edge|App=C:\\x\\RTCSrv.exe|""#,
+            #""{B}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5062|Name=Lync Server IM|""#,
+        ])
+        let result = try FirewallRecordTests.read(bytes, name: "bar.reg")
+        #expect(FirewallRecordTests.opened(result.exceptions) == ["tcp 5062-5062"])
+        let problems = Self.notRead(result)
+        #expect(problems.count == 1 && problems[0].line == 4, "\(problems)")
+        #expect(problems.first?.title.contains("'|'") == true)
+    }
+
+    @Test func anUnterminatedValueAndPortsOutOfRangeAreNotedNeverOpened() throws {
+        let bytes = Self.registry([
+            #""{A}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|Name=Lync Server SIP|"#,
+            #""{B}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=70000|Name=Lync Server big|""#,
+            #""{C}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort2_10=6000-5000|Name=Lync Server back|""#,
+            #""{D}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=999|LPort=5063|Name=Lync Server proto|""#,
+            #""{E}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=3478|Name=Lync Server STUN|""#,
+        ])
+        let result = try FirewallRecordTests.read(bytes, name: "broken.reg")
+        #expect(FirewallRecordTests.opened(result.exceptions) == ["udp 3478-3478"])
+        let lines = Self.notRead(result).map(\.line).sorted()
+        #expect(lines == [4, 5, 6, 7], "\(Self.notRead(result))")
+        let rendered = RuleFixtures.render(result, RuleOptions())
+        #expect(try RuleFixtures.checkNFT(rendered.nft).status == 0)
+    }
+
+    @Test func anXMLExportWithADTDAndEntitiesIsNeverExpanded() throws {
+        let laughs = (1...9).map { "<!ENTITY l\($0) \"" + String(repeating: "&l\($0 - 1);", count: 10) + "\">" }
+        let text = """
+            <?xml version="1.0"?>
+            <!DOCTYPE Events [<!ENTITY l0 "5061"> \(laughs.joined(separator: " ")) <!ENTITY port SYSTEM "file:///etc/passwd">]>
+            <Events>
+            <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>2004</EventID><TimeCreated SystemTime='2011-03-14T09:42:31Z'/><Computer>fe01</Computer></System><EventData><Data Name='RuleId'>{A}</Data><Data Name='RuleName'>Lync Server &l9;</Data><Data Name='Direction'>1</Data><Data Name='Protocol'>6</Data><Data Name='LocalPorts'>&port;</Data><Data Name='Action'>3</Data><Data Name='Active'>1</Data></EventData></Event>
+            <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>2004</EventID><TimeCreated SystemTime='2011-03-14T09:42:32Z'/><Computer>fe01</Computer></System><EventData><Data Name='RuleId'>{B}</Data><Data Name='RuleName'>Lync Server &amp; IM</Data><Data Name='Direction'>1</Data><Data Name='Protocol'>6</Data><Data Name='LocalPorts'>&#53;&#48;&#54;&#50;</Data><Data Name='Action'>3</Data><Data Name='Active'>1</Data></EventData></Event>
+            </Events>
+
+            """
+        let result = try FirewallRecordTests.read(Array(text.utf8), name: "dtd.xml")
+        // Character references are text; named entities the DTD defines are never expanded.
+        #expect(FirewallRecordTests.opened(result.exceptions) == ["tcp 5062-5062"])
+        #expect(Self.notRead(result).count == 1)
+        #expect(result.inputs.first?.format == "event-xml")
+    }
+
+    @Test func aHundredThousandRuleExportIsReadWithItsListsBounded() throws {
+        var values: [String] = []
+        for index in 0..<100_000 {
+            let port = 1024 + index % 60_000
+            let name = index % 2 == 0 ? "Lync Server rule \(index)" : "@FirewallAPI.dll,-\(index)"
+            values.append(
+                "\"{R\(index)}\"=\"v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=\(index % 3 == 0 ? 17 : 6)|LPort=\(port)|Name=\(name)|\""
+            )
+        }
+        let start = Date()
+        let result = try FirewallRecordTests.read(Self.registry(values), name: "huge.reg")
+        let seconds = Date().timeIntervalSince(start)
+        #expect(result.inputs.first?.lines == 100_003)
+        #expect(result.exceptions.count + (result.otherExceptions?.count ?? 0) > 50_000)
+        #expect(result.firewallRules?.count == ScanResult.maximumFirewallNotes)
+        #expect(result.firewallRulesLeftOut == 50_000 - ScanResult.maximumFirewallNotes)
+        #expect(seconds < 120, "100,000 rules took \(seconds) s")
+    }
+}
+
+/// The corpus's firewall records: the rules they give pass the kernel's checks, and a server whose
+/// setup log states exceptions its firewall lacks gets the warning with both evidences.
+@Suite struct FirewallCorpusTests {
+    @Test(arguments: ["firewall-fe01", "firewall-edge01", "firewall-2003", "firewall-events"])
+    func rulesFromFirewallRecordsPassTheChecks(scenario: String) throws {
+        let result = try RuleFixtures.scan([scenario])
+        #expect(result.exceptions.contains { $0.origin == "firewall" })
+        for all in [false, true] {
+            var options = RuleOptions()
+            options.allFirewallRules = all
+            let rendered = RuleFixtures.render(result, options)
+            let nft = try RuleFixtures.checkNFT(rendered.nft)
+            #expect(nft.status == 0, "\(scenario): \(nft.output)")
+            for (text, tool) in [(rendered.v4, "iptables-restore"), (rendered.v6, "ip6tables-restore")] {
+                let check = try RuleFixtures.checkIPTables(text, tool: tool)
+                #expect(check.status == 0, "\(scenario) \(tool): \(check.output)")
+            }
+            // A rule open only to LocalSubnet is left out and said so; one open to a prefix is scoped.
+            if scenario == "firewall-fe01" {
+                #expect(!rendered.nft.contains("5072"))
+                #expect(rendered.nft.contains("LocalSubnet"))
+                #expect(rendered.nft.contains("ip saddr { 192.0.2.0/24 } tcp dport 8057 accept"))
+                #expect(rendered.nft.contains("ip6 saddr { 2001:db8:10::/48 } tcp dport 8057 accept"))
+                #expect(rendered.v4.contains("-s 192.0.2.0/24 -p tcp -m tcp --dport 8057"))
+                #expect(!rendered.v4.contains("2001:db8") && !rendered.v6.contains("192.0.2.0/24"))
+                // Windows' own rules only when asked for.
+                #expect(rendered.nft.contains("3389") == all)
+            }
+        }
+    }
+
+    @Test func setupExceptionsTheFirewallLacksAreWarnedWithBothEvidences() throws {
+        let result = try RuleFixtures.scan(["firewall-fe01"])
+        let lacking = result.findings.filter { $0.knownIssue == "KI-20" }
+        #expect(
+            lacking.map(\.title).sorted() == [
+                "The firewall lacks an exception setup logged: TCP 5069 (rtcsrv.exe)",
+                "The firewall lacks an exception setup logged: TCP 5071 (ocsappserverhost.exe)",
+            ])
+        for finding in lacking {
+            #expect(finding.severity == .warning && finding.server == "fe01.example.com")
+            #expect(finding.evidence.count == 2)
+            #expect(
+                finding.evidence.first?.path.hasSuffix("corpus/logs/firewall-fe01/Activate-EE-FrontEnd.log") == true)
+            #expect(finding.evidence.last?.path.hasSuffix("corpus/logs/firewall-fe01/FirewallPolicy.reg") == true)
+            #expect(
+                finding.fix?.isEmpty == false && finding.explanation?.contains("Security Configuration Wizard") == true)
+        }
+        #expect(lacking.map { $0.evidence[0].line }.sorted() == [9, 10])
+        // The OCS program rules no setup log mentions: notes, not warnings.
+        let unlogged = result.findings.filter { $0.knownIssue == "KI-21" }
+        #expect(unlogged.count == 2 && unlogged.allSatisfy { $0.severity == .info })
+        // A firewall record alone is checked against nothing.
+        let alone = try RuleFixtures.scan(["firewall-edge01"])
+        #expect(!alone.findings.contains { $0.knownIssue == "KI-20" || $0.knownIssue == "KI-21" })
+    }
 }

@@ -107,7 +107,10 @@ public struct LogStream {
         linesInLog += 1
         if !sawContent {
             let trimmed = Bytes.trimmed(line.bytes)
-            if !trimmed.isEmpty, !Self.isRuler(trimmed), logStart(line.bytes) == nil { sawContent = true }
+            // (A DOCTYPE, a comment or a processing instruction is no content: the root element decides.)
+            let declaration =
+                Bytes.hasPrefix(trimmed, "<!") || Bytes.hasPrefix(trimmed, "<?")
+            if !trimmed.isEmpty, !Self.isRuler(trimmed), !declaration, logStart(line.bytes) == nil { sawContent = true }
         }
         switch parser {
         case .msi(var msi):
