@@ -25,7 +25,7 @@ struct OCSLog: ParsableCommand {
               ocslog explain 0xC3EC796C
             """,
         version: version,
-        subcommands: [Scan.self, Rules.self, ReportCommand.self, Diff.self, Explain.self, Roles.self],
+        subcommands: [Scan.self, Rules.self, ReportCommand.self, Diff.self, Explain.self, Roles.self, Collect.self],
         defaultSubcommand: nil
     )
 

@@ -523,3 +523,35 @@ import Testing
         #expect(!alone.findings.contains { $0.knownIssue == "KI-20" || $0.knownIssue == "KI-21" })
     }
 }
+
+extension FirewallCorpusTests {
+    /// The folder `ocslog collect` makes: computer.txt at the top, the firewall record and the logs
+    /// in subfolders. Every file takes the server computer.txt names, and setup is checked against
+    /// the firewall.
+    @Test func aCollectedFolderIsOneServer() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-FE01-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for folder in ["logs/Administrator", "firewall", "events"] {
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try "Computer: FE01\r\nDNS domain: EXAMPLE.COM\r\n".write(
+            to: root.appendingPathComponent("computer.txt"), atomically: true, encoding: .utf8)
+        let corpus = RuleFixtures.logs.appendingPathComponent("firewall-fe01")
+        try FileManager.default.copyItem(
+            at: corpus.appendingPathComponent("FirewallPolicy.reg"),
+            to: root.appendingPathComponent("firewall/FirewallPolicy.reg"))
+        let setup = try String(contentsOf: corpus.appendingPathComponent("Activate-EE-FrontEnd.log"), encoding: .utf8)
+            .replacingOccurrences(of: "Computer: fe01.example.com", with: "Started by: administrator")
+        try setup.write(
+            to: root.appendingPathComponent("logs/Administrator/Activate.log"), atomically: true, encoding: .utf8)
+        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        let (inputs, errors) = InputFile.expand([root.path])
+        #expect(errors.isEmpty)
+        for input in inputs { try analyzer.analyze(input) }
+        let result = analyzer.result()
+        #expect(result.inputs.count == 3)
+        #expect(result.inputs.allSatisfy { $0.server == "FE01" }, "\(result.inputs.map { ($0.path, $0.server) })")
+        #expect(result.findings.filter { $0.knownIssue == "KI-20" }.count == 2)
+    }
+}

@@ -223,7 +223,7 @@ extension Analyzer {
         for index in settled.indices where settled[index].server == nil {
             guard let own = folder(settled[index].path) else { continue }
             // Its own folder's one server; else the one server of the folders below it (a server's
-            // folder with its setup logs in a subfolder); else its parent folder's own one.
+            // folder with its setup logs in a subfolder); else the nearest folder above's one.
             var lender: (String, Set<String>)?
             if let servers = stated[own] {
                 lender = servers.count == 1 ? (own, servers) : nil
@@ -232,10 +232,16 @@ extension Analyzer {
                 let union = below.values.reduce(into: Set<String>()) { $0.formUnion($1) }
                 if union.count == 1, !own.isEmpty {
                     lender = (below.keys.sorted()[0], union)
-                } else if below.isEmpty, let parent = own.lastIndex(of: "/").map({ String(own[..<$0]) }),
-                    let servers = stated[parent], servers.count == 1
-                {
-                    lender = (parent, servers)
+                } else if below.isEmpty {
+                    // The nearest folder above that states a server: one is lent, several lend none
+                    // (`ocslog collect` puts computer.txt at the top, the logs in subfolders).
+                    var folder = own
+                    while let slash = folder.lastIndex(of: "/") {
+                        folder = String(folder[..<slash])
+                        guard let servers = stated[folder] else { continue }
+                        if servers.count == 1 { lender = (folder, servers) }
+                        break
+                    }
                 }
             }
             if let (place, servers) = lender,
