@@ -18,6 +18,9 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
     public var ownerWords: [String] = []
     /// Where a netsh output ends ("Ok.").
     public var endWords: [String] = []
+    /// Groups (and name prefixes) of Windows' own rules as netsh shows them resolved ("Remote
+    /// Desktop", "Core Networking"): never OCS's, whatever port they open.
+    public var windowsGroups: [String] = []
 
     /// The canonical labels the parsers read; a file that names another is an error.
     public static let knownLabels: Set<String> = [
@@ -36,6 +39,7 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
         case portHeadings = "port-headings"
         case ownerWords = "owner-words"
         case endWords = "end-words"
+        case windowsGroups = "windows-groups"
     }
 
     public init() {}
@@ -50,6 +54,7 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
         portHeadings = try container.decodeIfPresent([String].self, forKey: .portHeadings) ?? []
         ownerWords = try container.decodeIfPresent([String].self, forKey: .ownerWords) ?? []
         endWords = try container.decodeIfPresent([String].self, forKey: .endWords) ?? []
+        windowsGroups = try container.decodeIfPresent([String].self, forKey: .windowsGroups) ?? []
     }
 
     /// What is wrong with it, if anything: an unknown label, value or event kind, or an empty word.
@@ -65,7 +70,9 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
         }
         var words: [String] = Array(labels.values.joined())
         words += Array(values.values.joined())
-        for list in [profileHeadings, programHeadings, portHeadings, ownerWords, endWords] { words += list }
+        for list in [profileHeadings, programHeadings, portHeadings, ownerWords, endWords, windowsGroups] {
+            words += list
+        }
         if words.contains(where: { $0.allSatisfy { $0 == " " || $0 == "\t" } }) { return "a firewall word is empty" }
         return nil
     }
@@ -85,5 +92,6 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
         if !other.portHeadings.isEmpty { portHeadings = other.portHeadings }
         if !other.ownerWords.isEmpty { ownerWords = other.ownerWords }
         if !other.endWords.isEmpty { endWords = other.endWords }
+        if !other.windowsGroups.isEmpty { windowsGroups = other.windowsGroups }
     }
 }

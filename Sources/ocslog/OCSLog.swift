@@ -111,8 +111,8 @@ enum CommandSupport {
                                 + plain.compactMap { $0.log.map { "#\($0)" } }.joined(separator: ", ")
                         progress.clear()
                         printError(
-                            "ocslog: note: \(which): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML "
-                                + "or event-export log; read as plain text (if it is one, say which with --format-hint)"
+                            "ocslog: note: \(which): not recognised as an MSI, deployment-wizard HTML, LCSCmd XML, "
+                                + "event-export or firewall-record log; read as plain text (if it is one, say which with --format-hint)"
                         )
                     }
                 }

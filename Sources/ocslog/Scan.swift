@@ -80,7 +80,10 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
     var encoding: String?
 
-    @Option(help: "Read every input as this format (msi, html, xml, event, csv, text) instead of detecting it.")
+    @Option(
+        help:
+            "Read every input as this format (msi, html, xml, event, csv, text, reg, netsh, netsh-config, event-xml) instead of detecting it."
+    )
     var formatHint: String?
 
     @Flag(help: "Print every parsed record as one JSON object per line (what ocslog read, before classification).")
@@ -123,7 +126,9 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             )
         }
         if let formatHint, LogFormat(userName: formatHint) == nil {
-            throw ValidationError("unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text")
+            throw ValidationError(
+                "unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text, reg, netsh, netsh-config, event-xml"
+            )
         }
         if let report, ReportFormat(fileName: report) == nil {
             throw ValidationError(

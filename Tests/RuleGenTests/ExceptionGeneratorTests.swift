@@ -728,10 +728,14 @@ struct CaseGenerator {
         let result = analyzer.result()
         let lines = try lines(of: input)
         var problems: [String] = []
-        let stated = result.exceptions.filter { $0.origin == "log" }
+        // What the log or the firewall's record states; a port open only to some addresses is
+        // accepted from those only, and one open only to a keyword's addresses not at all.
+        let stated = result.exceptions.filter { $0.origin == "log" || $0.origin == "firewall" }
         for exception in stated {
-            // A record may wrap over a few lines (an XML element's children, a wrapped entry).
-            let window = (exception.evidence.line..<(exception.evidence.line + 8)).compactMap { lines[$0] }.joined(
+            // A record may wrap over a few lines (an XML element's children, a wrapped entry; a
+            // netsh rule block names its ports a dozen lines below its name).
+            let span = exception.origin == "firewall" ? 24 : 8
+            let window = (exception.evidence.line..<(exception.evidence.line + span)).compactMap { lines[$0] }.joined(
                 separator: "\n")
             for port in Set([exception.portFrom, exception.portTo]) where !Self.contains(window, port: port) {
                 problems.append("\(input.path):\(exception.evidence.line): port \(port) is not written there")
@@ -739,7 +743,9 @@ struct CaseGenerator {
         }
         let opened = ExceptionGeneratorTests.opened(by: result)
         let wanted = ExceptionGeneratorTests.intervals(
-            stated.map { ($0.role, $0.role == "edge" ? $0.interface : nil, $0.protocol, $0.portFrom, $0.portTo) })
+            stated.filter { $0.remote == nil }.map {
+                ($0.role, $0.role == "edge" ? $0.interface : nil, $0.protocol, $0.portFrom, $0.portTo)
+            })
         if opened != wanted { problems.append("\(input.path): the ruleset opens \(opened), the log states \(wanted)") }
         return problems
     }

@@ -177,6 +177,15 @@ import Testing
         return [0xFF, 0xFE] + Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
     }
 
+    /// `reg query …\FirewallRules` as cmd.exe prints it (values unescaped), in the console's code page.
+    static func registryQuery(_ rules: [Rule], random: inout SeededRandom) -> [UInt8] {
+        let key = #"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy"#
+        var lines = ["", "\(key)\\FirewallRules"]
+        for rule in rules { lines.append("    \(rule.id)    REG_SZ    \(ruleString(rule, random: &random))") }
+        lines += ["", "\(key)\\FirewallRules\\Sub", "    Flag    REG_DWORD    0x1", ""]
+        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+
     static func netsh(_ rules: [Rule], german: Bool, random: inout SeededRandom) -> [UInt8] {
         let labels =
             german
@@ -313,7 +322,7 @@ import Testing
         }.sorted()
     }
 
-    @Test(arguments: ["reg", "netsh", "netsh-de", "xml"])
+    @Test(arguments: ["reg", "reg-query", "netsh", "netsh-de", "xml"])
     func everyShapeReadsExactlyWhatEachRuleOpens(shape: String) throws {
         let seed = ProcessInfo.processInfo.environment["OCSLOG_FIREWALL_SEED"].flatMap(UInt64.init) ?? 0xF1_4E_A1_1
         var random = SeededRandom(state: seed &+ UInt64(shape.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
@@ -336,6 +345,7 @@ import Testing
             let bytes: [UInt8] =
                 switch shape {
                 case "reg": Self.registryExport(rules, random: &random)
+                case "reg-query": Self.registryQuery(rules, random: &random)
                 case "netsh": Self.netsh(rules, german: false, random: &random)
                 case "netsh-de": Self.netsh(rules, german: true, random: &random)
                 default: Self.eventXML(rules, random: &random)

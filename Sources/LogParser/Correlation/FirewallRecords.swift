@@ -193,9 +193,22 @@ extension Analyzer {
         // OCS's: its program (knowledge), its service's name, or OCS's product names in the rule's
         // name, group or program path. A role's name alone ("Application Server") is no proof.
         let serviceRole = rule.service.flatMap { resolver.role(namedIn: $0) }
+        // Else, a rule that is not Windows' own and opens a port an OCS role documents (an
+        // administrator's "SIP 5061" rule) is taken for OCS's: the port is open on the server either
+        // way, and it is the port the firewall in front must pass.
+        let opensDocumentedPort = rule.localPorts.contains { port in
+            guard case .range(let low, let high) = port else { return false }
+            return knowledge.ports.contains { documented in
+                Int(documented.range.lowerBound.rawValue) <= low && high <= Int(documented.range.upperBound.rawValue)
+                    && documented.protocols.contains {
+                        rule.protocolNumber == nil || rule.protocolNumber == ($0 == .tcp ? 6 : 17)
+                    }
+            }
+        }
         let isOCS =
             programRole != nil || serviceRole != nil
             || firewallWords.namesOwner([rule.name, rule.group, rule.program])
+            || (opensDocumentedPort && !firewallWords.isWindowsRule(name: rule.name, group: rule.group))
         let role = namedRole ?? programRole ?? serviceRole ?? Role.unknownID
         // The record's role: what its OCS rules name ("Access Edge"), else their programs'.
         if isOCS, role != Role.unknownID { state.programRoles[role, default: 0] += 1 }

@@ -60,7 +60,9 @@ struct FirewallRecordParser {
         {
             return false
         }
-        return !(Bytes.hasPrefix(trimmed, "Windows Registry Editor") || Bytes.hasPrefix(trimmed, "REGEDIT"))
+        return
+            !(Bytes.hasPrefix(trimmed, "Windows Registry Editor") || Bytes.hasPrefix(trimmed, "REGEDIT")
+            || Bytes.hasPrefix(trimmed, "HKEY_"))
     }
 
     private func emitRule(
@@ -100,6 +102,20 @@ struct FirewallRecordParser {
             key = Self.key(Bytes.string(trimmed))
             return
         }
+        // `reg query` writes keys bare and values as "    NAME    REG_SZ    DATA" (no escapes).
+        if Bytes.hasPrefix(trimmed, "HKEY_") {
+            key = Self.key("[" + Bytes.string(trimmed) + "]")
+            return
+        }
+        if first != UInt8(ascii: "\""), let type = Bytes.find("    REG_", in: bytes) {
+            if case .other = key { return }
+            let name = Bytes.string(bytes, 0..<type).trimmingSpaces()
+            let rest = Bytes.string(bytes, (type + 4)..<bytes.count)
+            guard rest.hasPrefix("REG_SZ"), let separator = rest.range(of: "    ") else { return }
+            let data = String(rest[separator.upperBound...]).trimmingSpaces()
+            try emitValue(name: name, data: data, line, emit)
+            return
+        }
         guard first == UInt8(ascii: "\"") else {
             continuing = trimmed.last == UInt8(ascii: "\\")
             return
@@ -122,6 +138,11 @@ struct FirewallRecordParser {
             try emitProblem("the value of '\(name.prefix(80))' is not closed by a quote", line, emit)
             return
         }
+        try emitValue(name: name, data: data, line, emit)
+    }
+
+    /// A value of a key that holds rules: a rule string, or a Windows Server 2003 list entry.
+    private func emitValue(name: String, data: String, _ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
         var rule: FirewallRule
         switch key {
         case .rules: rule = RuleString.parse(data, words: words)
@@ -131,7 +152,7 @@ struct FirewallRecordParser {
         }
         if rule.id == nil { rule.id = name }
         try emitRule(
-            FirewallChange(kind: .snapshot, rule: rule), text: Array(bytes), line: line.number,
+            FirewallChange(kind: .snapshot, rule: rule), text: Array(line.bytes), line: line.number,
             offset: line.byteOffset, event: nil, emit)
     }
 
@@ -272,8 +293,9 @@ struct FirewallRecordParser {
         let key = String(text[..<colon]).trimmingSpaces()
         guard let label = words.label(key) else { return }
         let value = String(text[text.index(after: colon)...]).trimmingSpaces()
-        if label == "rule-name" {
-            try flushBlock(emit)
+        if label == "rule-name" { try flushBlock(emit) }
+        if block.isEmpty {
+            // (A block cut from its "Rule Name:" line still names where it begins.)
             blockLine = (line.number, line.byteOffset)
             blockText = Array(line.bytes.prefix(400))
         }

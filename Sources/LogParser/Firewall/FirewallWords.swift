@@ -14,6 +14,7 @@ public final class FirewallWords: Sendable {
     private let portHeadings: [String]
     private let ownerWords: [String]
     private let endWords: Set<String>
+    private let windowsGroups: [String]
     /// The rule-name label's words, lower-cased: what begins a `netsh advfirewall` rule block.
     private let ruleNameWords: [[UInt8]]
     /// Label words sorted longest first, lower-cased, for reading a flattened event message.
@@ -47,6 +48,7 @@ public final class FirewallWords: Sendable {
         portHeadings = vocabulary.portHeadings.map { $0.lowercased() }
         ownerWords = vocabulary.ownerWords.map { $0.lowercased() }
         endWords = Set(vocabulary.endWords.map { $0.lowercased() })
+        windowsGroups = vocabulary.windowsGroups.map { $0.lowercased() }
         ruleNameWords = (vocabulary.labels["rule-name"] ?? []).map { Array($0.lowercased().utf8) }
     }
 
@@ -101,6 +103,17 @@ public final class FirewallWords: Sendable {
 
     /// Whether a line ends a netsh output ("Ok.").
     func ends(_ line: String) -> Bool { endWords.contains(line.trimmingSpaces().lowercased()) }
+
+    /// Whether a rule is Windows' own: an indirect name or group (`@FirewallAPI.dll,-28502`), or a
+    /// group or name that begins with one of Windows' groups ("Remote Desktop (TCP-In)").
+    func isWindowsRule(name: String?, group: String?) -> Bool {
+        if name?.hasPrefix("@") == true || group?.hasPrefix("@") == true { return true }
+        for case let text? in [group, name] {
+            let lowered = text.lowercased()
+            if windowsGroups.contains(where: { lowered.hasPrefix($0) }) { return true }
+        }
+        return false
+    }
 
     /// Whether a rule's name, group or program path names OCS, Lync or Skype for Business (whole words).
     func namesOwner(_ texts: [String?]) -> Bool {

@@ -380,6 +380,12 @@ public struct LogStream {
     /// The format of a log whose first non-blank line is no log header: the firewall's netsh output
     /// by its labels and headings (words of the knowledge), else by shape.
     func guessFormat(_ line: UnsafeBufferPointer<UInt8>) -> LogFormat {
+        // `reg query HKLM\…\FirewallPolicy\FirewallRules`: the key, bare, on the first line.
+        if Bytes.hasPrefix(line, "HKEY_LOCAL_MACHINE\\"),
+            Bytes.find("FirewallPolicy", in: line, ignoringCase: true) != nil
+        {
+            return .registryExport
+        }
         if firewallWords.startsRuleBlock(line) { return .netshAdvfirewall }
         if firewallWords.startsConfig(line) { return .netshFirewall }
         return Self.guess(line)
