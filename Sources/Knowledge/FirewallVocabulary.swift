@@ -30,7 +30,7 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
         "modifying-user", "modifying-application", "scope", "mode", "name", "port",
     ]
     public static let knownValues: Set<String> = ["yes", "no", "in", "out", "allow", "block", "any"]
-    public static let knownEvents: Set<String> = ["added", "modified", "deleted"]
+    public static let knownEvents: Set<String> = ["added", "modified", "deleted", "reset"]
 
     enum CodingKeys: String, CodingKey {
         case labels, values, events
@@ -66,7 +66,7 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
             return "unknown firewall value '\(unknown)' (\(Self.knownValues.sorted().joined(separator: ", ")))"
         }
         if let unknown = events.keys.first(where: { !Self.knownEvents.contains($0) }) {
-            return "unknown firewall event kind '\(unknown)' (added, modified, deleted)"
+            return "unknown firewall event kind '\(unknown)' (added, modified, deleted, reset)"
         }
         var words: [String] = Array(labels.values.joined())
         words += Array(values.values.joined())

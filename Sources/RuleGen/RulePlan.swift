@@ -117,6 +117,21 @@ public struct ChainPlan: Sendable, Equatable {
         /// Who may connect, when the firewall rule it comes from allows only some addresses
         /// (sorted; empty: whoever the ruleset's own `--source` lets in).
         public var sources: [SourcePrefix] = []
+        /// The server's own addresses the firewall rule is bound to (sorted; empty: any).
+        public var destinations: [SourcePrefix] = []
+
+        /// Whether it is accepted only from some addresses or only to some.
+        public var isScoped: Bool { !sources.isEmpty || !destinations.isEmpty }
+
+        /// The address matches it needs in one family: nil when it cannot match that family (it
+        /// names addresses of the other family only); each list empty when it does not restrict.
+        public func matches(_ family: SourcePrefix.Family) -> (sources: [SourcePrefix], destinations: [SourcePrefix])? {
+            let from = sources.filter { $0.family == family }
+            let to = destinations.filter { $0.family == family }
+            if !sources.isEmpty && from.isEmpty { return nil }
+            if !destinations.isEmpty && to.isEmpty { return nil }
+            return (from, to)
+        }
     }
 
     public var role: String
@@ -156,6 +171,7 @@ public struct RulePlan: Sendable {
         // A port no log states (a program's documented ports) is opened only when asked for.
         var leftOut = 0
         var keywordScoped: [String] = []
+        var scopeNotStated = 0
         var otherLeftOut = 0
         var exceptions = result.exceptions
         if options.allFirewallRules {
@@ -169,15 +185,25 @@ public struct RulePlan: Sendable {
                 continue
             }
             // A firewall rule open only to some addresses stays so; one open to a keyword
-            // (LocalSubnet, DNS, …) names no fixed addresses and is left out, never widened.
+            // (LocalSubnet, DNS, …) names no fixed addresses and is left out, never widened; so is
+            // one from a record that does not say who may connect. Its bound local addresses too.
             var sources: [SourcePrefix] = []
             if let remote = exception.remote {
                 let parsed = remote.map { ($0, SourcePrefix($0)) }
                 if let keyword = parsed.first(where: { $0.1 == nil }) {
-                    keywordScoped.append(keyword.0)
+                    if keyword.0 == "not-stated" { scopeNotStated += 1 } else { keywordScoped.append(keyword.0) }
                     continue
                 }
                 sources = parsed.compactMap(\.1).sorted()
+            }
+            var destinations: [SourcePrefix] = []
+            if let local = exception.local {
+                let parsed = local.map { ($0, SourcePrefix($0)) }
+                if let keyword = parsed.first(where: { $0.1 == nil }) {
+                    keywordScoped.append("local " + keyword.0)
+                    continue
+                }
+                destinations = parsed.compactMap(\.1).sorted()
             }
             guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
                 let range = PortRange(low, high)
@@ -193,7 +219,7 @@ public struct RulePlan: Sendable {
                 role: exception.role, interface: exception.role == "edge" ? exception.interface : nil,
                 ChainPlan.Element(
                     transport: exception.protocol, range: range, comment: Comment.sanitize(comment),
-                    origin: exception.origin, sources: sources))
+                    origin: exception.origin, sources: sources, destinations: destinations))
         }
         if options.documented {
             let detected = Set(result.inputs.map(\.role) + result.exceptions.map(\.role))
@@ -212,11 +238,11 @@ public struct RulePlan: Sendable {
         var chains: [ChainPlan] = []
         for (key, elements) in entries {
             guard let (role, interface) = chainRoles[key] else { continue }
-            let open = merge(elements.filter(\.sources.isEmpty))
+            let open = merge(elements.filter { !$0.isScoped })
             chains.append(
                 ChainPlan(
                     role: role, interface: interface, elements: open,
-                    scoped: mergeScoped(elements.filter { !$0.sources.isEmpty }, open: open)))
+                    scoped: mergeScoped(elements.filter(\.isScoped), open: open)))
         }
         chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
         var warnings: [String] = []
@@ -226,10 +252,19 @@ public struct RulePlan: Sendable {
         }
         if !keywordScoped.isEmpty {
             var keywords: [String] = []
-            for keyword in keywordScoped where !keywords.contains(keyword) { keywords.append(keyword) }
+            var seen = Set<String>()
+            for keyword in keywordScoped where seen.insert(keyword).inserted {
+                keywords.append(keyword)
+                if keywords.count == 3 { break }
+            }
             warnings.append(
                 "\(keywordScoped.count) port\(keywordScoped.count == 1 ? "" : "s") of firewall rules left out: allowed only "
                     + "from \(keywords.prefix(3).joined(separator: ", ")), which names no fixed addresses")
+        }
+        if scopeNotStated > 0 {
+            warnings.append(
+                "\(scopeNotStated) port\(scopeNotStated == 1 ? "" : "s") left out: the record does not say who may connect "
+                    + "(netsh firewall show config without verbose = enable)")
         }
         if otherLeftOut > 0 {
             warnings.append(
@@ -239,8 +274,8 @@ public struct RulePlan: Sendable {
         let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
         if scopedCount > 0 {
             warnings.append(
-                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only from some addresses: accepted from those only"
-            )
+                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only for some addresses: nftables "
+                    + "and iptables accept those only, firewalld and ufw leave them out")
         }
         if chains.contains(where: { $0.role == "edge" }) {
             if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {
@@ -260,12 +295,25 @@ public struct RulePlan: Sendable {
     /// to everyone in the same chain makes a scoped copy of it redundant, and it goes).
     static func mergeScoped(_ elements: [ChainPlan.Element], open: [ChainPlan.Element]) -> [ChainPlan.Element] {
         var seen = Set<String>()
-        let elements = elements.filter { element in
-            !open.contains {
-                $0.transport == element.transport && $0.range.lowerBound <= element.range.lowerBound
-                    && element.range.upperBound <= $0.range.upperBound
-            }
+        // The open elements are merged: sorted, without overlaps, per protocol. Binary search.
+        var byTransport: [TransportProtocol: [ClosedRange<Int>]] = [:]
+        for element in open {
+            byTransport[element.transport, default: []].append(
+                Int(element.range.lowerBound.rawValue)...Int(element.range.upperBound.rawValue))
         }
+        func covered(_ element: ChainPlan.Element) -> Bool {
+            guard let ranges = byTransport[element.transport] else { return false }
+            let low = Int(element.range.lowerBound.rawValue)
+            let high = Int(element.range.upperBound.rawValue)
+            var lower = 0
+            var upper = ranges.count
+            while lower < upper {
+                let middle = (lower + upper) / 2
+                if ranges[middle].upperBound < low { lower = middle + 1 } else { upper = middle }
+            }
+            return lower < ranges.count && ranges[lower].lowerBound <= low && high <= ranges[lower].upperBound
+        }
+        let elements = elements.filter { !covered($0) }
         return elements.sorted {
             (
                 $0.transport.rawValue, $0.range.lowerBound, $0.range.upperBound,
@@ -276,7 +324,9 @@ public struct RulePlan: Sendable {
                     $1.sources.map(\.description).joined(separator: ","), $1.comment
                 )
         }.filter { element in
-            seen.insert("\(element.transport)|\(element.range)|\(element.sources.map(\.description))").inserted
+            seen.insert(
+                "\(element.transport)|\(element.range)|\(element.sources.map(\.description))|\(element.destinations.map(\.description))"
+            ).inserted
         }
     }
 

@@ -43,6 +43,8 @@ public struct WindowsPlan: Sendable {
         var leftOut = 0
         for exception in result.exceptions where allowed(exception.role) {
             // A port no log states (a program's documented ports) is opened only when asked for.
+            // (What the server's firewall already has is not written again for it.)
+            if exception.origin == "firewall" { continue }
             if exception.origin != "log" && !documented {
                 leftOut += 1
                 continue

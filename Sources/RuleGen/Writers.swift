@@ -65,11 +65,15 @@ public enum NFTWriter {
             // Ports a firewall rule allows only from some addresses: one rule per address family.
             for element in chain.scoped {
                 for (family, match) in [(SourcePrefix.Family.ipv4, "ip"), (.ipv6, "ip6")] {
-                    let prefixes = element.sources.filter { $0.family == family }
-                    guard !prefixes.isEmpty else { continue }
-                    out += "\t\t\(match) saddr { \(prefixes.map(\.description).joined(separator: ", ")) } "
-                    out +=
+                    guard let (from, to) = element.matches(family) else { continue }
+                    var line = "\t\t"
+                    if !from.isEmpty {
+                        line += "\(match) saddr { \(from.map(\.description).joined(separator: ", ")) } "
+                    }
+                    if !to.isEmpty { line += "\(match) daddr { \(to.map(\.description).joined(separator: ", ")) } " }
+                    line +=
                         "\(element.transport.rawValue) dport \(element.range) \(counter)accept comment \"\(element.comment)\"\n"
+                    out += line
                 }
             }
             out += "\t}\n\n"
@@ -206,10 +210,16 @@ public enum IPTablesWriter {
                 let ports =
                     element.range.count == 1
                     ? "\(element.range.lowerBound)" : "\(element.range.lowerBound):\(element.range.upperBound)"
-                for prefix in element.sources where prefix.family == (family == .ipv4 ? .ipv4 : .ipv6) {
-                    out +=
-                        "-A \(chainName(chain)) -s \(prefix) -p \(element.transport.rawValue) -m \(element.transport.rawValue) "
-                    out += "--dport \(ports) -m comment --comment \"\(element.comment)\" -j ACCEPT\n"
+                guard let (from, to) = element.matches(family == .ipv4 ? .ipv4 : .ipv6) else { continue }
+                for source in from.isEmpty ? [nil] : from.map(Optional.some) {
+                    for destination in to.isEmpty ? [nil] : to.map(Optional.some) {
+                        var line = "-A \(chainName(chain)) "
+                        if let source { line += "-s \(source) " }
+                        if let destination { line += "-d \(destination) " }
+                        line += "-p \(element.transport.rawValue) -m \(element.transport.rawValue) "
+                        line += "--dport \(ports) -m comment --comment \"\(element.comment)\" -j ACCEPT\n"
+                        out += line
+                    }
                 }
             }
         }

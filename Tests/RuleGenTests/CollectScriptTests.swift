@@ -92,6 +92,22 @@ import Testing
         }
     }
 
+    /// Where an elevated prompt starts (System32) is no place to write: the default folder is in
+    /// the user's profile. PowerShell 2.0 (Windows Server 2008 R2) has no -File or -Directory switch.
+    @Test func theDefaultFolderIsTheUsersAndPowerShellTwoRunsIt() {
+        for (shell, text) in Self.scripts {
+            #expect(!text.contains("%CD%") && !text.contains("Get-Location"), "\(shell)")
+            #expect(
+                text.contains(shell == .cmd ? "%USERPROFILE%\\ocslog-%COMPUTERNAME%" : "$env:USERPROFILE"), "\(shell)")
+            if shell == .powershell {
+                #expect(!text.contains(" -File") && !text.contains(" -Directory "), "PowerShell 3.0 switches")
+                // Setup logs are copied however old; only events have a time window.
+                #expect(!text.contains("LastWriteTime"))
+            }
+            #expect(text.contains(CollectScript.policyKey), "\(shell): the Group Policy rules")
+        }
+    }
+
     @Test func theDaysAreTheQuerysWindow() {
         let week = CollectScript.render(.cmd, days: 7, generator: RuleFixtures.generator)
         #expect(week.contains("timediff(@SystemTime) <= 604800000"))

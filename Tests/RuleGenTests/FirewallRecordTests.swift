@@ -45,12 +45,24 @@ import Testing
             }
         }
 
-        /// What it must open: `tcp 5061-5061 from 192.0.2.0/24` (the remote sorted).
-        var expected: [String] {
+        /// Whether it is a block rule in force that blocks this port range (block rules win on
+        /// Windows; one whose ports are a keyword is taken to block every port).
+        func blocks(_ transport: String, _ range: (Int, Int)) -> Bool {
+            guard !allow, enabled, inbound, !deleted else { return false }
+            guard protocolNumber == nil || transports == [transport] else { return false }
+            let own = modifiedPorts ?? ports
+            if keyword != nil || own.isEmpty { return true }
+            return own.contains { $0.0 <= range.1 && range.0 <= $0.1 }
+        }
+
+        /// What it must open, among `rules` (whose block rules win): `tcp 5061-5061 from 192.0.2.0/24`
+        /// (the remote sorted).
+        func expected(among rules: [Rule]) -> [String] {
             guard opens else { return [] }
             let from = remote.isEmpty ? "" : " from " + Set(remote.map(\.canonical)).sorted().joined(separator: ",")
             return transports.flatMap { transport in
-                (modifiedPorts ?? ports).map { "\(transport) \($0.0)-\($0.1)\(from)" }
+                (modifiedPorts ?? ports).filter { range in !rules.contains { $0.blocks(transport, range) } }
+                    .map { "\(transport) \($0.0)-\($0.1)\(from)" }
             }
         }
     }
@@ -355,8 +367,8 @@ import Testing
             #expect(
                 result.findings.filter { $0.signature == "firewall-rule-not-read" }.isEmpty,
                 "\(context): \(result.findings.map(\.title))")
-            let wantOCS = rules.filter(\.ocs).flatMap(\.expected).sorted()
-            let wantOther = rules.filter { !$0.ocs }.flatMap(\.expected).sorted()
+            let wantOCS = rules.filter(\.ocs).flatMap { $0.expected(among: rules) }.sorted()
+            let wantOther = rules.filter { !$0.ocs }.flatMap { $0.expected(among: rules) }.sorted()
             #expect(Self.opened(result.exceptions) == Self.dedupe(wantOCS), "\(context): OCS's open ports")
             #expect(
                 Self.opened(result.otherExceptions ?? []) == Self.dedupe(wantOther),
@@ -368,6 +380,50 @@ import Testing
                     rule.deleted ? "deleted" : !rule.enabled ? "disabled" : !rule.inbound ? "outbound" : "block"
                 #expect(
                     notes.contains { $0.rule == rule.name && $0.status == status }, "\(context): \(rule.name) \(status)"
+                )
+            }
+            // The ruleset accepts exactly what the rules open: each port from exactly the addresses
+            // its rule names (a keyword's addresses never), nothing else.
+            var everything = RuleOptions()
+            everything.allFirewallRules = true
+            let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: everything)
+            var model: [(transport: String, low: Int, high: Int, from: String)] = []
+            for item in Self.dedupe(wantOCS + wantOther) {
+                let parts = item.split(separator: " ", maxSplits: 3).map(String.init)
+                let bounds = parts[1].split(separator: "-").compactMap { Int($0) }
+                let from = parts.count > 3 ? parts[3] : ""
+                guard !from.contains("LocalSubnet") else { continue }
+                model.append((parts[0], bounds[0], bounds[1], from))
+            }
+            var accepted: [(transport: String, low: Int, high: Int, from: String)] = []
+            for chain in plan.chains {
+                for element in chain.elements + chain.scoped {
+                    accepted.append(
+                        (
+                            element.transport.rawValue, Int(element.range.lowerBound.rawValue),
+                            Int(element.range.upperBound.rawValue),
+                            element.sources.map(\.description).sorted().joined(separator: ",")
+                        ))
+                }
+            }
+            for item in accepted {
+                for port in item.low...item.high
+                where !model.contains(where: {
+                    $0.transport == item.transport && $0.from == item.from && $0.low <= port && port <= $0.high
+                }) {
+                    Issue.record(
+                        "\(context): the ruleset accepts \(item.transport) \(port) from '\(item.from)', no rule opens it"
+                    )
+                    break
+                }
+            }
+            for item in model
+            where !accepted.contains(where: {
+                $0.transport == item.transport && ($0.from == item.from || $0.from.isEmpty) && $0.low <= item.low
+                    && item.high <= $0.high
+            }) {
+                Issue.record(
+                    "\(context): \(item.transport) \(item.low)-\(item.high) from '\(item.from)' is open but not accepted"
                 )
             }
             checked += rules.count
@@ -444,8 +500,8 @@ import Testing
             <?xml version="1.0"?>
             <!DOCTYPE Events [<!ENTITY l0 "5061"> \(laughs.joined(separator: " ")) <!ENTITY port SYSTEM "file:///etc/passwd">]>
             <Events>
-            <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>2004</EventID><TimeCreated SystemTime='2011-03-14T09:42:31Z'/><Computer>fe01</Computer></System><EventData><Data Name='RuleId'>{A}</Data><Data Name='RuleName'>Lync Server &l9;</Data><Data Name='Direction'>1</Data><Data Name='Protocol'>6</Data><Data Name='LocalPorts'>&port;</Data><Data Name='Action'>3</Data><Data Name='Active'>1</Data></EventData></Event>
-            <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>2004</EventID><TimeCreated SystemTime='2011-03-14T09:42:32Z'/><Computer>fe01</Computer></System><EventData><Data Name='RuleId'>{B}</Data><Data Name='RuleName'>Lync Server &amp; IM</Data><Data Name='Direction'>1</Data><Data Name='Protocol'>6</Data><Data Name='LocalPorts'>&#53;&#48;&#54;&#50;</Data><Data Name='Action'>3</Data><Data Name='Active'>1</Data></EventData></Event>
+            <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>2004</EventID><TimeCreated SystemTime='2011-03-14T09:42:31Z'/><Computer>fe01</Computer></System><EventData><Data Name='RuleId'>{A}</Data><Data Name='RuleName'>Lync Server &l9;</Data><Data Name='Direction'>1</Data><Data Name='Protocol'>6</Data><Data Name='LocalPorts'>&port;</Data><Data Name='Action'>3</Data><Data Name='RemoteAddresses'>*</Data><Data Name='Active'>1</Data></EventData></Event>
+            <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>2004</EventID><TimeCreated SystemTime='2011-03-14T09:42:32Z'/><Computer>fe01</Computer></System><EventData><Data Name='RuleId'>{B}</Data><Data Name='RuleName'>Lync Server &amp; IM</Data><Data Name='Direction'>1</Data><Data Name='Protocol'>6</Data><Data Name='LocalPorts'>&#53;&#48;&#54;&#50;</Data><Data Name='Action'>3</Data><Data Name='RemoteAddresses'>*</Data><Data Name='Active'>1</Data></EventData></Event>
             </Events>
 
             """
@@ -503,6 +559,13 @@ import Testing
                 #expect(!rendered.v4.contains("2001:db8") && !rendered.v6.contains("192.0.2.0/24"))
                 // Windows' own rules only when asked for.
                 #expect(rendered.nft.contains("3389") == all)
+            }
+            // A port the verbose listing scopes to two addresses is accepted from those only; the
+            // listing without scopes gives no port at all.
+            if scenario == "firewall-2003" {
+                #expect(!rendered.nft.contains("\t\t\t5062 comment"))
+                #expect(rendered.nft.contains("ip saddr { 192.0.2.0/24, 192.0.2.200 } tcp dport 5062 accept"))
+                #expect(rendered.nft.contains("say who may connect"))
             }
         }
     }
@@ -563,5 +626,66 @@ extension FirewallCorpusTests {
         #expect(result.inputs.count == 3)
         #expect(result.inputs.allSatisfy { $0.server == "FE01" }, "\(result.inputs.map { ($0.path, $0.server) })")
         #expect(result.findings.filter { $0.knownIssue == "KI-20" }.count == 2)
+    }
+}
+
+extension HostileFirewallRecordTests {
+    static func event(_ id: Int, _ time: String, _ record: Int, _ data: String) -> String {
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+            + "<Provider Name='Microsoft-Windows-Windows Firewall With Advanced Security'/><EventID>\(id)</EventID>"
+            + "<TimeCreated SystemTime='\(time)'/><EventRecordID>\(record)</EventRecordID><Computer>fe07.example.com</Computer>"
+            + "</System><EventData>\(data)</EventData></Event>"
+    }
+
+    static func added(_ id: String, port: Int) -> String {
+        "<Data Name='RuleId'>\(id)</Data><Data Name='RuleName'>Lync Server \(id)</Data><Data Name='Direction'>1</Data>"
+            + "<Data Name='Protocol'>6</Data><Data Name='LocalPorts'>\(port)</Data><Data Name='Action'>3</Data>"
+            + "<Data Name='RemoteAddresses'>*</Data><Data Name='Active'>1</Data>"
+    }
+
+    /// Leading zeros are no shorter port; an event listed after a reset that came later is gone;
+    /// two events of one second are ordered by their record number.
+    @Test func leadingZerosResetsAndEventsOfOneSecond() throws {
+        let zeros = Self.registry([
+            #""{A}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=0005061|Name=Lync Server zeros|""#
+        ])
+        let read = try FirewallRecordTests.read(zeros, name: "zeros.reg")
+        #expect(read.exceptions.isEmpty && Self.notRead(read).count == 1)
+
+        let events = [
+            Self.event(2004, "2011-03-14T09:00:00.000Z", 10, Self.added("{A}", port: 5061)),
+            Self.event(2033, "2011-03-14T09:30:00.000Z", 11, ""),
+            Self.event(2004, "2011-03-14T10:00:00.000Z", 12, Self.added("{B}", port: 5062)),
+            // The same second: added (record 13), then deleted (record 14) — listed newest first.
+            Self.event(2006, "2011-03-14T11:00:00.000Z", 14, "<Data Name='RuleId'>{C}</Data>"),
+            Self.event(2004, "2011-03-14T11:00:00.000Z", 13, Self.added("{C}", port: 5063)),
+        ]
+        let result = try FirewallRecordTests.read(Array(events.joined(separator: "\n").utf8), name: "reset.xml")
+        #expect(FirewallRecordTests.opened(result.exceptions) == ["tcp 5062-5062"])
+        let deleted = (result.firewallRules ?? []).filter { $0.status == "deleted" }.map(\.evidence.line).sorted()
+        #expect(deleted == [1, 4])
+    }
+
+    /// Rule-change events are history where the server's current rules are read too: the export wins.
+    @Test func eventsYieldToTheServersCurrentRecord() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-fe07-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // The events say 5061 and 5064 were added; the export (later) has 5061 only.
+        let events = [
+            Self.event(2004, "2011-03-14T09:00:00.000Z", 10, Self.added("{A}", port: 5061)),
+            Self.event(2004, "2011-03-14T09:00:01.000Z", 11, Self.added("{D}", port: 5064)),
+        ]
+        try Data(events.joined(separator: "\n").utf8).write(to: root.appendingPathComponent("Firewall.xml"))
+        try Data(
+            Self.registry([
+                #""{A}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|Name=Lync Server {A}|""#
+            ])
+        ).write(to: root.appendingPathComponent("FirewallPolicy.reg"))
+        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        for input in InputFile.expand([root.path]).inputs { try analyzer.analyze(input) }
+        let result = analyzer.result()
+        #expect(FirewallRecordTests.opened(result.exceptions) == ["tcp 5061-5061"])
+        #expect((result.firewallRules ?? []).filter { $0.status == "superseded" }.count == 2)
     }
 }

@@ -92,11 +92,26 @@ import Testing
             ----------------------------------------------------------------------
             Enabled:                              Yes
             Direction:                            In
+            RemoteIP:                             Any
             Protocol:                             TCP
             LocalPort:                            5061
             Action:                               Allow
 
             """, ["tcp 5061"]
+        ),
+        (
+            // A listing that does not say who may connect (no RemoteIP line) opens nothing.
+            "netsh-without-remote-ip.txt",
+            """
+            Rule Name:                            SIP
+            ----------------------------------------------------------------------
+            Enabled:                              Yes
+            Direction:                            In
+            Protocol:                             TCP
+            LocalPort:                            5061
+            Action:                               Allow
+
+            """, []
         ),
         (
             "powershell.txt",

@@ -388,3 +388,32 @@ for event_id, time, data in reversed(events):
     listed.append("TimeCreated  : {}\nProviderName : {}\nId           : {}\n{}\n".format(
         us_time(time), PROVIDER, event_id, body))
 write("firewall-events/Firewall-fe02-list.txt", "\n\n" + "\n".join(listed) + "\n\n", "utf-16-le", bom=True)
+
+# netsh firewall show config verbose = enable (what ocslog collect gathers): each row's scope under it.
+verbose = r"""
+Domain profile configuration (current):
+-------------------------------------------------------------------
+Operational mode                  = Enable
+Exception mode                    = Enable
+
+Allowed programs configuration for Domain profile:
+Mode     Name / Program
+-------------------------------------------------------------------
+Enable   Office Communications Server 2007 R2 / C:\Program Files\Microsoft Office Communications Server 2007 R2\Server\Core\RTCSrv.exe
+         Scope: *
+
+Port configuration for Domain profile:
+Port   Protocol  Mode     Name
+-------------------------------------------------------------------
+5061   TCP       Enable   Office Communications Server 2007 R2 SIP/TLS
+         Scope: *
+5062   TCP       Enable   Office Communications Server 2007 R2 IM Conferencing
+         Scope: 192.0.2.0/255.255.255.0,192.0.2.200
+135    TCP       Enable   Office Communications Server 2007 R2 DCOM
+         Scope: LocalSubNet
+445    TCP       Enable   SMB over TCP
+         Scope: LocalSubNet
+
+Ok.
+"""
+write("firewall-2003/netsh-firewall-show-config-verbose.txt", verbose, "cp1252")

@@ -105,6 +105,12 @@ public final class Analyzer {
     var otherExceptions: [PendingException] = []
     /// What each firewall record allows, by input: for checking setup's exceptions against it.
     var firewallCoverage: [Int: [FirewallCoverage]] = [:]
+    /// Each firewall record's block rules, by input (the allow rules they overlap are not carried).
+    var firewallBlocks: [Int: [FirewallBlock]] = [:]
+    /// The inputs that hold a firewall's current rules (exports, netsh), and those that hold
+    /// rule-change events (which yield to a current record of the same server).
+    var firewallSnapshotInputs: Set<Int> = []
+    var firewallEventInputs: Set<Int> = []
     /// How many first lines of a log may name its role in their text.
     static let roleLines = 25
     /// How many first lines of a log may state the computer it ran on (a header); MSI properties
@@ -282,8 +288,13 @@ public final class Analyzer {
         var lineIsCandidate = false
         /// Whether the log is the firewall's own record, and its rule-change events by rule id.
         var isFirewallRecord = false
-        var firewallTable: [String: (change: FirewallChange, evidence: Evidence, order: Int, time: String?)] = [:]
+        var firewallTable:
+            [String: (change: FirewallChange, evidence: Evidence, order: Int, time: String?, sequence: Int)] = [:]
         var firewallOrder = 0
+        /// The latest reset (event 2032/2033) of the log, and the order its events are listed in.
+        var firewallReset: (time: String, sequence: Int, evidence: Evidence)?
+        var lastEventTime: String?
+        var eventsDescending = false
     }
 
     /// Reads, parses and classifies one input; `onEvent` sees each event as it is found. Each log
@@ -487,7 +498,7 @@ public final class Analyzer {
         }
         if state.server == nil { readServer(draft, &state) }
         if draft.kind == .firewallRule, let change = draft.firewall {
-            readFirewall(change, draft, &state)
+            readFirewall(change, draft, &state, onEvent)
             return
         }
         // A firewall event exported as text: its message lists the rule (without its ports).

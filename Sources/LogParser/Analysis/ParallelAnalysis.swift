@@ -85,6 +85,9 @@ extension Analyzer {
         }
         lineGroupsLeftOut += other.lineGroupsLeftOut
         for (input, coverage) in other.firewallCoverage { firewallCoverage[input + offset] = coverage }
+        for (input, blocks) in other.firewallBlocks { firewallBlocks[input + offset] = blocks }
+        firewallSnapshotInputs.formUnion(other.firewallSnapshotInputs.map { $0 + offset })
+        firewallEventInputs.formUnion(other.firewallEventInputs.map { $0 + offset })
         for (note, input) in other.firewallNotes {
             if firewallNotes.count < ScanResult.maximumFirewallNotes {
                 firewallNotes.append((note, input + offset))

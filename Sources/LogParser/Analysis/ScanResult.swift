@@ -43,6 +43,8 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var rule: String?
     public var profiles: [String]?
     public var remote: [String]?
+    /// For origin `firewall`: the server's own addresses the rule is bound to (none: all of them).
+    public var local: [String]?
 
     public init(
         role: String, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: String?, program: String?,

@@ -1,5 +1,23 @@
 import Knowledge
 
+/// A block rule of a firewall record: the allow rules it overlaps are not carried.
+struct FirewallBlock: Sendable {
+    /// 6 or 17; nil for any protocol.
+    var protocolNumber: Int?
+    /// Port ranges; empty for every port.
+    var ranges: [ClosedRange<Int>]
+    var rule: String
+    var evidence: Evidence
+
+    /// Whether it blocks any of an exception's ports.
+    func overlaps(_ exception: FirewallException) -> Bool {
+        let number = exception.protocol == .tcp ? 6 : 17
+        guard protocolNumber == nil || protocolNumber == number else { return false }
+        return ranges.isEmpty
+            || ranges.contains { $0.lowerBound <= exception.portTo && exception.portFrom <= $0.upperBound }
+    }
+}
+
 /// What a firewall record allows on its server, as the setup-versus-firewall check reads it.
 struct FirewallCoverage: Sendable {
     /// 6 or 17; nil for any protocol.
@@ -39,18 +57,39 @@ extension Analyzer {
 
     /// Reads a firewall record's rule: a snapshot now, a rule-change event into the log's table
     /// (the latest change of each rule wins, whatever order the export lists them in).
-    func readFirewall(_ change: FirewallChange, _ draft: RecordDraft, _ state: inout InputState) {
+    func readFirewall(
+        _ change: FirewallChange, _ draft: RecordDraft, _ state: inout InputState,
+        _ onEvent: (ScanEvent) -> Void = { _ in }
+    ) {
         state.isFirewallRecord = true
         let evidence = Evidence(path: draft.path, line: draft.line, text: Bytes.string(draft.bytes))
         guard change.kind != .snapshot else {
-            openRule(change.rule, deleted: false, evidence: evidence, &state)
+            firewallSnapshotInputs.insert(state.index)
+            openRule(change.rule, deleted: false, evidence: evidence, &state, onEvent)
+            return
+        }
+        firewallEventInputs.insert(state.index)
+        // Events are ordered by time, then by record number; an export listed newest first breaks
+        // ties the other way (Get-WinEvent's seconds are whole).
+        let time = change.time.flatMap(Self.timeKey)
+        if let time, let last = state.lastEventTime, time != last { state.eventsDescending = time < last }
+        if let time { state.lastEventTime = time }
+        let key = (time ?? "", change.sequence ?? 0)
+        if change.kind == .reset {
+            // Every rule changed before a reset is gone.
+            if state.firewallReset.map({ key > ($0.time, $0.sequence) }) ?? true {
+                state.firewallReset = (key.0, key.1, evidence)
+            }
             return
         }
         let id = change.rule.id ?? change.rule.name ?? "line \(draft.line)"
-        let time = change.time.flatMap(Self.timeKey)
         state.firewallOrder += 1
-        if let existing = state.firewallTable[id], let before = existing.time, let now = time, now < before {
-            return  // an older change of a rule listed after a newer one (Get-WinEvent lists newest first)
+        if let existing = state.firewallTable[id] {
+            let before = (existing.time ?? "", existing.sequence)
+            let older =
+                key.0.isEmpty || before.0.isEmpty
+                ? false : key < before || (key == before && state.eventsDescending)
+            if older { return }  // an older change of a rule listed after a newer one
         }
         var merged = change
         if change.kind == .modified, let existing = state.firewallTable[id], existing.change.kind != .deleted,
@@ -59,7 +98,7 @@ extension Analyzer {
             merged.rule.name = existing.change.rule.name
         }
         let order = state.firewallTable[id]?.order ?? state.firewallOrder
-        state.firewallTable[id] = (merged, evidence, order, time)
+        state.firewallTable[id] = (merged, evidence, order, time, change.sequence ?? 0)
     }
 
     /// Applies a log's rule-change events once it ends: what is left added or modified is open.
@@ -67,8 +106,18 @@ extension Analyzer {
         guard !state.firewallTable.isEmpty else { return }
         let entries = state.firewallTable.values.sorted { $0.order < $1.order }
         state.firewallTable.removeAll()
+        let reset = state.firewallReset
+        state.firewallReset = nil
         for entry in entries {
-            openRule(entry.change.rule, deleted: entry.change.kind == .deleted, evidence: entry.evidence, &state)
+            var rule = entry.change.rule
+            var deleted = entry.change.kind == .deleted
+            if let reset, !(entry.time ?? "").isEmpty, (entry.time ?? "", entry.sequence) < (reset.time, reset.sequence)
+            {
+                // (Deleted by the reset: the reason names it.)
+                deleted = true
+                rule.name = rule.name.map { "\($0) (before the reset at line \(reset.evidence.line))" }
+            }
+            openRule(rule, deleted: deleted, evidence: entry.evidence, &state)
         }
     }
 
@@ -154,7 +203,12 @@ extension Analyzer {
 
     /// Turns a rule into what it opens: OCS's open ports become exceptions (origin `firewall`),
     /// other products' open ports `otherExceptions`, and everything no ruleset carries a note.
-    private func openRule(_ rule: FirewallRule, deleted: Bool, evidence: Evidence, _ state: inout InputState) {
+    /// (`onEvent` hears a snapshot's exceptions as they are read; rule-change events are applied
+    /// when their log ends, and their exceptions are in the result.)
+    private func openRule(
+        _ rule: FirewallRule, deleted: Bool, evidence: Evidence, _ state: inout InputState,
+        _ onEvent: (ScanEvent) -> Void = { _ in }
+    ) {
         let name = rule.displayName
         func note(_ status: String, _ reason: String) {
             guard firewallNotes.count < ScanResult.maximumFirewallNotes else {
@@ -185,7 +239,24 @@ extension Analyzer {
         if !rule.enabled { return note("disabled", "the rule is not enabled") }
         if rule.direction == .outbound { return note("outbound", "an outbound rule opens no port to clients") }
         guard let action = rule.action else { return note("not-read", "the record states no action") }
-        if action == .block { return note("block", "a block rule") }
+        if action == .block {
+            // Block rules win over allow rules on Windows: an allow rule they overlap is taken out
+            // when the result is made (whoever the block names, the allow is not carried).
+            // (A port keyword names ports that are not fixed: such a block is taken to block every port.)
+            var ranges: [ClosedRange<Int>] = []
+            for port in rule.localPorts {
+                switch port {
+                case .range(let low, let high): ranges.append(low...high)
+                case .keyword: ranges = []
+                }
+                if case .keyword = port { break }
+            }
+            firewallBlocks[state.index, default: []].append(
+                FirewallBlock(
+                    protocolNumber: rule.protocolNumber, ranges: ranges, rule: name,
+                    evidence: Evidence(path: evidence.path, line: evidence.line)))
+            return note("block", "a block rule")
+        }
 
         let programRole = rule.program.flatMap { resolver.role(ofProgram: $0) }
         let namedRole = resolver.role(
@@ -213,7 +284,12 @@ extension Analyzer {
         // The record's role: what its OCS rules name ("Access Edge"), else their programs'.
         if isOCS, role != Role.unknownID { state.programRoles[role, default: 0] += 1 }
         let scope = RemoteScope(rule.remoteAddresses, anyWords: firewallWords.anyWords)
-        let remote = scope.isAny ? nil : scope.prefixes + scope.keywords + scope.invalid
+        // "not-stated" names no addresses: a port of a record that does not say who may connect is
+        // listed but opens no ruleset port.
+        let remote =
+            !rule.scopeStated ? ["not-stated"] : scope.isAny ? nil : scope.prefixes + scope.keywords + scope.invalid
+        let localScope = RemoteScope(rule.localAddresses, anyWords: firewallWords.anyWords)
+        let local = localScope.isAny ? nil : localScope.prefixes + localScope.keywords + localScope.invalid
         var ranges: [ClosedRange<Int>] = []
         var keywords: [String] = []
         for port in rule.localPorts {
@@ -232,7 +308,9 @@ extension Analyzer {
             note("other", "not an OCS rule (Windows' own or another product's)")
             if rule.protocolNumber == 6 || rule.protocolNumber == 17 {
                 for range in ranges {
-                    for made in exception(rule, range: range, role: role, remote: remote, evidence: evidence) {
+                    for made in exception(
+                        rule, range: range, role: role, remote: remote, local: local, evidence: evidence)
+                    {
                         otherExceptions.append(PendingException(exception: made, explicitRole: nil, input: state.index))
                     }
                 }
@@ -272,17 +350,19 @@ extension Analyzer {
             return
         }
         for range in ranges {
-            let made = exception(rule, range: range, role: role, remote: remote, evidence: evidence)
+            let made = exception(rule, range: range, role: role, remote: remote, local: local, evidence: evidence)
             for item in made where store(PendingException(exception: item, explicitRole: namedRole, input: state.index))
             {
                 state.exceptionCount += 1
+                onEvent(.exception(item, signature: "firewall-rule"))
             }
         }
     }
 
     /// The exceptions of one port range of an open rule (both protocols for a rule of any protocol).
     private func exception(
-        _ rule: FirewallRule, range: ClosedRange<Int>, role: String, remote: [String]?, evidence: Evidence
+        _ rule: FirewallRule, range: ClosedRange<Int>, role: String, remote: [String]?, local: [String]?,
+        evidence: Evidence
     ) -> [FirewallException] {
         let transports: [TransportProtocol] =
             switch rule.protocolNumber {
@@ -299,12 +379,55 @@ extension Analyzer {
             made.rule = rule.name
             made.profiles = rule.profiles.isEmpty ? nil : rule.profiles
             made.remote = remote
+            made.local = local
             return made
         }
     }
 }
 
 extension Analyzer {
+    /// The server a firewall check groups an input under: its stated name, else its folder (nil
+    /// for standard input without a name, which is grouped with nothing).
+    static func firewallServerKey(_ input: Int, _ inputs: [InputResult]) -> String? {
+        guard input < inputs.count else { return nil }
+        if let server = inputs[input].server { return "server:" + server.lowercased() }
+        let path = inputs[input].path
+        guard path != "-" else { return nil }
+        return "folder:" + (path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "")
+    }
+
+    /// Why a firewall-origin exception is not carried after all, if it is not: a block rule of its
+    /// record overlaps it (block rules win on Windows), or it comes from rule-change events of a
+    /// server whose current rules (an export, netsh output) were read too — the events are history.
+    func firewallExclusion(_ pending: PendingException, inputs: [InputResult]) -> (String, String)? {
+        guard pending.exception.origin == "firewall" else { return nil }
+        if let block = firewallBlocks[pending.input]?.first(where: { $0.overlaps(pending.exception) }) {
+            return (
+                "blocked", "the block rule '\(block.rule)' (line \(block.evidence.line)) overlaps it; block rules win"
+            )
+        }
+        if firewallEventInputs.contains(pending.input), let server = Self.firewallServerKey(pending.input, inputs),
+            firewallSnapshotInputs.contains(where: { Self.firewallServerKey($0, inputs) == server })
+        {
+            return ("superseded", "from rule-change events; the server's current firewall record is read too")
+        }
+        return nil
+    }
+
+    /// The note for an exception `firewallExclusion` took out.
+    func exclusionNote(_ pending: PendingException, _ status: String, _ reason: String, server: String?)
+        -> FirewallRuleNote
+    {
+        let exception = pending.exception
+        let ports =
+            exception.portFrom == exception.portTo
+            ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+        return FirewallRuleNote(
+            server: server, rule: exception.rule ?? "(unnamed rule)",
+            summary: "\(exception.protocol.rawValue.uppercased()) \(ports)", status: status, reason: reason,
+            evidence: exception.evidence)
+    }
+
     /// Setup checked against the firewall, per server (a stated computer name, else a folder): a
     /// warning for each exception setup logged that the server's firewall record does not allow,
     /// and a note for each OCS program rule of the firewall that no setup log of the server names.
@@ -312,18 +435,21 @@ extension Analyzer {
         guard !firewallCoverage.isEmpty else { return [] }
         let lacking = knowledge.knownIssues.first { $0.conditions.contains("firewall-lacks-setup-exception") }
         let unlogged = knowledge.knownIssues.first { $0.conditions.contains("firewall-rule-not-logged") }
-        func key(_ input: Int) -> String? {
-            guard input < inputs.count else { return nil }
-            if let server = inputs[input].server { return "server:" + server.lowercased() }
-            let path = inputs[input].path
-            guard path != "-" else { return nil }
-            return "folder:" + (path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "")
-        }
+        func key(_ input: Int) -> String? { Self.firewallServerKey(input, inputs) }
         var coverage: [String: [FirewallCoverage]] = [:]
+        var blocks: [String: [FirewallBlock]] = [:]
         var records: [String: Int] = [:]
+        let snapshotServers = Set(firewallSnapshotInputs.compactMap(key))
         for (input, items) in firewallCoverage.sorted(by: { $0.key < $1.key }) {
             guard let server = key(input) else { continue }
+            // Events are history where the server's current rules were read too.
+            if firewallEventInputs.contains(input), !firewallSnapshotInputs.contains(input),
+                snapshotServers.contains(server)
+            {
+                continue
+            }
             coverage[server, default: []] += items
+            blocks[server, default: []] += firewallBlocks[input] ?? []
             if records[server] == nil { records[server] = input }
         }
         var findings: [PendingFinding] = []
@@ -345,7 +471,8 @@ extension Analyzer {
                 guard !allowed.contains(where: { $0.program.map(FirewallCoverage.baseName) == name }) else { continue }
                 what = "program \(name)"
             } else {
-                guard !allowed.contains(where: { $0.covers(exception) }) else { continue }
+                let blocked = (blocks[server] ?? []).contains { $0.overlaps(exception) }
+                guard blocked || !allowed.contains(where: { $0.covers(exception) }) else { continue }
                 let ports =
                     exception.portFrom == exception.portTo
                     ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
@@ -370,7 +497,7 @@ extension Analyzer {
         guard let unlogged else { return findings }
         for pending in exceptions
         where firewallCoverage[pending.input] != nil && pending.exception.origin != "log"
-            && pending.exception.program != nil
+            && pending.exception.program != nil && firewallExclusion(pending, inputs: inputs) == nil
         {
             guard let server = key(pending.input), let setup = logged[server], !setup.isEmpty,
                 let program = pending.exception.program

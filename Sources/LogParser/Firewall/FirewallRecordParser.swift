@@ -35,6 +35,7 @@ struct FirewallRecordParser {
 
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         if format == .netshAdvfirewall { try flushBlock(emit) }
+        if format == .netshFirewall { try flushRow(emit) }
         if format == .eventXML, !eventBytes.isEmpty {
             let line = eventLine
             eventBytes.removeAll()
@@ -174,7 +175,10 @@ struct FirewallRecordParser {
             ? "Domain"
             : path.contains("\\standardprofile\\")
                 ? "Standard" : path.contains("\\publicprofile\\") ? "Public" : nil
-        if path.hasSuffix("\\firewallpolicy\\firewallrules") { return .rules }
+        // (The firewall policy's rules, and those Group Policy sets: …\\WindowsFirewall\\FirewallRules.)
+        if path.hasSuffix("\\firewallpolicy\\firewallrules") || path.hasSuffix("\\windowsfirewall\\firewallrules") {
+            return .rules
+        }
         if path.hasSuffix("\\globallyopenports\\list") { return .openPorts(profile) }
         if path.hasSuffix("\\authorizedapplications\\list") { return .programs(profile) }
         return .other
@@ -326,6 +330,7 @@ struct FirewallRecordParser {
             case "profiles": rule.profiles = any ? [] : value.split(separator: ",").map { String($0).trimmingSpaces() }
             case "grouping": rule.group = value.isEmpty ? nil : value
             case "remote-ip": rule.remoteAddresses = any ? [] : [value]
+            case "local-ip": rule.localAddresses = any ? [] : [value]
             case "protocol":
                 let (number, problem) = FirewallRule.protocolNumber(value, anyWords: words.anyWords)
                 rule.protocolNumber = number
@@ -348,6 +353,13 @@ struct FirewallRecordParser {
         if fields.count >= Self.maximumBlockLines { rule.problems.append("the rule block is longer than expected") }
         if !seen.contains("enabled") { rule.problems.append("the block does not state whether the rule is enabled") }
         if !seen.contains("direction") { rule.problems.append("the block does not state the rule's direction") }
+        if !seen.contains("protocol") { rule.problems.append("the block does not state the rule's protocol") }
+        if !seen.contains("action") { rule.problems.append("the block does not state the rule's action") }
+        if rule.protocolNumber == 6 || rule.protocolNumber == 17, !seen.contains("local-port") {
+            rule.problems.append("the block does not state the rule's local ports")
+        }
+        // Without a RemoteIP line the record does not say who may connect.
+        if !seen.contains("remote-ip") { rule.scopeStated = false }
         try emitRule(
             FirewallChange(kind: .snapshot, rule: rule), text: blockText, line: blockLine.0, offset: blockLine.1,
             event: nil, emit)
@@ -358,9 +370,30 @@ struct FirewallRecordParser {
     private enum ConfigSection { case none, programs, ports }
     private var section = ConfigSection.none
     private var profile: String?
+    /// The last row read, held for the `Scope:` line `verbose = enable` prints under it.
+    private var pendingRow: (rule: FirewallRule, text: [UInt8], line: Int, offset: Int)?
+
+    private mutating func flushRow(_ emit: (RecordDraft) throws -> Void) rethrows {
+        guard let row = pendingRow else { return }
+        pendingRow = nil
+        try emitRule(
+            FirewallChange(kind: .snapshot, rule: row.rule), text: row.text, line: row.line, offset: row.offset,
+            event: nil, emit)
+    }
 
     private mutating func parseNetshConfig(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
         let text = Bytes.string(line.bytes).trimmingSpaces()
+        // "      Scope: LocalSubNet" (verbose = enable) belongs to the row above it.
+        if pendingRow != nil, line.bytes.first == 0x20 || line.bytes.first == 0x09,
+            let colon = text.firstIndex(of: ":"), words.label(String(text[..<colon])) == "scope"
+        {
+            let scope = String(text[text.index(after: colon)...]).trimmingSpaces()
+            pendingRow?.rule.remoteAddresses = Self.scope(scope, words: words)
+            pendingRow?.rule.scopeStated = true
+            try flushRow(emit)
+            return
+        }
+        try flushRow(emit)
         if text.isEmpty || LogStream.isRuler(Bytes.trimmed(line.bytes)) { return }
         if words.ends(text) {
             hasEnded = true
@@ -398,6 +431,8 @@ struct FirewallRecordParser {
         let columns = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         var rule = FirewallRule()
         rule.action = .allow
+        // Who may connect is stated only by a "Scope:" line under the row (verbose = enable).
+        rule.scopeStated = false
         if let profile { rule.profiles = [profile] }
         switch section {
         case .none: return
@@ -428,9 +463,7 @@ struct FirewallRecordParser {
             }
             rule.id = rule.program
         }
-        try emitRule(
-            FirewallChange(kind: .snapshot, rule: rule), text: Array(line.bytes), line: line.number,
-            offset: line.byteOffset, event: nil, emit)
+        pendingRow = (rule, Array(line.bytes), line.number, line.byteOffset)
     }
 
     /// The mode column (Enable/Disable) and, where the output has it, the traffic direction.
@@ -523,9 +556,9 @@ struct FirewallRecordParser {
         if let id = event.eventID, let kind = words.change(ofEvent: id),
             (event.provider ?? "").lowercased().contains("firewall")
         {
-            let rule = Self.rule(event.data, words: words)
+            let rule = Self.rule(event.data, words: words, kind: kind)
             try emitRule(
-                FirewallChange(kind: kind, rule: rule, time: event.time),
+                FirewallChange(kind: kind, rule: rule, time: event.time, sequence: event.recordID),
                 text: Array("Event \(id) \(rule.displayName)".utf8), line: eventLine.0, offset: eventLine.1,
                 event: info, emit)
             return
@@ -546,11 +579,21 @@ struct FirewallRecordParser {
     }
 
     /// A firewall event's rule, from its `EventData` (the schema's names and numbers).
-    static func rule(_ data: [(name: String, value: String)], words: FirewallWords) -> FirewallRule {
+    static func rule(
+        _ data: [(name: String, value: String)], words: FirewallWords, kind: FirewallChange.Kind = .added
+    ) -> FirewallRule {
         var rule = FirewallRule()
         rule.action = nil
         var values: [String: String] = [:]
         for (name, value) in data where !name.isEmpty { values[name.lowercased()] = value }
+        if kind == .added || kind == .modified {
+            // An added or modified rule states these; without them it cannot be read as open.
+            for (name, field) in [("direction", "Direction"), ("action", "Action"), ("protocol", "Protocol")]
+            where values[name] == nil {
+                rule.problems.append("the event states no \(field)")
+            }
+            if values["remoteaddresses"] == nil { rule.scopeStated = false }
+        }
         rule.id = values["ruleid"]
         rule.name = values["rulename"]
         rule.group = values["embeddedcontext"].flatMap { $0.isEmpty ? nil : $0 }
@@ -585,6 +628,10 @@ struct FirewallRecordParser {
             rule.problems += problems
         }
         if let text = values["remoteaddresses"], !text.isEmpty, !words.isAny(text) { rule.remoteAddresses = [text] }
+        if let text = values["localaddresses"], !text.isEmpty, !words.isAny(text) { rule.localAddresses = [text] }
+        if !rule.localPorts.isEmpty, rule.protocolNumber != 6, rule.protocolNumber != 17 {
+            rule.problems.append("local ports without TCP or UDP")
+        }
         if let text = values["profiles"], let mask = Int(text) {
             // 1 Domain, 2 Private, 4 Public; all three (or the whole mask) is every profile.
             let named = [(1, "Domain"), (2, "Private"), (4, "Public")].filter { mask & $0.0 != 0 }.map(\.1)
@@ -603,6 +650,7 @@ struct EventXML {
     var time: String?
     var computer: String?
     var message: String?
+    var recordID: Int?
     var data: [(name: String, value: String)] = []
 
     init(_ bytes: [UInt8]) {
@@ -613,6 +661,7 @@ struct EventXML {
         time = Self.attribute("SystemTime", ofTag: "TimeCreated", in: text)
         computer = Self.element("Computer", in: text).flatMap { $0.isEmpty ? nil : $0 }
         message = Self.element("Message", in: text).flatMap { $0.isEmpty ? nil : $0 }
+        recordID = Self.element("EventRecordID", in: text).flatMap { Int($0) }
         var from = text.startIndex
         while let open = text.range(of: "<Data", range: from..<text.endIndex) {
             guard let close = text.range(of: ">", range: open.upperBound..<text.endIndex) else { break }

@@ -58,6 +58,11 @@ public struct FirewallRule: Sendable, Equatable, Codable {
     public var localPorts: [Port] = []
     /// Remote addresses as written (addresses, ranges, subnets, keywords); empty for any address.
     public var remoteAddresses: [String] = []
+    /// Whether the record states who may connect (`netsh firewall show config` without
+    /// `verbose = enable` does not): a rule whose scope is not stated opens no ruleset port.
+    public var scopeStated = true
+    /// Local addresses the rule is bound to (`LA4`/`LA6`, netsh `LocalIP`); empty for any.
+    public var localAddresses: [String] = []
     /// Profiles (`Domain`, `Private`, `Public`, `Standard`); empty for all.
     public var profiles: [String] = []
     public var program: String?
@@ -101,16 +106,20 @@ public struct FirewallRule: Sendable, Equatable, Codable {
 /// A change the record states: a rule as it is (an export), or an event that added, modified or
 /// deleted one at a time.
 public struct FirewallChange: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable { case snapshot, added, modified, deleted }
+    /// `reset`: the firewall was reset or all its rules deleted (every rule before it is gone).
+    public enum Kind: String, Sendable, Codable { case snapshot, added, modified, deleted, reset }
     public var kind: Kind
     public var rule: FirewallRule
     /// When the event was logged (ISO 8601 as the export states it), for applying events in order.
     public var time: String?
+    /// The event's record number (`EventRecordID`), which orders events logged in the same instant.
+    public var sequence: Int?
 
-    public init(kind: Kind, rule: FirewallRule, time: String? = nil) {
+    public init(kind: Kind, rule: FirewallRule, time: String? = nil, sequence: Int? = nil) {
         self.kind = kind
         self.rule = rule
         self.time = time
+        self.sequence = sequence
     }
 }
 
@@ -129,7 +138,16 @@ extension FirewallRule {
             if bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
                 bounds.count <= 2
             {
-                guard let low = Int(bounds[0].prefix(6)), let high = Int(bounds[bounds.count - 1].prefix(6)),
+                // Every digit counts: "0005061" is no port 506 (a number of more than five digits is out of range).
+                func number(_ digits: Substring) -> Int? {
+                    let significant = digits.drop { $0 == "0" }
+                    return significant.count > 5 ? nil : Int(significant.isEmpty ? "0" : String(significant))
+                }
+                guard bounds.allSatisfy({ $0.first != "0" }) else {
+                    problems.append("port value '\(value.prefix(40))' has leading zeros")
+                    continue
+                }
+                guard let low = number(bounds[0]), let high = number(bounds[bounds.count - 1]),
                     (1...65535).contains(low), (1...65535).contains(high)
                 else {
                     problems.append("port \(value) is outside 1-65535")
@@ -179,17 +197,29 @@ public struct RemoteScope: Sendable, Equatable {
     /// Any address: nothing stated, or `Any` / `*`.
     public var isAny: Bool { prefixes.isEmpty && keywords.isEmpty && invalid.isEmpty }
 
+    /// The most addresses read of one rule (a longer list is one invalid entry: the rule is not carried).
+    public static let maximumAddresses = 1000
+
     public init(_ items: [String], anyWords: Set<String>) {
+        var seen = Set<String>()
+        var count = 0
         for item in items {
             for part in item.split(separator: ",") {
+                count += 1
+                guard count <= Self.maximumAddresses else {
+                    if invalid.last != "more than \(Self.maximumAddresses) addresses" {
+                        invalid.append("more than \(Self.maximumAddresses) addresses")
+                    }
+                    break
+                }
                 let value = String(part).trimmingSpaces()
                 if value.isEmpty || anyWords.contains(FirewallVocabulary.normalized(value)) { continue }
                 if let read = Self.prefixes(value) {
-                    for prefix in read where !prefixes.contains(prefix) { prefixes.append(prefix) }
+                    for prefix in read where seen.insert(prefix).inserted { prefixes.append(prefix) }
                 } else if value.first?.isLetter == true, value.count <= 40,
                     value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
                 {
-                    if !keywords.contains(value) { keywords.append(value) }
+                    if seen.insert(value).inserted { keywords.append(value) }
                 } else {
                     invalid.append(String(value.prefix(60)))
                 }

@@ -9,6 +9,7 @@ public final class FirewallWords: Sendable {
     let added: Set<Int>
     let modified: Set<Int>
     let deleted: Set<Int>
+    let reset: Set<Int>
     private let profileHeadings: [String]
     private let programHeadings: [String]
     private let portHeadings: [String]
@@ -43,6 +44,7 @@ public final class FirewallWords: Sendable {
         added = Set(vocabulary.events["added"] ?? [])
         modified = Set(vocabulary.events["modified"] ?? [])
         deleted = Set(vocabulary.events["deleted"] ?? [])
+        reset = Set(vocabulary.events["reset"] ?? [])
         profileHeadings = vocabulary.profileHeadings.map { $0.lowercased() }
         programHeadings = vocabulary.programHeadings.map { $0.lowercased() }
         portHeadings = vocabulary.portHeadings.map { $0.lowercased() }
@@ -65,6 +67,7 @@ public final class FirewallWords: Sendable {
         if added.contains(id) { return .added }
         if modified.contains(id) { return .modified }
         if deleted.contains(id) { return .deleted }
+        if reset.contains(id) { return .reset }
         return nil
     }
 

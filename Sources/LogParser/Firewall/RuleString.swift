@@ -62,14 +62,18 @@ enum RuleString {
                     rule.problems.append("local port '\(value.prefix(40))' could not be read")
                 }
             case "RA4", "RA6", "RA42", "RA62": rule.remoteAddresses.append(value)
+            case "LA4", "LA6", "LA42", "LA62": rule.localAddresses.append(value)
             case "App": rule.program = value
             case "Svc": rule.service = value == "*" ? nil : value
             case "Name": rule.name = value
             case "EmbedCtxt": rule.group = value
-            default: break  // RPort, LA4, LA6, Desc, Edge, Security, ICMP4, … open nothing more
+            default: break  // RPort, Desc, Edge, Security, ICMP4, … open nothing more
             }
         }
         if !sawAction { rule.problems.append("the rule string states no Action") }
+        if !rule.localPorts.isEmpty, rule.protocolNumber != 6, rule.protocolNumber != 17 {
+            rule.problems.append("local ports without TCP or UDP")
+        }
         if !sawDirection { rule.problems.append("the rule string states no Dir") }
         return rule
     }

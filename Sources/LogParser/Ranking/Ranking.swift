@@ -23,7 +23,14 @@ extension Analyzer {
         // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
         var merged: [FirewallException] = []
         var index: [ExceptionKey: Int] = [:]
+        var excluded: [FirewallRuleNote] = []
         for pending in exceptions {
+            if let (status, reason) = firewallExclusion(pending, inputs: inputs) {
+                var pending = pending
+                pending.exception.evidence = located(pending.exception.evidence, input: pending.input)
+                excluded.append(exclusionNote(pending, status, reason, server: server(input: pending.input)))
+                continue
+            }
             var exception = pending.exception
             exception.server = server(input: pending.input)
             exception.evidence = located(exception.evidence, input: pending.input)
@@ -178,10 +185,16 @@ extension Analyzer {
                 errors: ranked.filter { $0.severity == .error }.count,
                 warnings: ranked.filter { $0.severity == .warning }.count,
                 exceptions: merged.count, roles: roles, servers: servers.isEmpty ? nil : servers))
-        if !firewallNotes.isEmpty || !otherExceptions.isEmpty || firewallNotesLeftOut > 0 {
+        if !firewallNotes.isEmpty || !otherExceptions.isEmpty || firewallNotesLeftOut > 0 || !excluded.isEmpty {
             var others: [FirewallException] = []
             var seen = Set<ExceptionKey>()
             for pending in otherExceptions {
+                if let (status, reason) = firewallExclusion(pending, inputs: inputs) {
+                    var pending = pending
+                    pending.exception.evidence = located(pending.exception.evidence, input: pending.input)
+                    excluded.append(exclusionNote(pending, status, reason, server: server(input: pending.input)))
+                    continue
+                }
                 var exception = pending.exception
                 exception.server = server(input: pending.input)
                 exception.evidence = located(exception.evidence, input: pending.input)
@@ -195,13 +208,18 @@ extension Analyzer {
                     < (rhs.server?.lowercased() ?? "", rhs.protocol.rawValue, rhs.portFrom, rhs.portTo, rhs.rule ?? "")
             }
             result.otherExceptions = others
-            result.firewallRules = firewallNotes.map { note, input in
+            var notes = firewallNotes.map { note, input in
                 var note = note
                 note.server = server(input: input)
                 note.evidence = located(note.evidence, input: input)
                 return note
             }
-            result.firewallRulesLeftOut = firewallNotesLeftOut > 0 ? firewallNotesLeftOut : nil
+            var leftOut = firewallNotesLeftOut
+            for note in excluded {
+                if notes.count < ScanResult.maximumFirewallNotes { notes.append(note) } else { leftOut += 1 }
+            }
+            result.firewallRules = notes
+            result.firewallRulesLeftOut = leftOut > 0 ? leftOut : nil
         }
         return result
     }
