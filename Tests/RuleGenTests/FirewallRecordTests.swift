@@ -47,12 +47,47 @@ import Testing
 
         /// Whether it is a block rule in force that blocks this port range (block rules win on
         /// Windows; one whose ports are a keyword is taken to block every port).
-        func blocks(_ transport: String, _ range: (Int, Int)) -> Bool {
+        func blocks(_ transport: String, _ range: (Int, Int), from other: [Remote]) -> Bool {
             guard !allow, enabled, inbound, !deleted else { return false }
             guard protocolNumber == nil || transports == [transport] else { return false }
+            guard Self.mayMeet(remote, other) else { return false }
             let own = modifiedPorts ?? ports
             if keyword != nil || own.isEmpty { return true }
             return own.contains { $0.0 <= range.1 && range.0 <= $0.1 }
+        }
+
+        /// Whether two remote scopes may share an address (an independent model of the generated
+        /// addresses: IPv4 prefixes of /24 or longer spelled out, IPv6 /32, /40, /48 by their groups).
+        static func mayMeet(_ lhs: [Remote], _ rhs: [Remote]) -> Bool {
+            if lhs.isEmpty || rhs.isEmpty { return true }
+            if (lhs + rhs).contains(where: { $0.canonical == "LocalSubnet" }) { return true }
+            func v4(_ remote: [Remote]) -> Set<String> {
+                var all = Set<String>()
+                for item in remote where !item.canonical.contains(":") {
+                    let parts = item.canonical.split(separator: "/")
+                    let octets = parts[0].split(separator: ".").compactMap { Int($0) }
+                    let length = parts.count > 1 ? Int(parts[1])! : 32
+                    for host in 0..<(1 << (32 - length)) {
+                        all.insert("\(octets[0]).\(octets[1]).\(octets[2]).\(octets[3] + host)")
+                    }
+                }
+                return all
+            }
+            func v6(_ remote: [Remote]) -> [(group: Int, length: Int)] {
+                remote.filter { $0.canonical.contains(":") }.map { item in
+                    let length = Int(item.canonical.split(separator: "/")[1])!
+                    let groups = item.canonical.split(separator: ":")
+                    return (length == 32 ? 0 : Int(groups[2], radix: 16)!, length)
+                }
+            }
+            if !v4(lhs).isDisjoint(with: v4(rhs)) { return true }
+            for a in v6(lhs) {
+                for b in v6(rhs) {
+                    let length = min(a.length, b.length)
+                    if length == 32 || a.group >> (48 - length) == b.group >> (48 - length) { return true }
+                }
+            }
+            return false
         }
 
         /// What it must open, among `rules` (whose block rules win): `tcp 5061-5061 from 192.0.2.0/24`
@@ -61,8 +96,9 @@ import Testing
             guard opens else { return [] }
             let from = remote.isEmpty ? "" : " from " + Set(remote.map(\.canonical)).sorted().joined(separator: ",")
             return transports.flatMap { transport in
-                (modifiedPorts ?? ports).filter { range in !rules.contains { $0.blocks(transport, range) } }
-                    .map { "\(transport) \($0.0)-\($0.1)\(from)" }
+                (modifiedPorts ?? ports).filter { range in !rules.contains { $0.blocks(transport, range, from: remote) }
+                }
+                .map { "\(transport) \($0.0)-\($0.1)\(from)" }
             }
         }
     }

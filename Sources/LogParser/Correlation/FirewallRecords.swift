@@ -8,13 +8,53 @@ struct FirewallBlock: Sendable {
     var ranges: [ClosedRange<Int>]
     var rule: String
     var evidence: Evidence
+    /// The addresses it names (canonical prefixes or keywords; nil for any).
+    var remote: [String]? = nil
+    var local: [String]? = nil
 
-    /// Whether it blocks any of an exception's ports.
+    /// Whether it blocks any of an exception's ports: the same protocol (or any), overlapping
+    /// ports, and addresses that are not provably apart (a keyword may be anything).
     func overlaps(_ exception: FirewallException) -> Bool {
         let number = exception.protocol == .tcp ? 6 : 17
         guard protocolNumber == nil || protocolNumber == number else { return false }
-        return ranges.isEmpty
-            || ranges.contains { $0.lowerBound <= exception.portTo && exception.portFrom <= $0.upperBound }
+        guard
+            ranges.isEmpty
+                || ranges.contains(where: { $0.lowerBound <= exception.portTo && exception.portFrom <= $0.upperBound })
+        else { return false }
+        return Self.mayMeet(remote, exception.remote) && Self.mayMeet(local, exception.local)
+    }
+
+    /// Whether two address lists may share an address: false only when both are concrete prefixes
+    /// and no prefix of one meets a prefix of the other.
+    static func mayMeet(_ lhs: [String]?, _ rhs: [String]?) -> Bool {
+        guard let lhs, let rhs else { return true }
+        let left = lhs.compactMap(Prefix.init)
+        let right = rhs.compactMap(Prefix.init)
+        guard left.count == lhs.count, right.count == rhs.count else { return true }
+        return left.contains { a in right.contains { b in a.meets(b) } }
+    }
+
+    /// A canonical prefix (`192.0.2.0/24`, `2001:db8::/32`, an address alone).
+    struct Prefix {
+        var address: Address
+        var length: Int
+
+        init?(_ text: String) {
+            let parts = text.split(separator: "/")
+            guard let first = parts.first, let address = Address(String(first)) else { return nil }
+            self.address = address
+            let bits = address.isV6 ? 128 : 32
+            length = min(bits, parts.count > 1 ? Int(parts[1]) ?? bits : bits)
+        }
+
+        /// Whether the two share an address: the same family, and the shorter one holds the longer's network.
+        func meets(_ other: Prefix) -> Bool {
+            guard address.isV6 == other.address.isV6 else { return false }
+            let bits = address.isV6 ? 128 : 32
+            let shift = bits - min(length, other.length)
+            guard shift < 128 else { return true }
+            return address.value >> UInt128(shift) == other.address.value >> UInt128(shift)
+        }
     }
 }
 
@@ -251,10 +291,14 @@ extension Analyzer {
                 }
                 if case .keyword = port { break }
             }
+            let remoteScope = RemoteScope(rule.remoteAddresses, anyWords: firewallWords.anyWords)
+            let localScope = RemoteScope(rule.localAddresses, anyWords: firewallWords.anyWords)
             firewallBlocks[state.index, default: []].append(
                 FirewallBlock(
                     protocolNumber: rule.protocolNumber, ranges: ranges, rule: name,
-                    evidence: Evidence(path: evidence.path, line: evidence.line)))
+                    evidence: Evidence(path: evidence.path, line: evidence.line),
+                    remote: remoteScope.isAny ? nil : remoteScope.prefixes + remoteScope.keywords + remoteScope.invalid,
+                    local: localScope.isAny ? nil : localScope.prefixes + localScope.keywords + localScope.invalid))
             return note("block", "a block rule")
         }
 
