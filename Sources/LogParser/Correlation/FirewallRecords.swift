@@ -262,6 +262,15 @@ extension Analyzer {
                         evidence: Evidence(path: evidence.path, line: evidence.line)), state.index
                 ))
         }
+        // An address that is none (a broken range, a bad mask) makes the rule unreadable, as Windows
+        // itself ignores a rule it cannot parse.
+        var rule = rule
+        rule.problems += RemoteScope(rule.remoteAddresses, anyWords: firewallWords.anyWords).invalid.map {
+            "remote address '\($0)' could not be read"
+        }
+        rule.problems += RemoteScope(rule.localAddresses, anyWords: firewallWords.anyWords).invalid.map {
+            "local address '\($0)' could not be read"
+        }
         if !rule.problems.isEmpty {
             let reason = rule.problems.joined(separator: "; ")
             note("not-read", reason)
@@ -330,10 +339,9 @@ extension Analyzer {
         let scope = RemoteScope(rule.remoteAddresses, anyWords: firewallWords.anyWords)
         // "not-stated" names no addresses: a port of a record that does not say who may connect is
         // listed but opens no ruleset port.
-        let remote =
-            !rule.scopeStated ? ["not-stated"] : scope.isAny ? nil : scope.prefixes + scope.keywords + scope.invalid
+        let remote = !rule.scopeStated ? ["not-stated"] : scope.isAny ? nil : scope.prefixes + scope.keywords
         let localScope = RemoteScope(rule.localAddresses, anyWords: firewallWords.anyWords)
-        let local = localScope.isAny ? nil : localScope.prefixes + localScope.keywords + localScope.invalid
+        let local = localScope.isAny ? nil : localScope.prefixes + localScope.keywords
         var ranges: [ClosedRange<Int>] = []
         var keywords: [String] = []
         for port in rule.localPorts {
@@ -419,7 +427,10 @@ extension Analyzer {
                 role: role, protocol: transport, portFrom: range.lowerBound, portTo: range.upperBound, interface: nil,
                 program: rule.program, service: rule.service, origin: "firewall",
                 evidence: Evidence(path: evidence.path, line: evidence.line),
-                note: rule.protocolNumber == nil ? "the rule allows any protocol" : nil)
+                note: [
+                    rule.protocolNumber == nil ? "the rule allows any protocol" : nil,
+                    rule.security.map { "the rule requires IPsec (\($0)): clients without it are refused" },
+                ].compactMap { $0 }.joined(separator: "; ").nilIfEmpty)
             made.rule = rule.name
             made.profiles = rule.profiles.isEmpty ? nil : rule.profiles
             made.remote = remote
@@ -565,4 +576,9 @@ extension Analyzer {
         }
         return findings
     }
+}
+
+extension String {
+    /// nil for an empty string.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

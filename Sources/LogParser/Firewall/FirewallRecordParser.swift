@@ -331,6 +331,7 @@ struct FirewallRecordParser {
             case "grouping": rule.group = value.isEmpty ? nil : value
             case "remote-ip": rule.remoteAddresses = any ? [] : [value]
             case "local-ip": rule.localAddresses = any ? [] : [value]
+            case "security": if !value.isEmpty, value.lowercased() != "notrequired" { rule.security = value }
             case "protocol":
                 let (number, problem) = FirewallRule.protocolNumber(value, anyWords: words.anyWords)
                 rule.protocolNumber = number
@@ -629,6 +630,9 @@ struct FirewallRecordParser {
         }
         if let text = values["remoteaddresses"], !text.isEmpty, !words.isAny(text) { rule.remoteAddresses = [text] }
         if let text = values["localaddresses"], !text.isEmpty, !words.isAny(text) { rule.localAddresses = [text] }
+        if let text = values["securityoptions"], !text.isEmpty, text != "0" {
+            rule.security = "SecurityOptions \(text)"
+        }
         if !rule.localPorts.isEmpty, rule.protocolNumber != 6, rule.protocolNumber != 17 {
             rule.problems.append("local ports without TCP or UDP")
         }

@@ -63,6 +63,8 @@ public struct FirewallRule: Sendable, Equatable, Codable {
     public var scopeStated = true
     /// Local addresses the rule is bound to (`LA4`/`LA6`, netsh `LocalIP`); empty for any.
     public var localAddresses: [String] = []
+    /// The IPsec requirement (`Security=Authenticate`, netsh `Security: Authenticate…`), when the rule has one.
+    public var security: String?
     /// Profiles (`Domain`, `Private`, `Public`, `Standard`); empty for all.
     public var profiles: [String] = []
     public var program: String?

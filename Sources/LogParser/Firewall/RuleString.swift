@@ -63,6 +63,8 @@ enum RuleString {
                 }
             case "RA4", "RA6", "RA42", "RA62": rule.remoteAddresses.append(value)
             case "LA4", "LA6", "LA42", "LA62": rule.localAddresses.append(value)
+            case "Security", "Security2", "Security2_9":
+                if value.lowercased() != "notrequired" { rule.security = value }
             case "App": rule.program = value
             case "Svc": rule.service = value == "*" ? nil : value
             case "Name": rule.name = value
