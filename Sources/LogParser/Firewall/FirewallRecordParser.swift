@@ -51,11 +51,27 @@ struct FirewallRecordParser {
     /// registry export, a line that is no key, value, continuation or comment; for an XML event
     /// export, text outside an event that is no markup.
     func endsBefore(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        isBetweenRecords && Self.endsBefore(line, format: format)
+    }
+
+    /// Whether the parser is between records (not inside an event, not in a value's continuation):
+    /// only then may a line end the log. LogStream keeps a copy, so that it need not look at the
+    /// parser for every line.
+    var isBetweenRecords: Bool {
+        switch format {
+        case .eventXML: eventBytes.isEmpty && !eventTooLong
+        case .registryExport: !continuing
+        default: false
+        }
+    }
+
+    /// Whether a line, met between records, is no part of a record of this format.
+    static func endsBefore(_ line: UnsafeBufferPointer<UInt8>, format: LogFormat) -> Bool {
         let trimmed = Bytes.trimmed(line)
         guard let first = trimmed.first else { return false }
         // An XML event export: text between events that is no markup begins the next log.
-        if format == .eventXML { return eventBytes.isEmpty && !eventTooLong && first != UInt8(ascii: "<") }
-        guard format == .registryExport, !continuing else { return false }
+        if format == .eventXML { return first != UInt8(ascii: "<") }
+        guard format == .registryExport else { return false }
         if first == UInt8(ascii: "[") || first == UInt8(ascii: "\"") || first == UInt8(ascii: "@")
             || first == UInt8(ascii: ";") || line.first == 0x20
         {

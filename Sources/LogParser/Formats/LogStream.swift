@@ -66,7 +66,9 @@ public struct LogStream {
             try begin(
                 formatHint ?? guessFormat(trimmed), at: line, announced: startPending, newFile: startPending, emit,
                 onLogStart)
-        } else if formatHint == nil, case .firewall(let record) = parser, record.endsBefore(line.bytes) {
+        } else if formatHint == nil, firewallBetweenRecords, let current = currentFormat,
+            FirewallRecordParser.endsBefore(line.bytes, format: current)
+        {
             // A registry export ends where its lines stop being keys and values: the next log begins.
             try begin(
                 guessFormat(Bytes.trimmed(line.bytes)), at: line, announced: false, newFile: false, emit, onLogStart)
@@ -131,6 +133,7 @@ public struct LogStream {
             parser = nil
             try record.parse(line, emit)
             hasEnded = record.hasEnded
+            firewallBetweenRecords = record.isBetweenRecords
             parser = .firewall(record)
         case .plain:
             // A transcript's footer ("Windows PowerShell transcript end", "End time: …") closes with a ruler.
@@ -187,6 +190,10 @@ public struct LogStream {
 
     /// Whether the current log is a `Get-WinEvent | Format-List` export (its records all begin with TimeCreated).
     private var currentIsList = false
+
+    /// Whether the current log is a firewall record between two records (where a line of another
+    /// shape ends it): a copy of its parser's state, looked at for every line.
+    private var firewallBetweenRecords = false
 
     /// Whether a plain-text log said it ends (a transcript's footer began; its closing ruler ends it).
     private var plainEnding = false
@@ -280,6 +287,7 @@ public struct LogStream {
         if !formats.contains(format) { formats.append(format) }
         currentFormat = format
         parser = makeParser(format)
+        firewallBetweenRecords = format == .registryExport || format == .eventXML
     }
 
     /// A new parser for a format.
@@ -305,6 +313,7 @@ public struct LogStream {
         linesInLog = 0
         hasEnded = false
         plainEnding = false
+        firewallBetweenRecords = format == .registryExport || format == .eventXML
         if !formats.contains(format) { formats.append(format) }
         currentFormat = format
         logCount += 1

@@ -19,8 +19,13 @@ public struct RecordDraft {
     public let event: EventInfo?
     /// Named values: a table row's cells named by the header, an XML element's attributes or child elements.
     public var fields: [RecordField] = []
-    /// The rule a firewall record states, for `firewall-rule` records.
-    public var firewall: FirewallChange?
+    /// The rule a firewall record states, for `firewall-rule` records (kept in a box: a draft is
+    /// copied per record, and most records are no rule).
+    public var firewall: FirewallChange? {
+        get { firewallBox?.change }
+        set { firewallBox = newValue.map(FirewallChangeBox.init) }
+    }
+    var firewallBox: FirewallChangeBox? = nil
 
     /// The record as a value that outlives the callback.
     public func materialize() -> Record {
@@ -163,4 +168,10 @@ enum Bytes {
     static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
+}
+
+/// A firewall change behind one reference.
+final class FirewallChangeBox: Sendable {
+    let change: FirewallChange
+    init(_ change: FirewallChange) { self.change = change }
 }
