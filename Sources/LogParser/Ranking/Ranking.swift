@@ -23,14 +23,16 @@ extension Analyzer {
         // Exceptions: roles settled, duplicates merged (the first evidence kept), sorted.
         var merged: [FirewallException] = []
         var index: [ExceptionKey: Int] = [:]
+        // Firewall rules a block rule overlaps, or events a current record supersedes, are listed, not carried.
         var excluded: [FirewallRuleNote] = []
-        for pending in exceptions {
-            if let (status, reason) = firewallExclusion(pending, inputs: inputs) {
-                var pending = pending
-                pending.exception.evidence = located(pending.exception.evidence, input: pending.input)
-                excluded.append(exclusionNote(pending, status, reason, server: server(input: pending.input)))
-                continue
-            }
+        func excludes(_ pending: PendingException) -> Bool {
+            guard let (status, reason) = firewallExclusion(pending, inputs: inputs) else { return false }
+            var pending = pending
+            pending.exception.evidence = located(pending.exception.evidence, input: pending.input)
+            excluded.append(exclusionNote(pending, status, reason, server: server(input: pending.input)))
+            return true
+        }
+        for pending in exceptions where !excludes(pending) {
             var exception = pending.exception
             exception.server = server(input: pending.input)
             exception.evidence = located(exception.evidence, input: pending.input)
@@ -188,13 +190,7 @@ extension Analyzer {
         if !firewallNotes.isEmpty || !otherExceptions.isEmpty || firewallNotesLeftOut > 0 || !excluded.isEmpty {
             var others: [FirewallException] = []
             var seen = Set<ExceptionKey>()
-            for pending in otherExceptions {
-                if let (status, reason) = firewallExclusion(pending, inputs: inputs) {
-                    var pending = pending
-                    pending.exception.evidence = located(pending.exception.evidence, input: pending.input)
-                    excluded.append(exclusionNote(pending, status, reason, server: server(input: pending.input)))
-                    continue
-                }
+            for pending in otherExceptions where !excludes(pending) {
                 var exception = pending.exception
                 exception.server = server(input: pending.input)
                 exception.evidence = located(exception.evidence, input: pending.input)
