@@ -52,6 +52,28 @@ enum HTMLReport {
         }
         out += "</tbody></table>\n"
 
+        if let records = document.firewallRecords {
+            out +=
+                "<h2>Firewall records: rules no ruleset carries</h2>\n<table><thead><tr><th>Server</th><th>Rules</th></tr></thead><tbody>\n"
+            for record in records {
+                let counts = record.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                out +=
+                    "<tr><td>\(escape(record.server ?? "(not stated)"))</td><td>\(escape(counts.joined(separator: ", ")))</td></tr>\n"
+            }
+            out += "</tbody></table>\n"
+            let rules = records.flatMap(\.rules)
+            if !rules.isEmpty {
+                out += "<ul>\n"
+                for rule in rules {
+                    out +=
+                        "<li>\(escape(rule.server.map { "\($0): " } ?? ""))\(escape(rule.status)): \(escape(rule.rule)) "
+                    out +=
+                        "(\(escape(rule.summary))) — \(escape(rule.reason)) <code>\(escape(rule.evidence.location))</code></li>\n"
+                }
+                out += "</ul>\n"
+            }
+        }
+
         out += "<h2>Findings, root cause first</h2>\n"
         if document.findings.isEmpty { out += "<p>No errors, warnings or notes.</p>\n" }
         for finding in document.findings {

@@ -27,6 +27,23 @@ enum MarkdownReport {
             }
         }
 
+        if let records = document.firewallRecords {
+            out += "\n## Firewall records: rules no ruleset carries\n\n"
+            out += "| Server | Rules |\n|---|---|\n"
+            for record in records {
+                let counts = record.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                out += "| \(cell(record.server ?? "(not stated)")) | \(cell(counts.joined(separator: ", "))) |\n"
+            }
+            let rules = records.flatMap(\.rules)
+            if !rules.isEmpty {
+                out += "\n"
+                for rule in rules {
+                    out += "- \(escape(rule.server.map { "\($0): " } ?? ""))\(rule.status): \(escape(rule.rule)) "
+                    out += "(\(escape(rule.summary))) — \(escape(rule.reason)) (`\(rule.evidence.location)`)\n"
+                }
+            }
+        }
+
         out += "\n## Findings, root cause first\n\n"
         if document.findings.isEmpty { out += "No errors, warnings or notes.\n" }
         for finding in document.findings {

@@ -16,6 +16,20 @@ public struct ReportDocument: Sendable, Codable {
     public var notUnderstood: [LineGroup]
     public var codes: [String: [CodeMeaning]]
     public var summary: ScanResult.Summary
+    /// The firewall records' rules no ruleset carries, per server: counts by status, and the ones
+    /// an operator should look at (all but other products' rules), at most ``maximumFirewallRules``.
+    public var firewallRecords: [FirewallRecordStatus]?
+
+    /// The most rules a report lists one by one.
+    public static let maximumFirewallRules = 50
+
+    /// One server's firewall record, as the report shows it.
+    public struct FirewallRecordStatus: Sendable, Codable {
+        public var server: String?
+        /// `disabled: 2`, `other: 14`, … in status order.
+        public var counts: [String: Int]
+        public var rules: [FirewallRuleNote]
+    }
 
     public enum Verdict: String, Sendable, Codable {
         case failed, warnings, ok
@@ -63,6 +77,23 @@ public struct ReportDocument: Sendable, Codable {
             Self.status(of: group, result: result, knowledge: knowledge)
         }
         verdict = result.summary.errors > 0 ? .failed : result.summary.warnings > 0 ? .warnings : .ok
+        if let notes = result.firewallRules, !notes.isEmpty {
+            var order: [String?] = []
+            var byServer: [String?: FirewallRecordStatus] = [:]
+            var listed = 0
+            for note in notes {
+                if byServer[note.server] == nil {
+                    order.append(note.server)
+                    byServer[note.server] = FirewallRecordStatus(server: note.server, counts: [:], rules: [])
+                }
+                byServer[note.server]?.counts[note.status, default: 0] += 1
+                if note.status != "other", listed < Self.maximumFirewallRules {
+                    byServer[note.server]?.rules.append(note)
+                    listed += 1
+                }
+            }
+            firewallRecords = order.compactMap { byServer[$0] }
+        }
         headline = Self.headline(result: result, knowledge: knowledge)
     }
 
