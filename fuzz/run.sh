@@ -17,7 +17,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(reader msi html xml event csv knowledge scan-to-rules reg netsh netsh-config event-xml
-    firewall-rules)
+    firewall-rules topology)
 
 swift build -c release --product ocslog-fuzz --scratch-path "${FUZZ_SCRATCH:-.build-fuzz}" \
     --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
@@ -31,6 +31,8 @@ run_target() {
     mkdir -p "$seeds" "$work" "$artifacts"
     if [ "$target" = knowledge ]; then
         cp Sources/Knowledge/Data/*.yaml "$seeds/"
+    elif [ "$target" = topology ]; then
+        cp corpus/topology/*.yaml "$seeds/"
     else
         find corpus/logs corpus/adversarial -type f ! -name '*.md' -exec cp {} "$seeds/" \;
     fi

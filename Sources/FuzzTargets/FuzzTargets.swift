@@ -29,6 +29,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A firewall record through the analysis into rulesets: what it opens is valid, and nothing
     /// the record does not state is opened.
     case firewallRules = "firewall-rules"
+    /// A topology file (`--topology`): refused with a line, or read and turned into forward
+    /// rulesets that hold only printable ASCII and only the exceptions' ports.
+    case topology
 
     /// Runs the target on one input.
     public func run(_ data: UnsafeRawBufferPointer) {
@@ -47,6 +50,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .netshConfig: Self.parse(bytes, .netshFirewall)
         case .eventXML: Self.parse(bytes, .eventXML)
         case .firewallRules: Self.firewallRules(bytes)
+        case .topology: Self.topology(bytes)
         }
     }
 
@@ -192,6 +196,58 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         var options = RuleOptions()
         options.allFirewallRules = true
         let plan = RulePlan.build(from: result, knowledge: builtIn, options: options)
+        let generator = Generator(version: "fuzz")
+        for output in [
+            NFTWriter.render(plan, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator),
+        ] {
+            check(
+                output.utf8.allSatisfy { $0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) },
+                "a ruleset holds only printable ASCII")
+        }
+    }
+
+    static func topology(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let topology: Topology
+        do {
+            topology = try Topology.parse(text, file: "fuzz.yaml", roles: Set(builtIn.roles.map(\.id)))
+        } catch {
+            check(!error.message.isEmpty, "a refused topology says why")
+            return
+        }
+        // One exception per role, with and without a computer name, on both Edge sides.
+        var exceptions: [FirewallException] = []
+        for (index, role) in builtIn.roles.map(\.id).enumerated() {
+            for server in [nil] + topology.servers.compactMap(\.name).prefix(3).map(Optional.some) {
+                for side in role == "edge" ? ["external", "internal", nil] : [nil] {
+                    exceptions.append(
+                        FirewallException(
+                            role: role, protocol: index % 2 == 0 ? .tcp : .udp, portFrom: 5061 + index,
+                            portTo: 5061 + index, interface: side, program: nil, service: nil, origin: "log",
+                            evidence: Evidence(path: "fuzz.log", line: index + 1), note: nil, server: server))
+                }
+            }
+        }
+        let result = ScanResult(
+            inputs: [], exceptions: exceptions, findings: [], notUnderstood: [],
+            summary: .init(errors: 0, warnings: 0, exceptions: exceptions.count, roles: []))
+        var options = RuleOptions()
+        options.topology = topology
+        options.baseChain = bytes.count % 2 == 0
+        let plan = ForwardPlan.build(from: result, knowledge: builtIn, options: options, topology: topology)
+        for destination in plan.destinations {
+            for group in destination.inbound + destination.outbound {
+                for element in group.elements + group.scoped {
+                    check(
+                        exceptions.contains {
+                            $0.protocol == element.transport && $0.portFrom <= Int(element.range.lowerBound.rawValue)
+                                && Int(element.range.upperBound.rawValue) <= $0.portTo
+                        }, "a forwarded port an exception states: \(element.range)")
+                }
+            }
+        }
         let generator = Generator(version: "fuzz")
         for output in [
             NFTWriter.render(plan, options: options, generator: generator),

@@ -34,6 +34,67 @@ public struct DocumentedPort: Sendable, Equatable {
     public var purpose: String
     public var origin: FactOrigin
     public var programs: [String]
+    /// Who connects to it, for a firewall in front of the servers (empty: not described).
+    public var from: [PortPeer] = []
+    /// Whether the role also connects out to the same peers on it.
+    public var direction: PortDirection = .inbound
+    /// Where its direction and peers are stated.
+    public var reference: String?
+}
+
+/// Where a network zone sits, as the knowledge and a topology name it.
+public enum ZoneKind: String, Sendable, CaseIterable, Hashable {
+    case internet, perimeter, `internal`
+}
+
+/// Who connects to a documented port: a kind of zone, or the servers of a role (one Edge side).
+public enum PortPeer: Sendable, Hashable, CustomStringConvertible {
+    case zone(ZoneKind)
+    case servers(role: String, interface: String?)
+
+    /// `internet`, `front-end`, `edge:internal`.
+    public init?(_ text: String, roles: Set<String>) {
+        if let kind = ZoneKind(rawValue: text) {
+            self = .zone(kind)
+            return
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= 2, roles.contains(parts[0]) else { return nil }
+        if parts.count == 2 {
+            guard ["external", "internal"].contains(parts[1]) else { return nil }
+            self = .servers(role: parts[0], interface: parts[1])
+        } else {
+            self = .servers(role: parts[0], interface: nil)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .zone(let kind): kind.rawValue
+        case .servers(let role, let interface): role + (interface.map { ":" + $0 } ?? "")
+        }
+    }
+}
+
+/// Whether a documented port is only connected to, or also connected from, the role.
+public enum PortDirection: String, Sendable, Hashable {
+    case inbound = "in"
+    case both
+}
+
+/// What the guidance says about translating a role's addresses (ports.yaml `translation`).
+public struct TranslationRule: Sendable, Equatable {
+    public enum Address: String, Sendable { case av, any }
+    public enum When: String, Sendable {
+        case translated
+        case severalServers = "several-servers"
+    }
+    public var role: String
+    public var interface: String?
+    public var address: Address
+    public var when: When
+    public var message: String
+    public var reference: String
 }
 
 /// The kind of a signature.
@@ -117,6 +178,8 @@ public struct CodeMeaning: Sendable, Codable, Equatable {
 public struct KnowledgeBase: Sendable {
     public var roles: [Role]
     public var ports: [DocumentedPort]
+    /// What the guidance says about address translation in front of a role (ports.yaml).
+    public var translation: [TranslationRule] = []
     public var signatures: [Signature]
     public var knownIssues: [KnownIssue]
     /// What error codes mean.

@@ -7,6 +7,7 @@ import Yams
 struct KnowledgeLoader {
     private var roles: [(String, RawRole)] = []
     private var ports: [(String, RawPort)] = []
+    private var translation: [(String, RawTranslation)] = []
     private var signatures: [(String, RawSignature)] = []
     private var knownIssues: [(String, RawKnownIssue)] = []
     private var codes: [(String, RawCode)] = []
@@ -41,6 +42,7 @@ struct KnowledgeLoader {
         let portRoles = Set((raw.ports ?? []).map(\.role))
         ports.removeAll { portRoles.contains($0.1.role) && $0.0 != file }
         ports += (raw.ports ?? []).map { (file, $0) }
+        if let rules = raw.translation { translation = rules.map { (file, $0) } }
         for signature in raw.signatures ?? [] { Self.replace(&signatures, file, signature, id: signature.id) }
         for issue in raw.knownIssues ?? [] { Self.replace(&knownIssues, file, issue, id: issue.id) }
         for code in raw.codes ?? [] {
@@ -186,10 +188,45 @@ struct KnowledgeLoader {
             if let interface = raw.interface, !["external", "internal"].contains(interface) {
                 throw KnowledgeError(file: file, entry: entry, message: "interface must be external or internal")
             }
+            var peers: [PortPeer] = []
+            for text in raw.from ?? [] {
+                guard let peer = PortPeer(text, roles: roleIDs) else {
+                    throw KnowledgeError(
+                        file: file, entry: entry,
+                        message: "from '\(text)' is not internet, perimeter, internal, a role or ROLE:external|internal"
+                    )
+                }
+                peers.append(peer)
+            }
+            var direction = PortDirection.inbound
+            if let text = raw.direction {
+                guard let parsed = PortDirection(rawValue: text) else {
+                    throw KnowledgeError(file: file, entry: entry, message: "direction must be in or both")
+                }
+                direction = parsed
+            }
             builtPorts.append(
                 DocumentedPort(
                     role: raw.role, interface: raw.interface, range: range, protocols: protocols, purpose: raw.purpose,
-                    origin: raw.origin ?? .likely, programs: raw.programs ?? []))
+                    origin: raw.origin ?? .likely, programs: raw.programs ?? [], from: peers, direction: direction,
+                    reference: raw.reference))
+        }
+        var builtTranslation: [TranslationRule] = []
+        for (file, raw) in translation {
+            let entry = "translation \(raw.role)"
+            guard roleIDs.contains(raw.role) else {
+                throw KnowledgeError(file: file, entry: entry, message: "unknown role '\(raw.role)'")
+            }
+            guard let address = TranslationRule.Address(rawValue: raw.address) else {
+                throw KnowledgeError(file: file, entry: entry, message: "address must be av or any")
+            }
+            guard let when = TranslationRule.When(rawValue: raw.when) else {
+                throw KnowledgeError(file: file, entry: entry, message: "when must be translated or several-servers")
+            }
+            builtTranslation.append(
+                TranslationRule(
+                    role: raw.role, interface: raw.interface, address: address, when: when, message: raw.message,
+                    reference: raw.reference))
         }
 
         var builtSignatures: [Signature] = []
@@ -289,7 +326,8 @@ struct KnowledgeLoader {
             try compile(text, file: file, entry: "attention")
         }
         return KnowledgeBase(
-            roles: builtRoles, ports: builtPorts, signatures: builtSignatures, knownIssues: builtIssues,
+            roles: builtRoles, ports: builtPorts, translation: builtTranslation, signatures: builtSignatures,
+            knownIssues: builtIssues,
             codes: builtCodes,
             prefilterWords: prefilter, prefilter: prefilterPattern, attention: attentionPattern,
             vocabulary: vocabulary, firewall: firewall)
@@ -353,6 +391,7 @@ private struct RawFile: Decodable {
     var attention: String?
     var roles: [RawRole]?
     var ports: [RawPort]?
+    var translation: [RawTranslation]?
     var signatures: [RawSignature]?
     var knownIssues: [RawKnownIssue]?
     var codes: [RawCode]?
@@ -360,7 +399,7 @@ private struct RawFile: Decodable {
     var firewall: FirewallVocabulary?
 
     enum CodingKeys: String, CodingKey {
-        case definitions, prefilter, attention, roles, ports, signatures, codes, vocabulary, firewall
+        case definitions, prefilter, attention, roles, ports, signatures, codes, vocabulary, firewall, translation
         case knownIssues = "known-issues"
     }
 }
@@ -427,6 +466,18 @@ private struct RawPort: Decodable {
     var purpose: String
     var origin: FactOrigin?
     var programs: [String]?
+    var from: [String]?
+    var direction: String?
+    var reference: String?
+}
+
+private struct RawTranslation: Decodable {
+    var role: String
+    var interface: String?
+    var address: String
+    var when: String
+    var message: String
+    var reference: String
 }
 
 private struct RawSignature: Decodable {

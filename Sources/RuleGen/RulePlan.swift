@@ -21,6 +21,9 @@ public struct SourcePrefix: Sendable, Hashable, Comparable, CustomStringConverti
     public let family: Family
     /// The canonical text: `192.0.2.0/24`, `2001:db8::/32`.
     public let description: String
+    /// The address in network byte order, and the prefix length.
+    let bytes: [UInt8]
+    public let length: Int
 
     /// Parses `ADDRESS` or `ADDRESS/LENGTH`; nil unless the address parses (inet_pton) and the
     /// length fits its family.
@@ -36,10 +39,12 @@ public struct SourcePrefix: Sendable, Hashable, Comparable, CustomStringConverti
             family = .ipv4
             maximum = 32
             inet_ntop(AF_INET, &v4, &canonical, socklen_t(canonical.count))
+            bytes = withUnsafeBytes(of: &v4) { Array($0) }
         } else if inet_pton(AF_INET6, address, &v6) == 1 {
             family = .ipv6
             maximum = 128
             inet_ntop(AF_INET6, &v6, &canonical, socklen_t(canonical.count))
+            bytes = withUnsafeBytes(of: &v6) { Array($0) }
         } else {
             return nil
         }
@@ -50,12 +55,32 @@ public struct SourcePrefix: Sendable, Hashable, Comparable, CustomStringConverti
             }
             length = parsed
         }
+        self.length = length
         let addressCanonical = String(
             decoding: canonical.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         description = length == maximum ? addressCanonical : "\(addressCanonical)/\(length)"
     }
 
     public static func < (lhs: SourcePrefix, rhs: SourcePrefix) -> Bool { lhs.description < rhs.description }
+
+    /// Whether every address of `other` is inside it.
+    public func contains(_ other: SourcePrefix) -> Bool {
+        guard family == other.family, other.length >= length else { return false }
+        for bit in 0..<length where (bytes[bit / 8] ^ other.bytes[bit / 8]) & (0x80 >> UInt8(bit % 8)) != 0 {
+            return false
+        }
+        return true
+    }
+
+    /// The addresses both hold: the narrower of the two when one holds the other, else nil.
+    public func intersection(_ other: SourcePrefix) -> SourcePrefix? {
+        if contains(other) { return other }
+        if other.contains(self) { return self }
+        return nil
+    }
+
+    /// Whether it is one address (no shorter prefix length).
+    public var isHost: Bool { !description.contains("/") }
 }
 
 /// The options of a ruleset, validated.
@@ -78,6 +103,16 @@ public struct RuleOptions: Sendable {
     public var counters = false
     /// Also open the ports of firewall rules that are not OCS's (Windows' own, other products').
     public var allFirewallRules = false
+    /// Where the servers sit: with it, the rules are for a firewall in front of them (forward hook).
+    public var topology: Topology?
+    /// Write the table's sets and chains without a base chain, into the operator's own table,
+    /// for one `jump` line in their chain (nftables).
+    public var baseChain = true
+
+    /// A Linux interface name: 1-15 of A-Z a-z 0-9 _ . -, not starting with a dot or dash.
+    public static func isInterfaceName(_ name: String) -> Bool {
+        name.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$", options: .regularExpression) != nil
+    }
 
     public init() {}
 
@@ -90,12 +125,20 @@ public struct RuleOptions: Sendable {
             guard side == "external" || side == "internal" else {
                 throw RuleError("interface side '\(side)' must be external or internal")
             }
-            guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$", options: .regularExpression) != nil else {
+            guard Self.isInterfaceName(name) else {
                 throw RuleError(
                     "interface name '\(name)' is not a valid Linux interface name (1-15 of A-Z a-z 0-9 _ . -)")
             }
         }
         guard (-400...400).contains(priority) else { throw RuleError("chain priority \(priority) is outside -400…400") }
+        if topology != nil {
+            guard sources.isEmpty else {
+                throw RuleError("--source does not apply with --topology: the zones' networks say who may connect")
+            }
+            guard interfaces.isEmpty else {
+                throw RuleError("--interface does not apply with --topology: the zones name the interfaces")
+            }
+        }
     }
 }
 
@@ -158,14 +201,66 @@ public struct RulePlan: Sendable {
     /// Things the operator should know (an Edge without interface names, a role without ports).
     public var warnings: [String]
 
+    /// One element a ruleset may open, with the server and role it is for.
+    struct Item {
+        var role: String
+        var interface: String?
+        /// The computer name its log states.
+        var server: String?
+        var element: ChainPlan.Element
+    }
+
     /// Builds the plan; the same result gives the same plan whatever the order of its inputs.
     public static func build(from result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions) -> RulePlan {
         var entries: [String: [ChainPlan.Element]] = [:]
         var chainRoles: [String: (String, String?)] = [:]
-        func add(role: String, interface: String?, _ element: ChainPlan.Element) {
-            let key = role + "|" + (interface ?? "")
-            entries[key, default: []].append(element)
-            chainRoles[key] = (role, interface)
+        let (items, collectedWarnings) = collect(from: result, knowledge: knowledge, options: options)
+        for item in items {
+            let key = item.role + "|" + (item.interface ?? "")
+            entries[key, default: []].append(item.element)
+            chainRoles[key] = (item.role, item.interface)
+        }
+        var chains: [ChainPlan] = []
+        for (key, elements) in entries {
+            guard let (role, interface) = chainRoles[key] else { continue }
+            let open = merge(elements.filter { !$0.isScoped })
+            chains.append(
+                ChainPlan(
+                    role: role, interface: interface, elements: open,
+                    scoped: mergeScoped(elements.filter(\.isScoped), open: open)))
+        }
+        chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
+        var warnings = collectedWarnings
+        let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
+        if scopedCount > 0 {
+            warnings.append(
+                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only for some addresses: nftables "
+                    + "and iptables accept those only, firewalld and ufw leave them out")
+        }
+        if chains.contains(where: { $0.role == "edge" }) {
+            if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {
+                warnings.append("some Edge ports name no interface; they are accepted on every interface")
+            }
+            if options.interfaces.isEmpty {
+                warnings.append(
+                    "no --interface external=IF,internal=IF: the Edge's external and internal chains apply to every interface"
+                )
+            }
+        }
+        if options.policy == .drop {
+            warnings.append(
+                "SSH and anything else to this host itself is dropped unless listed: add your own rules (e.g. tcp dport 22) "
+                    + "before loading")
+        }
+        let inputs = Set(result.inputs.map { Comment.sanitize($0.path) }).sorted()
+        return RulePlan(chains: chains, inputs: inputs, warnings: warnings)
+    }
+
+    /// What a ruleset may open, per role, Edge side and server, and what was left out (warnings).
+    static func collect(from result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions) -> ([Item], [String]) {
+        var items: [Item] = []
+        func add(role: String, interface: String?, server: String?, _ element: ChainPlan.Element) {
+            items.append(Item(role: role, interface: interface, server: server, element: element))
         }
         let wanted = Set(options.roles)
         // A port no log states (a program's documented ports) is opened only when asked for.
@@ -217,34 +312,36 @@ public struct RulePlan: Sendable {
                 }
             add(
                 role: exception.role, interface: exception.role == "edge" ? exception.interface : nil,
+                server: exception.server,
                 ChainPlan.Element(
                     transport: exception.protocol, range: range, comment: Comment.sanitize(comment),
                     origin: exception.origin, sources: sources, destinations: destinations))
         }
         if options.documented {
-            let detected = Set(result.inputs.map(\.role) + result.exceptions.map(\.role))
-            for port in knowledge.ports
-            where detected.contains(port.role) && (wanted.isEmpty || wanted.contains(port.role)) {
-                for transport in port.protocols {
-                    add(
-                        role: port.role, interface: port.interface,
-                        ChainPlan.Element(
-                            transport: transport, range: port.range,
-                            comment: Comment.sanitize("documented port of \(port.role): \(port.purpose)"),
-                            origin: "documented"))
+            // Per server: each server gets the documented ports of the roles its logs show.
+            var detected: [String: Set<String>] = [:]
+            var computers: [String: String?] = [:]
+            for (computer, role) in result.inputs.map({ ($0.server, $0.role) })
+                + result.exceptions.map({ ($0.server, $0.role) })
+            {
+                let key = computer?.lowercased() ?? ""
+                detected[key, default: []].insert(role)
+                computers[key] = computer
+            }
+            for (key, roles) in detected.sorted(by: { $0.key < $1.key }) {
+                for port in knowledge.ports
+                where roles.contains(port.role) && (wanted.isEmpty || wanted.contains(port.role)) {
+                    for transport in port.protocols {
+                        add(
+                            role: port.role, interface: port.interface, server: computers[key] ?? nil,
+                            ChainPlan.Element(
+                                transport: transport, range: port.range,
+                                comment: Comment.sanitize("documented port of \(port.role): \(port.purpose)"),
+                                origin: "documented"))
+                    }
                 }
             }
         }
-        var chains: [ChainPlan] = []
-        for (key, elements) in entries {
-            guard let (role, interface) = chainRoles[key] else { continue }
-            let open = merge(elements.filter { !$0.isScoped })
-            chains.append(
-                ChainPlan(
-                    role: role, interface: interface, elements: open,
-                    scoped: mergeScoped(elements.filter(\.isScoped), open: open)))
-        }
-        chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
         var warnings: [String] = []
         if leftOut > 0 {
             warnings.append(
@@ -271,24 +368,7 @@ public struct RulePlan: Sendable {
                 "\(otherLeftOut) open port\(otherLeftOut == 1 ? "" : "s") of firewall rules that are not OCS rules left out "
                     + "(--all-firewall-rules adds them)")
         }
-        let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
-        if scopedCount > 0 {
-            warnings.append(
-                "\(scopedCount) port\(scopedCount == 1 ? "" : "s") the firewall allows only for some addresses: nftables "
-                    + "and iptables accept those only, firewalld and ufw leave them out")
-        }
-        if chains.contains(where: { $0.role == "edge" }) {
-            if chains.contains(where: { $0.role == "edge" && $0.interface == nil }) {
-                warnings.append("some Edge ports name no interface; they are accepted on every interface")
-            }
-            if options.interfaces.isEmpty {
-                warnings.append(
-                    "no --interface external=IF,internal=IF: the Edge's external and internal chains apply to every interface"
-                )
-            }
-        }
-        let inputs = Set(result.inputs.map { Comment.sanitize($0.path) }).sorted()
-        return RulePlan(chains: chains, inputs: inputs, warnings: warnings)
+        return (items, warnings)
     }
 
     /// Scoped elements: one per protocol, range and sources (sorted, duplicates dropped; a port open
@@ -339,7 +419,11 @@ public struct RulePlan: Sendable {
             ($0.transport.rawValue, $0.range.lowerBound, $0.range.upperBound, $0.origin, $0.comment)
                 < ($1.transport.rawValue, $1.range.lowerBound, $1.range.upperBound, $1.origin, $1.comment)
         }
+        var previous: ChainPlan.Element?
         for element in sorted {
+            // The same port with the same evidence twice (a documented port of two servers) counts once.
+            if element == previous { continue }
+            previous = element
             if var last = merged.last, last.transport == element.transport,
                 Int(element.range.lowerBound.rawValue) <= Int(last.range.upperBound.rawValue) + 1
             {

@@ -15,8 +15,22 @@ struct RuleArguments: ParsableArguments {
     @Option(help: "The Edge's interfaces, as external=IF,internal=IF (e.g. external=eth0,internal=eth1).")
     var interface: String?
 
-    @Option(help: "The nftables table name.")
-    var table: String = "ocslog"
+    @Option(
+        help: ArgumentHelp(
+            "Where the servers sit (YAML: zones and servers): rules for the Linux firewall in front of them.",
+            discussion:
+                "Without it the rules are for a Linux host that itself serves the ports (input hook). With it, nft and iptables output filters the traffic the firewall forwards to each server's addresses, from the zones the knowledge says use each port, with DNAT for nat: entries. See the README.",
+            valueName: "file"))
+    var topology: String?
+
+    @Flag(
+        help:
+            "nftables: no base chain of its own; add the sets and chains to your table (--table, default filter) for one 'jump' line in your chain."
+    )
+    var noBaseChain = false
+
+    @Option(help: "The nftables table name (default: ocslog; with --no-base-chain: filter, your own table).")
+    var table: String?
 
     @Option(help: "The base chain's priority (nftables).")
     var chainPriority: Int = 0
@@ -36,8 +50,27 @@ struct RuleArguments: ParsableArguments {
     )
     var allFirewallRules = false
 
+    /// The topology file, read and checked (nil without --topology); an error names the file and
+    /// line and exits 2.
+    func readTopology(knowledge: KnowledgeBase) throws -> Topology? {
+        guard let topology else { return nil }
+        let text: String
+        do {
+            text = try String(contentsOfFile: topology, encoding: .utf8)
+        } catch {
+            printError("ocslog: \(topology): cannot read the topology file (\(error.localizedDescription))")
+            throw ExitStatus.inputError
+        }
+        do {
+            return try Topology.parse(text, file: topology, roles: Set(knowledge.roles.map(\.id)))
+        } catch {
+            printError("ocslog: \(error)")
+            throw ExitStatus.inputError
+        }
+    }
+
     /// The validated options, or a usage error naming what is wrong.
-    func options(roles: [String]) throws -> RuleOptions {
+    func options(roles: [String], topology parsed: Topology? = nil) throws -> RuleOptions {
         var options = RuleOptions()
         options.roles = roles
         options.documented = documented
@@ -56,7 +89,12 @@ struct RuleArguments: ParsableArguments {
                 options.interfaces[parts[0]] = parts[1]
             }
         }
-        options.table = table
+        options.baseChain = !noBaseChain
+        options.table = table ?? (noBaseChain ? "filter" : "ocslog")
+        if noBaseChain && policy != "accept" {
+            throw ValidationError(
+                "--policy applies to a base chain; with --no-base-chain your own chain's policy decides")
+        }
         options.priority = chainPriority
         guard let parsedPolicy = ChainPolicy(rawValue: policy) else {
             throw ValidationError("--policy must be accept or drop")
@@ -64,6 +102,7 @@ struct RuleArguments: ParsableArguments {
         options.policy = parsedPolicy
         options.counters = counters
         options.allFirewallRules = allFirewallRules
+        options.topology = parsed
         do {
             try options.validate()
         } catch {
@@ -83,10 +122,19 @@ struct Rules: ParsableCommand, TerminalConfigurable {
             as a comment. Nothing from a log reaches the ruleset except validated ports, protocols and \
             sanitized comments. With -o, the file is written under a temporary name and renamed.
 
+            Without --topology, nft and iptables rules are for a Linux host that itself serves those \
+            ports (the input hook). The OCS servers run Windows: for the Linux firewall in front of \
+            them, --topology FILE (zones and servers' addresses, YAML) writes forward rules per server \
+            address, from the zones that use each port, with DNAT for its nat: entries. \
+            --no-base-chain adds the rules to your own nftables table for one jump line instead of \
+            a table with a base chain of its own (whose accepts cannot override your own drop).
+
             Examples:
               ocslog rules logs/ --target nft -o ocslog.nft && nft -c -f ocslog.nft
               cat *.log | ocslog rules --target iptables --source 192.0.2.0/24 > rules.v4
               ocslog rules edge-logs/ --interface external=eth0,internal=eth1 --documented
+              ocslog rules logs/ --topology site.yaml --policy drop -o fw.nft   (the firewall in front)
+              ocslog rules logs/ --topology site.yaml --no-base-chain -o ocslog.nft   (into table inet filter)
               ocslog rules logs/ --target firewalld -o /tmp/services   (a folder: one XML per role)
               ocslog rules fe01-logs/ --target powershell -o ocslog-rules.ps1   (run on the server itself)
               ocslog rules fe01-logs/ --target netsh -o ocslog-rules.cmd        (Windows Server 2008 / R2)
@@ -126,8 +174,13 @@ struct Rules: ParsableCommand, TerminalConfigurable {
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
     func run() throws {
-        let options = try rules.options(roles: roles)
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
+        let topology = try rules.readTopology(knowledge: knowledgeBase)
+        if topology != nil && ![.nft, .iptables, .ip6tables].contains(target) {
+            throw ValidationError(
+                "--topology applies to --target nft, iptables and ip6tables (a firewall in front of the servers)")
+        }
+        let options = try rules.options(roles: roles, topology: topology)
         let (inputs, pathErrors) = CommandSupport.inputs(paths)
         let analyzer = Analyzer(knowledge: knowledgeBase, options: AnalysisOptions(server: reading.server))
         let failed = CommandSupport.analyze(inputs, with: analyzer, jobs: reading.jobs) || !pathErrors.isEmpty
@@ -138,12 +191,12 @@ struct Rules: ParsableCommand, TerminalConfigurable {
             if failed { throw ExitStatus.inputError }
             return
         }
-        let plan = RulePlan.build(from: result, knowledge: knowledgeBase, options: options)
-        for warning in plan.warnings { printError("ocslog: note: \(warning)") }
+        let rulesets = Rulesets(result, knowledge: knowledgeBase, options: options, generator: generator)
+        let plan = rulesets.plan
         switch target {
-        case .nft: try emit(NFTWriter.render(plan, options: options, generator: generator))
-        case .iptables: try emit(IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator))
-        case .ip6tables: try emit(IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator))
+        case .nft: try emit(rulesets.nft)
+        case .iptables: try emit(rulesets.iptables(.ipv4))
+        case .ip6tables: try emit(rulesets.iptables(.ipv6))
         case .ufw: try emit(UFWWriter.render(plan, generator: generator))
         case .powershell, .netsh: break  // written above
         case .firewalld:
@@ -173,5 +226,53 @@ struct Rules: ParsableCommand, TerminalConfigurable {
 
     private func emit(_ text: String) throws {
         try CommandSupport.write(text, to: output)
+    }
+}
+
+/// The Linux rulesets of one scan: for a host (input hook), or with a topology for the firewall
+/// in front of the servers (forward hook). Notes go to standard error once, when built.
+struct Rulesets {
+    let plan: RulePlan
+    let forward: ForwardPlan?
+    let options: RuleOptions
+    let generator: Generator
+
+    init(_ result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions, generator: Generator) {
+        self.options = options
+        self.generator = generator
+        plan = RulePlan.build(from: result, knowledge: knowledge, options: options)
+        if let topology = options.topology {
+            let forward = ForwardPlan.build(from: result, knowledge: knowledge, options: options, topology: topology)
+            self.forward = forward
+            for warning in forward.warnings { printError("ocslog: note: \(warning)") }
+        } else {
+            forward = nil
+            for warning in plan.warnings { printError("ocslog: note: \(warning)") }
+            let servers = Self.serverCount(result)
+            if servers > 1 {
+                printError(
+                    "ocslog: note: these logs are of \(servers) servers; this ruleset is for one Linux host that serves "
+                        + "all their ports itself. For the firewall in front of them, describe where they sit with --topology FILE"
+                )
+            }
+        }
+    }
+
+    /// How many servers the logs are of: the computers they name, and an Edge beside other roles.
+    static func serverCount(_ result: ScanResult) -> Int {
+        let named = Set(result.inputs.compactMap { $0.server?.lowercased() }).count
+        let roles = Set(result.inputs.filter { $0.server == nil }.map(\.role)).subtracting(["unknown"])
+        let unnamed = roles.isEmpty ? 0 : (roles.contains("edge") && roles.count > 1 ? 2 : 1)
+        return named + unnamed
+    }
+
+    var nft: String {
+        if let forward { return NFTWriter.render(forward, options: options, generator: generator) }
+        return NFTWriter.render(plan, options: options, generator: generator)
+    }
+
+    func iptables(_ family: IPTablesWriter.Family) -> String {
+        if let forward { return IPTablesWriter.render(forward, family: family, options: options, generator: generator) }
+        return IPTablesWriter.render(plan, family: family, options: options, generator: generator)
     }
 }

@@ -154,6 +154,10 @@ struct Scan: ParsableCommand, TerminalConfigurable {
 
     func run() throws {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: roles)
+        // A bad topology stops the scan before it reads anything.
+        let topology =
+            nft != nil || iptables != nil || ip6tables != nil ? try rules.readTopology(knowledge: knowledgeBase) : nil
+        if nft != nil || iptables != nil || ip6tables != nil { _ = try rules.options(roles: [], topology: topology) }
         let live = isLive
         let (inputs, pathErrors) =
             follow ? ([InputFile.following(paths[0])], []) : CommandSupport.inputs(paths)
@@ -204,18 +208,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         }
         let result = analyzer.result()
         if nft != nil || iptables != nil || ip6tables != nil {
-            let options = try rules.options(roles: [])
-            let plan = RulePlan.build(from: result, knowledge: knowledgeBase, options: options)
-            let generator = Generator(version: OCSLog.version)
-            if let nft { try AtomicFile.write(NFTWriter.render(plan, options: options, generator: generator), to: nft) }
-            if let iptables {
-                try AtomicFile.write(
-                    IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator), to: iptables)
-            }
-            if let ip6tables {
-                try AtomicFile.write(
-                    IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator), to: ip6tables)
-            }
+            let options = try rules.options(roles: [], topology: topology)
+            let rulesets = Rulesets(
+                result, knowledge: knowledgeBase, options: options, generator: Generator(version: OCSLog.version))
+            if let nft { try AtomicFile.write(rulesets.nft, to: nft) }
+            if let iptables { try AtomicFile.write(rulesets.iptables(.ipv4), to: iptables) }
+            if let ip6tables { try AtomicFile.write(rulesets.iptables(.ipv6), to: ip6tables) }
         }
         if let report, let reportFormat = ReportFormat(fileName: report) {
             try ReportOutput.write(result, knowledge: knowledgeBase, format: reportFormat, to: report)

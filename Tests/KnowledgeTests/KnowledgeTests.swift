@@ -51,6 +51,34 @@ import Testing
         #expect(knowledge.ports.filter { $0.role == "edge" }.allSatisfy { $0.interface != nil })
     }
 
+    /// The firewall in front of the servers needs, for every documented port, who connects to it
+    /// and where that is stated; the Edge's media range and STUN go both ways.
+    @Test func everyDocumentedPortSaysWhoConnectsWithItsReference() throws {
+        let knowledge = try KnowledgeBase.embedded()
+        for port in knowledge.ports {
+            #expect(!port.from.isEmpty, "\(port.role) \(port.range): no from:")
+            #expect(port.reference?.isEmpty == false, "\(port.role) \(port.range): no reference:")
+        }
+        let external = knowledge.ports.filter { $0.role == "edge" && $0.interface == "external" }
+        #expect(external.allSatisfy { $0.from == [.zone(.internet)] })
+        #expect(external.first { $0.range.description == "50000-59999" }?.direction == .both)
+        #expect(knowledge.ports.filter { $0.role == "back-end" }.allSatisfy { !$0.from.contains(.zone(.internet)) })
+        #expect(knowledge.translation.contains { $0.role == "edge" && $0.address == .av && $0.when == .translated })
+    }
+
+    @Test(arguments: ["from: [outside]", "from: [edge:dmz]", "direction: out"])
+    func aBadPeerOrDirectionIsRefused(field: String) {
+        do {
+            _ = try loader(with: [
+                "ports.yaml": "ports:\n  - {role: edge, ports: \"25\", protocol: tcp, purpose: SMTP, \(field)}\n"
+            ])
+            Issue.record("\(field) loaded")
+        } catch {
+            #expect(error.entry == "edge 25")
+            #expect(error.message.contains(field.hasPrefix("from") ? "from '" : "direction must be in or both"))
+        }
+    }
+
     @Test func aBadRegexNamesTheFileAndEntry() {
         do {
             _ = try loader(with: [
