@@ -36,8 +36,10 @@ public struct DocumentedPort: Sendable, Equatable {
     public var programs: [String]
     /// Who connects to it, for a firewall in front of the servers (empty: not described).
     public var from: [PortPeer] = []
-    /// Whether the role also connects out to the same peers on it.
+    /// Whether the role also connects out on it.
     public var direction: PortDirection = .inbound
+    /// Whom it connects out to, when that is not everyone it is connected from (empty: `from`).
+    public var to: [PortPeer] = []
     /// Where its direction and peers are stated.
     public var reference: String?
 }

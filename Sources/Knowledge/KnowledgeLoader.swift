@@ -198,6 +198,15 @@ struct KnowledgeLoader {
                 }
                 peers.append(peer)
             }
+            var targets: [PortPeer] = []
+            for text in raw.to ?? [] {
+                guard let peer = PortPeer(text, roles: roleIDs) else {
+                    throw KnowledgeError(
+                        file: file, entry: entry,
+                        message: "to '\(text)' is not internet, perimeter, internal, a role or ROLE:external|internal")
+                }
+                targets.append(peer)
+            }
             var direction = PortDirection.inbound
             if let text = raw.direction {
                 guard let parsed = PortDirection(rawValue: text) else {
@@ -209,7 +218,7 @@ struct KnowledgeLoader {
                 DocumentedPort(
                     role: raw.role, interface: raw.interface, range: range, protocols: protocols, purpose: raw.purpose,
                     origin: raw.origin ?? .likely, programs: raw.programs ?? [], from: peers, direction: direction,
-                    reference: raw.reference))
+                    to: targets, reference: raw.reference))
         }
         var builtTranslation: [TranslationRule] = []
         for (file, raw) in translation {
@@ -467,6 +476,7 @@ private struct RawPort: Decodable {
     var origin: FactOrigin?
     var programs: [String]?
     var from: [String]?
+    var to: [String]?
     var direction: String?
     var reference: String?
 }

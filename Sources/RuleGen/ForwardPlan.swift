@@ -87,11 +87,18 @@ public struct ForwardPlan: Sendable {
         var noPeer: [String] = []
         var noAddress: [String] = []
         var placed: [String] = []
+        var ambiguous: [String] = []
 
         for item in items {
             let port = "\(item.element.range)/\(item.element.transport.rawValue)"
-            guard let server = topology.server(computer: item.server, role: item.role) else {
-                unmatched.append("\(port) of \(item.server ?? "a log") (\(item.role))")
+            let candidates = topology.servers(computer: item.server, role: item.role)
+            guard candidates.count == 1, let server = candidates.first else {
+                if candidates.isEmpty {
+                    unmatched.append("\(port) of \(item.server ?? "a log") (\(item.role))")
+                } else {
+                    ambiguous.append(
+                        "\(port) of \(item.server ?? "a log"): \(candidates.map(\.label).joined(separator: " or "))")
+                }
                 continue
             }
             // The sides of an Edge: the log's, else where the knowledge documents the port.
@@ -116,12 +123,17 @@ public struct ForwardPlan: Sendable {
                     continue
                 }
                 documented = Self.documented(item, side: side, knowledge: knowledge)
-                var from = Self.uniqued(documented.flatMap(\.from))
-                let both = documented.contains { $0.direction == .both }
+                let from = Self.uniqued(documented.flatMap(\.from))
                 var resolved: [Peer] = []
+                // Whom the server connects out to on it (ports that go both ways).
+                var targets: [Peer] = []
+                for port in documented where port.direction == .both {
+                    for peer in port.to.isEmpty ? port.from : port.to {
+                        targets += Self.resolve(peer, topology: topology)
+                    }
+                }
                 if from.isEmpty {
                     undescribed.append("\(port) of \(server.label) (\(item.element.comment))")
-                    from = []
                     if let zone = topology.zone(server.zone) { resolved = [Self.peer(zone)] }
                 } else {
                     for peer in from { resolved += Self.resolve(peer, topology: topology) }
@@ -142,10 +154,10 @@ public struct ForwardPlan: Sendable {
                 for peer in resolved {
                     peers[peer.label] = peer
                     grouped[Key(destination: name, peer: peer.label, outbound: false), default: []].append(item.element)
-                    if both {
-                        grouped[Key(destination: name, peer: peer.label, outbound: true), default: []].append(
-                            item.element)
-                    }
+                }
+                for peer in targets {
+                    peers[peer.label] = peer
+                    grouped[Key(destination: name, peer: peer.label, outbound: true), default: []].append(item.element)
                 }
             }
         }
@@ -180,6 +192,7 @@ public struct ForwardPlan: Sendable {
         note(undescribed) {
             "\($0) port\(plural($0)) the knowledge does not describe: accepted from the server's own zone only"
         }
+        note(ambiguous) { "\($0) port\(plural($0)) left out: their log's computer name fits more than one server" }
         note(placed) { "\($0) Edge port\(plural($0)) named no interface: placed on the side the knowledge documents" }
 
         var translations: [Translation] = []
@@ -198,6 +211,11 @@ public struct ForwardPlan: Sendable {
             warnings.append(
                 "no internet zone names an interface: translated servers' outbound traffic keeps its own address (no SNAT)"
             )
+        }
+        for zone in topology.zones where zone.interfaces.isEmpty {
+            warnings.append(
+                "zone \(zone.name) names no interface: its networks are matched by source address alone, which a "
+                    + "packet from another interface can forge; give it interfaces:")
         }
         let inputs = Set(result.inputs.map { Comment.sanitize($0.path) }).sorted()
         return ForwardPlan(
@@ -224,16 +242,22 @@ public struct ForwardPlan: Sendable {
         Peer(label: zone.name, interfaces: zone.interfaces, prefixes: zone.networks.sorted())
     }
 
-    /// The topology's zones of a kind, or its servers of a role (their addresses on one side).
+    /// The topology's zones of a kind, or its servers of a role (their addresses on one side,
+    /// arriving on their zone's interfaces: one peer per zone they sit in).
     static func resolve(_ peer: PortPeer, topology: Topology) -> [Peer] {
         switch peer {
         case .zone(let kind):
             return topology.zones.filter { $0.kind == kind }.map(Self.peer)
         case .servers(let role, let interface):
-            let addresses = topology.servers.filter { $0.role == role }.flatMap { $0.addresses(side: interface) }
-            guard !addresses.isEmpty else { return [] }
-            let label = (role + (interface.map { "_" + $0 } ?? "")).replacingOccurrences(of: "-", with: "_")
-            return [Peer(label: label, interfaces: [], prefixes: Array(Set(addresses)).sorted())]
+            let servers = topology.servers.filter { $0.role == role && !$0.addresses(side: interface).isEmpty }
+            let zones = Array(Set(servers.map(\.zone))).sorted()
+            let base = (role + (interface.map { "_" + $0 } ?? "")).replacingOccurrences(of: "-", with: "_")
+            return zones.map { zone in
+                let addresses = servers.filter { $0.zone == zone }.flatMap { $0.addresses(side: interface) }
+                return Peer(
+                    label: zones.count == 1 ? base : base + "_" + zone.replacingOccurrences(of: "-", with: "_"),
+                    interfaces: topology.zone(zone)?.interfaces ?? [], prefixes: Array(Set(addresses)).sorted())
+            }
         }
     }
 

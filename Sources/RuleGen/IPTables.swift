@@ -198,17 +198,7 @@ public enum IPTablesWriter {
         out += "*filter\n:\(forward) - [0:0]\n"
         var body = ""
         var dispatch = "-A \(forward) -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
-        if options.policy == .drop {
-            let types =
-                family == .ipv4
-                ? ["destination-unreachable", "time-exceeded", "parameter-problem"]
-                : ["destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem"]
-            let (proto, flag) = family == .ipv4 ? ("icmp", "--icmp-type") : ("ipv6-icmp", "--icmpv6-type")
-            for type in types {
-                dispatch +=
-                    "-A \(forward) -p \(proto) -m \(proto == "icmp" ? "icmp" : "icmp6") \(flag) \(type) -j ACCEPT\n"
-            }
-        }
+        // Replies, and the ICMP errors about them (related), pass; no other ICMP is forwarded.
         for destination in plan.destinations {
             let addresses = destination.addresses(ownFamily).sorted()
             guard !addresses.isEmpty, let chain = names[destination.name] else { continue }

@@ -144,12 +144,8 @@ public enum NFTWriter {
                 body.chains.append((inbound ? name : name + "_out", rules))
             }
         }
+        // Replies, and the ICMP errors about them (related), pass; no other ICMP is forwarded.
         body.preamble = ["ct state established,related accept"]
-        if options.policy == .drop && options.baseChain {
-            body.preamble.append("icmp type { destination-unreachable, time-exceeded, parameter-problem } accept")
-            body.preamble.append(
-                "icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept")
-        }
         var lead = [
             "Topology:  \(plan.topology)",
             "For:       a Linux firewall in front of the OCS servers (forward hook): it filters the traffic it",
@@ -182,14 +178,16 @@ public enum NFTWriter {
     static func natTable(_ plan: ForwardPlan, options: RuleOptions) -> String {
         let table = String(options.table.prefix(27)) + "_nat"
         var out =
-            "# Address translation (replaced as a whole by loading again; roll back: nft delete table ip \(table))\n"
+            "# Address translation (replaced as a whole by loading again; roll back: nft delete table ip \(table)).\n"
+        out += "# Its priorities (-110, 90) run before the usual NAT priorities (dstnat -100, srcnat 100), so a\n"
+        out += "# masquerade of your own does not give the translated servers another public address.\n"
         out += "table ip \(table)\ndelete table ip \(table)\n\n"
-        out += "table ip \(table) {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n"
+        out += "table ip \(table) {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority -110; policy accept;\n"
         for translation in plan.translations {
             out += "\t\tip daddr \(translation.publicAddress) dnat to \(translation.address) "
             out += "comment \"\(Comment.sanitize(translation.server))\"\n"
         }
-        out += "\t}\n\n\tchain postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
+        out += "\t}\n\n\tchain postrouting {\n\t\ttype nat hook postrouting priority 90; policy accept;\n"
         for translation in plan.translations where !translation.outInterfaces.isEmpty {
             let interfaces = translation.outInterfaces.map { "\"\($0)\"" }.joined(separator: ", ")
             out += "\t\tip saddr \(translation.address) oifname { \(interfaces) } snat to \(translation.publicAddress) "
@@ -402,7 +400,7 @@ public enum NFTWriter {
         case (.accept, _):
             "accept: this chain only accepts the listed traffic; everything else is left to your own ruleset"
         case (.drop, "forward"):
-            "drop: traffic through this firewall not listed here is dropped (replies and ICMP errors are accepted)"
+            "drop: traffic through this firewall not listed here is dropped (replies and their ICMP errors are accepted)"
         case (.drop, _):
             "drop: traffic not listed here is dropped (established traffic, loopback and ICMP errors and IPv6 neighbour discovery are accepted)"
         }

@@ -79,6 +79,29 @@ public struct SourcePrefix: Sendable, Hashable, Comparable, CustomStringConverti
         return nil
     }
 
+    /// The prefix with the bits after its length cleared (`192.0.2.0/25` for `192.0.2.5/25`).
+    public var network: SourcePrefix {
+        var cleared = bytes
+        for bit in length..<(bytes.count * 8) { cleared[bit / 8] &= ~(0x80 >> UInt8(bit % 8)) }
+        var text = [CChar](repeating: 0, count: 64)
+        cleared.withUnsafeBytes { raw in
+            _ = inet_ntop(family == .ipv4 ? AF_INET : AF_INET6, raw.baseAddress, &text, socklen_t(text.count))
+        }
+        let address = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return SourcePrefix(isHost ? address : "\(address)/\(length)") ?? self
+    }
+
+    /// An address no server has: unspecified, loopback, multicast, or the IPv4 broadcast address.
+    public var isReserved: Bool {
+        switch family {
+        case .ipv4:
+            bytes.allSatisfy { $0 == 0 } || bytes[0] == 127 || (224...239).contains(bytes[0])
+                || bytes.allSatisfy { $0 == 255 }
+        case .ipv6:
+            bytes.allSatisfy { $0 == 0 } || bytes == [UInt8](repeating: 0, count: 15) + [1] || bytes[0] == 0xFF
+        }
+    }
+
     /// Whether it is one address (no shorter prefix length).
     public var isHost: Bool { !description.contains("/") }
 }

@@ -44,9 +44,19 @@ public struct Topology: Sendable {
         /// `fe01.contoso.com`, or `every edge` for a role alone.
         public var label: String { name ?? "every \(role ?? "server")" }
 
-        /// Letters, digits and `_`: the server's name (or role) in rule names.
+        /// Letters, digits and `_`, starting with a letter, at most 48 characters (a longer name
+        /// is cut and ends in a hash of the whole): the server's name (or role) in rule names.
         public var key: String {
-            String((name ?? role ?? "server").lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+            let source = (name ?? role ?? "server").lowercased()
+            var key = String(source.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+            if key.first?.isLetter != true || Topology.reservedKeys.contains(key) { key = "server_" + key }
+            if key.count > 48 {
+                // FNV-1a of the whole name keeps cut names apart.
+                var hash: UInt32 = 2_166_136_261
+                for byte in source.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+                key = String(key.prefix(39)) + "_" + String(hash, radix: 16)
+            }
+            return key
         }
 
         /// Its addresses on one side (`external`, `internal`; nil: all of them).
@@ -58,11 +68,13 @@ public struct Topology: Sendable {
             }
         }
 
-        /// Whether a log of this computer name and role is this server's.
+        /// Whether a log of this computer name and role is this server's. A named server takes
+        /// every role its logs show (roles share a server), but an Edge's logs only go to an Edge
+        /// (their ports belong to a side) and an Edge takes no other role's.
         func matches(computer: String?, role logRole: String) -> Bool {
             if let name {
-                guard let computer else { return false }
-                return Topology.sameComputer(name, computer)
+                guard let computer, Topology.sameComputer(name, computer) else { return false }
+                return (logRole == "edge") == isEdge
             }
             return role == logRole
         }
@@ -76,15 +88,23 @@ public struct Topology: Sendable {
     /// The zone of this name.
     public func zone(_ name: String) -> Zone? { zones.first { $0.name == name } }
 
-    /// The server a log's exception belongs to: the one named as the log names its computer,
-    /// else the one for its role alone; nil when the topology has none.
-    public func server(computer: String?, role: String) -> Server? {
-        if let computer,
-            let named = servers.first(where: { $0.name != nil && $0.matches(computer: computer, role: role) })
-        {
-            return named
+    /// Names a ruleset uses itself: a server's rule names never equal them.
+    static let reservedKeys: Set<String> = ["forward", "input", "output", "prerouting", "postrouting"]
+
+    /// The servers a log's exception may belong to: those named as the log names its computer
+    /// (more than one when a short name is ambiguous), else the one for its role alone.
+    public func servers(computer: String?, role: String) -> [Server] {
+        if let computer {
+            let named = servers.filter { $0.name != nil && $0.matches(computer: computer, role: role) }
+            if !named.isEmpty { return named }
         }
-        return servers.first { $0.name == nil && $0.role == role }
+        return servers.filter { $0.name == nil && $0.role == role }
+    }
+
+    /// The one server a log's exception belongs to; nil when none or several match.
+    public func server(computer: String?, role: String) -> Server? {
+        let found = servers(computer: computer, role: role)
+        return found.count == 1 ? found[0] : nil
     }
 
     /// Host names compare without case, and a short name equals the first label of a full one.
@@ -130,6 +150,12 @@ private struct TopologyReader {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
+            if case .duplicatedKeysInMapping(let duplicates, let context) = error {
+                let key = duplicates.first ?? ""
+                throw TopologyError(
+                    file: file, line: Self.secondLine(of: key, in: text) ?? context.mark.line,
+                    message: "'\(key)' is given twice in one mapping: give it once")
+            }
             throw TopologyError(
                 file: file, line: Self.line(of: error), message: "not valid YAML: \(Self.problem(of: error))")
         } catch {
@@ -162,11 +188,22 @@ private struct TopologyReader {
         }
         var zones: [Topology.Zone] = []
         var owner: [String: String] = [:]
+        // Zones and servers of a role are both peers in rule names (`front_end_from_internal_tcp`).
+        var taken: [String: String] = [:]
+        for role in roles {
+            let label = role.replacingOccurrences(of: "-", with: "_")
+            for name in [label, label + "_external", label + "_internal"] { taken[name] = "the role \(role)" }
+        }
         for (key, value) in mapping {
             let name = try string(key, "a zone name")
             guard Self.isName(name) else {
                 throw fail(key, "zone name '\(name)' must be a letter then up to 31 letters, digits, '_' or '-'")
             }
+            let label = name.replacingOccurrences(of: "-", with: "_")
+            if let other = taken[label] {
+                throw fail(key, "zone name '\(name)' reads as \(other) in rule names: choose another name")
+            }
+            taken[label] = "zone '\(name)'"
             guard case .mapping(let fields) = value else {
                 throw fail(value, "zone '\(name)' is a mapping: {interfaces: [...], networks: [...], kind: ...}")
             }
@@ -205,6 +242,12 @@ private struct TopologyReader {
                         guard let prefix = SourcePrefix(text) else {
                             throw fail(
                                 item, "zone '\(name)': '\(text)' is not an IPv4 or IPv6 network (ADDRESS/LENGTH)")
+                        }
+                        guard prefix.network == prefix else {
+                            throw fail(
+                                item,
+                                "zone '\(name)': '\(text)' has bits set after its length: did you mean \(prefix.network)?"
+                            )
                         }
                         networks.append(prefix)
                     }
@@ -312,9 +355,13 @@ private struct TopologyReader {
                 if sameName || sameRole {
                     throw fail(item, "duplicate server \(server.label) (also on line \(existing.line))")
                 }
-                if existing.key == server.key {
+                // Rule names are KEY, KEY_external, KEY_from_PEER_tcp, …: one key may not start another's.
+                let (a, b) = (existing.key, server.key)
+                if a == b || a.hasPrefix(b + "_") || b.hasPrefix(a + "_") {
                     throw fail(
-                        item, "server \(server.label) has the same rule name as the one on line \(existing.line)")
+                        item,
+                        "server \(server.label) and the one on line \(existing.line) read alike in rule names (\(b), \(a)): "
+                            + "give one of them another name: or role:")
                 }
             }
             for address in server.addresses(side: nil) + server.nat.map(\.publicAddress) {
@@ -349,6 +396,10 @@ private struct TopologyReader {
                 )
             }
             guard address.family == .ipv4 else { throw fail(value, "nat: '\(targetText)' is not an IPv4 address") }
+            guard !result.contains(where: { $0.address == address }) else {
+                throw fail(
+                    key, "nat: \(address) is translated from two public addresses: one public address per address")
+            }
             result.append(
                 Topology.Translation(publicAddress: publicAddress, address: address, line: key.mark?.line ?? 0))
         }
@@ -364,6 +415,10 @@ private struct TopologyReader {
             }
             guard address.isHost else {
                 throw fail(item, "\(what): '\(text)' is a network; a server's addresses are single addresses")
+            }
+            guard !address.isReserved else {
+                throw fail(
+                    item, "\(what): '\(text)' is no server's address (unspecified, loopback, multicast or broadcast)")
             }
             guard !result.contains(address) else { throw fail(item, "\(what): '\(text)' is listed twice") }
             result.append(address)
@@ -396,6 +451,24 @@ private struct TopologyReader {
             && text.unicodeScalars.allSatisfy {
                 $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == ".")
             }
+    }
+
+    /// The line where a key appears for the second time (as `key:` at a line's start, after `- `
+    /// or inside a flow mapping).
+    static func secondLine(of key: String, in text: String) -> Int? {
+        var seen = 0
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = Substring(line)
+            while let range = rest.range(of: key + ":") {
+                let before = rest[..<range.lowerBound].last
+                if before == nil || before == " " || before == "{" || before == "," || before == "-" || before == "\"" {
+                    seen += 1
+                    if seen == 2 { return index + 1 }
+                }
+                rest = rest[range.upperBound...]
+            }
+        }
+        return nil
     }
 
     static func line(of error: YamlError) -> Int? {

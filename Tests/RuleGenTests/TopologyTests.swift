@@ -147,6 +147,36 @@ enum TopologyFixtures {
             "not YAML", "zones:\n  internal: {interfaces: [eth2]\nservers: []\n", 3, "not valid YAML"
         ),
         (
+            "a zone named like the Edge's internal side",
+            "zones:\n  edge-internal: {interfaces: [eth1]}\nservers:\n  - {role: director, zone: edge-internal, addresses: [192.0.2.1]}\n",
+            2, "reads as the role edge in rule names"
+        ),
+        (
+            "two servers whose rule names collide",
+            "zones:\n  perimeter: {interfaces: [eth1]}\nservers:\n  - {role: edge, zone: perimeter, external: [198.51.100.1], internal: [192.0.2.1]}\n  - {name: edge.external, role: director, zone: perimeter, addresses: [192.0.2.2]}\n",
+            5, "read alike in rule names"
+        ),
+        (
+            "a network with host bits",
+            "zones:\n  internal: {interfaces: [eth2], networks: [192.0.2.5/25]}\nservers:\n  - {role: front-end, zone: internal, addresses: [192.0.2.1]}\n",
+            2, "did you mean 192.0.2.0/25?"
+        ),
+        (
+            "an unspecified address",
+            "zones:\n  internal: {interfaces: [eth2]}\nservers:\n  - {role: front-end, zone: internal, addresses: [\"::\"]}\n",
+            4, "is no server's address"
+        ),
+        (
+            "one address translated twice",
+            "zones:\n  perimeter: {interfaces: [eth1]}\nservers:\n  - role: edge\n    zone: perimeter\n    external: [198.51.100.1]\n    nat:\n      203.0.113.1: 198.51.100.1\n      203.0.113.2: 198.51.100.1\n",
+            9, "translated from two public addresses"
+        ),
+        (
+            "a key given twice",
+            "zones:\n  internal: {interfaces: [eth2]}\nservers:\n  - role: front-end\n    zone: internal\n    zone: internal\n    addresses: [192.0.2.1]\n",
+            6, "'zone' is given twice"
+        ),
+        (
             "an Edge with plain addresses",
             "zones:\n  perimeter: {interfaces: [eth1]}\nservers:\n  - {role: edge, zone: perimeter, addresses: [198.51.100.1]}\n",
             4, "an Edge needs external: and internal:"
@@ -202,7 +232,15 @@ enum TopologyFixtures {
         for role in ["front-end", "director", "edge", "back-end", "mediation"].shuffled(using: &random).prefix(
             Int.random(in: 1...5, using: &random))
         {
-            let name = Bool.random(using: &random) ? "\(role.prefix(3))\(host).contoso.com" : nil
+            // Names as rule names find them hard: a digit first, a chain's own name, a very long one.
+            let odd = [
+                "\(host)dir.contoso.com", servers.isEmpty ? "forward" : "srv\(host)",
+                String(repeating: "x", count: 60) + "\(host).contoso.com",
+            ]
+            let name =
+                Bool.random(using: &random)
+                ? (Int.random(in: 0...3, using: &random) == 0
+                    ? odd.randomElement(using: &random)! : "\(role.prefix(3))\(host).contoso.com") : nil
             let zone = zones.randomElement(using: &random)!.0
             if role == "edge" {
                 servers.append((name, role, zone, [], [address(false), address(true)], [address(false)]))
@@ -398,6 +436,36 @@ enum TopologyFixtures {
         #expect(plan.warnings.contains { $0.contains("does not describe") && $0.contains("6000/tcp") })
     }
 
+    @Test func anEdgeLogGoesOnlyToAnEdgeAndAnAmbiguousNameNowhere() throws {
+        let topology = try TopologyFixtures.parse(
+            """
+            zones:
+              internet: {interfaces: [eth0]}
+              perimeter: {interfaces: [eth1]}
+              internal: {interfaces: [eth2]}
+            servers:
+              - {name: edge01.contoso.com, zone: perimeter, addresses: [198.51.100.10]}
+              - {name: fe01.contoso.com, role: front-end, zone: internal, addresses: [192.0.2.11]}
+              - {name: fe01.fabrikam.com, role: front-end, zone: internal, addresses: [192.0.2.12]}
+            """)
+        var options = RuleOptions()
+        options.topology = topology
+        let plan = ForwardPlan.build(
+            from: Self.result([
+                ("EDGE01", "edge", "internal", .tcp, 5061, 5061), ("FE01", "front-end", nil, .tcp, 5061, 5061),
+                ("fe01.contoso.com", "web-components", nil, .tcp, 443, 443),
+            ]), knowledge: RuleFixtures.knowledge, options: options, topology: topology)
+        // The Edge's port has a side; a server without sides does not take it.
+        #expect(!plan.destinations.contains { $0.server.hasPrefix("edge01") })
+        #expect(plan.warnings.contains { $0.contains("no server of the topology matches") && $0.contains("EDGE01") })
+        // FE01 could be either Front End: neither gets it.
+        #expect(plan.warnings.contains { $0.contains("fits more than one server") })
+        // A named server takes its other roles' ports (Web Components on the Front End).
+        let fe = try #require(plan.destinations.first { $0.name == "fe01_contoso_com" })
+        #expect(fe.roles == ["web-components"])
+        #expect(fe.inbound.flatMap(\.elements).map(\.range.description) == ["443"])
+    }
+
     @Test func translatingTheAVEdgeAddressIsWarnedWithItsReference() throws {
         func warnings(_ edges: String) throws -> [String] {
             let text = "zones:\n  internet: {interfaces: [eth0]}\n  perimeter: {interfaces: [eth1]}\nservers:\n" + edges
@@ -518,6 +586,8 @@ struct TopologyNamespaceTests {
         e tcp6 2001:db8:2::140 5061 pong
         e tcp 203.0.113.50 5061 203.0.113.10
         e tcp 203.0.113.50 5062 closed
+        i tcp 203.0.113.1 22 pong
+        i tcp 203.0.113.1 2222 closed
 
         """
 

@@ -3,7 +3,9 @@
 # namespaces of its own (root only): an internet client, the firewall that loads the ruleset and
 # routes, an Edge with an external and an internal side, and a Front End behind the firewall.
 # Usage: netns-topology-probe.sh MODE FILE [FILE6]
-#   nft          FILE is a complete firewall (--policy drop): loaded alone.
+# In every mode the operator's own rules guard the firewall itself first (input: policy drop,
+# SSH on 22 accepted, 2222 not), and still do afterwards.
+#   nft          FILE is a complete firewall (--policy drop): it owns the forward hook.
 #   nft-compose  FILE has no base chain (--no-base-chain): loaded into the operator's own
 #                table inet filter whose forward chain drops, then hooked with the header's jump.
 #   iptables     FILE (IPv4, with *nat) and FILE6: the operator's FORWARD policy is DROP; the
@@ -69,10 +71,16 @@ ip -n "$edge" -6 route add 2001:db8:2::/64 via 2001:db8:4::1
 ip -n "$fe" route add default via 192.0.2.129
 ip -n "$fe" -6 route add default via 2001:db8:2::1
 ip netns exec "$fw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+# (An input chain that drops must let neighbour discovery in, or IPv6 stops, forwarding too.)
+own_input='  chain input { type filter hook input priority 0; policy drop; ct state established,related accept; meta l4proto ipv6-icmp accept; tcp dport 22 accept; }'
 case "$mode" in
-    nft) timeout 10 ip netns exec "$fw" nft -f "$rules" ;;
+    nft)
+        printf '%s\n' 'table inet filter {' "$own_input" '}' > "$work/own.nft"
+        timeout 10 ip netns exec "$fw" nft -f "$work/own.nft"
+        timeout 10 ip netns exec "$fw" nft -f "$rules"
+        ;;
     nft-compose)
-        printf '%s\n' 'table inet filter {' \
+        printf '%s\n' 'table inet filter {' "$own_input" \
             '  chain forward { type filter hook forward priority 0; policy drop; ct state established,related accept; }' \
             '}' > "$work/own.nft"
         timeout 10 ip netns exec "$fw" nft -f "$work/own.nft"
@@ -80,7 +88,13 @@ case "$mode" in
         timeout 10 ip netns exec "$fw" nft add rule inet filter forward jump ocslog_forward
         ;;
     iptables)
-        for tool in iptables ip6tables; do ip netns exec "$fw" "$tool" -P FORWARD DROP; done
+        for tool in iptables ip6tables; do
+            ip netns exec "$fw" "$tool" -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+            ip netns exec "$fw" "$tool" -A INPUT -p tcp --dport 22 -j ACCEPT
+            [ "$tool" = ip6tables ] && ip netns exec "$fw" ip6tables -A INPUT -p ipv6-icmp -j ACCEPT
+            ip netns exec "$fw" "$tool" -P INPUT DROP
+            ip netns exec "$fw" "$tool" -P FORWARD DROP
+        done
         timeout 10 ip netns exec "$fw" iptables-restore --noflush < "$rules"
         timeout 10 ip netns exec "$fw" ip6tables-restore --noflush < "$rules6"
         # The hook lines the files' headers print.
@@ -106,13 +120,16 @@ for port in 5061 5062; do listen "$fe" "TCP4-LISTEN:$port,reuseaddr,fork" 'echo 
 listen "$fe" "TCP6-LISTEN:5061,reuseaddr,fork,ipv6only=1" 'echo pong'
 listen "$fe" "UDP4-RECVFROM:50000,reuseaddr,fork" 'echo pong'
 for port in 5061 5062; do listen "$inet" "TCP4-LISTEN:$port,reuseaddr,fork" 'echo $SOCAT_PEERADDR'; done
-# Wait (at most 10 s) until every listener is bound.
-for _ in $(seq 50); do
-    count=0
-    for ns in "$edge" "$fe" "$inet"; do
-        count=$((count + $(ip netns exec "$ns" ss -Hlntu 2>/dev/null | wc -l)))
+for port in 22 2222; do listen "$fw" "TCP4-LISTEN:$port,reuseaddr,fork" 'echo pong'; done
+# Wait (at most 30 s: a loaded machine is slow) until every listener is bound.
+expected_listeners="$edge:8 $fe:4 $inet:2 $fw:2"
+for _ in $(seq 150); do
+    ready=1
+    for pair in $expected_listeners; do
+        count=$(ip netns exec "${pair%%:*}" ss -Hlntu 2>/dev/null | wc -l)
+        [ "$count" -ge "${pair##*:}" ] || ready=0
     done
-    [ "$count" -ge 17 ] && break
+    [ "$ready" -eq 1 ] && break
     sleep 0.2
 done
 probes=(
@@ -120,15 +137,22 @@ probes=(
     "i tcp 198.51.100.10 5062" "i tcp 192.0.2.10 5061" "i tcp 192.0.2.140 5061" "i tcp6 2001:db8:2::140 5061"
     "b tcp 192.0.2.10 5061" "b tcp6 2001:db8:4::10 8057" "b udp 192.0.2.10 3478" "b tcp 192.0.2.10 443"
     "e tcp 192.0.2.140 5061" "e udp 192.0.2.140 50000" "e tcp 192.0.2.140 5062" "e tcp6 2001:db8:2::140 5061"
-    "e tcp 203.0.113.50 5061" "e tcp 203.0.113.50 5062"
+    "e tcp 203.0.113.50 5061" "e tcp 203.0.113.50 5062" "i tcp 203.0.113.1 22" "i tcp 203.0.113.1 2222"
 )
 probe() {  # FROM PROTO ADDRESS PORT
     local ns
     case "$1" in i) ns=$inet ;; b) ns=$fe ;; e) ns=$edge ;; esac
     local reply=""
     case "$2" in
-        tcp) reply=$(ip netns exec "$ns" timeout -s KILL 5 socat -T3 - "TCP4:$3:$4,connect-timeout=3" < /dev/null 2>/dev/null) ;;
-        tcp6) reply=$(ip netns exec "$ns" timeout -s KILL 5 socat -T3 - "TCP6:[$3]:$4,connect-timeout=3" < /dev/null 2>/dev/null) ;;
+        tcp | tcp6)
+            local target="TCP4:$3:$4"
+            [ "$2" = tcp6 ] && target="TCP6:[$3]:$4"
+            # Two tries: a loaded machine may drop the first while neighbours are resolved.
+            for _ in 1 2; do
+                reply=$(ip netns exec "$ns" timeout -s KILL 6 socat -T4 - "$target,connect-timeout=4" < /dev/null 2>/dev/null)
+                [ -n "$reply" ] && break
+            done
+            ;;
         udp)
             for _ in 1 2 3; do
                 reply=$(echo ping | ip netns exec "$ns" timeout -s KILL 5 socat -T3 - "UDP4:$3:$4" 2>/dev/null)
