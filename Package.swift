@@ -60,7 +60,7 @@ let package = Package(
             exclude: ["Golden", "netns-probe.sh", "netns-topology-probe.sh"]),
         .testTarget(
             name: "ReportTests", dependencies: ["Report", "LogParser", "Knowledge", "Yams"], exclude: ["Golden"]),
-        .testTarget(name: "ocslogTests", dependencies: ["LogParser", "Yams"]),
+        .testTarget(name: "ocslogTests", dependencies: ["LogParser", "Knowledge", "Yams"]),
         .testTarget(
             name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "LogParser", "Knowledge", "RuleGen"],
             exclude: ["Inputs"]),

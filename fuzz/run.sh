@@ -2,9 +2,10 @@
 # Runs ocslog's libFuzzer targets (Sources/FuzzTargets) for a given time each.
 #   fuzz/run.sh [SECONDS] [TARGET…]     default: 600 s, every target, two at a time
 #   FUZZ_PARALLEL=4 fuzz/run.sh …       run that many targets at once
+#   FUZZ_MAX_LEN=4194304 fuzz/run.sh …  long-input mode: inputs up to 4 MiB (long lines, long records)
 #   FUZZ_SCRATCH=.build-fuzz2 …          build into another folder (while other fuzzers run)
 # Targets: reader msi html xml event csv knowledge scan-to-rules reg netsh netsh-config event-xml
-# firewall-rules.
+# firewall-rules topology.
 # Builds Sources/ocslog-fuzz with -DFUZZING and the fuzzer and address sanitizers into
 # .build-fuzz (the recipe that works on this toolchain: the entry point is a file that is not
 # main.swift holding only @_cdecl("LLVMFuzzerTestOneInput"); one -sanitize=fuzzer,address flag).
@@ -38,7 +39,7 @@ run_target() {
     fi
     local status=0
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 OCSLOG_FUZZ_TARGET="$target" \
-        "$binary" -max_total_time="$seconds" -max_len=131072 -timeout=20 -rss_limit_mb=2048 \
+        "$binary" -max_total_time="$seconds" -max_len="${FUZZ_MAX_LEN:-131072}" -timeout=20 -rss_limit_mb=2048 \
         -artifact_prefix="$artifacts" -print_final_stats=1 "$work" "$seeds" \
         >".build-fuzz/logs/$target.log" 2>&1 || status=$?
     local stats

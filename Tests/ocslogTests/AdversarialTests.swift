@@ -202,16 +202,17 @@ import Testing
         #expect(Self.findings(document).contains { $0["code"] as? String == "0x80070005" }, "the line after it is read")
     }
 
-    /// A gigabyte of one repeated line through a pipe (no disk): bounded memory, no hang.
-    @Test func aGigabyteOfOneRepeatedLineInBoundedMemory() throws {
+    /// A hundred megabytes of one repeated line through a pipe (no disk): bounded memory, no hang.
+    /// (The gigabyte runs in `./ocslog.sh bench`, bench/memory.py: too slow for the suite.)
+    @Test func aHundredMegabytesOfOneRepeatedLineThroughAPipeInBoundedMemory() throws {
         let script =
-            "yes 'MSI (s) (84:34) [12:12:03:393]: Doing action: InstallFiles' | head -c 1000000000 | "
+            "yes 'MSI (s) (84:34) [12:12:03:393]: Doing action: InstallFiles' | head -c 100000000 | "
             + "timeout --signal=KILL 600 '\(BinaryRunner.binary)' scan --format json --fail-on never --jobs 1"
         let outcome = try BinaryRunner.spawn("/bin/sh", ["-c", "\(script); echo \"status $?\" >&2"])
         #expect(outcome.standardError.contains("status 0"), "\(outcome.standardError.suffix(500))")
         let document = try #require(
             try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any])
-        #expect(try Self.input(document)["lines"] as? Int ?? 0 > 15_000_000)
+        #expect(try Self.input(document)["lines"] as? Int ?? 0 > 1_500_000)
         // wait4 reports the largest child of the shell: ocslog, or yes/head (small).
         #expect(outcome.peakResidentKiB < 64 * 1024, "peak RSS \(outcome.peakResidentKiB) KiB")
     }

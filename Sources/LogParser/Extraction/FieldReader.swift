@@ -61,9 +61,13 @@ public struct FieldReader: Sendable {
     private let units: Set<String>
     private let counters: Set<String>
     private let blocking: Set<String>
+    /// The longest key, normalized: longer words are no key (and are not normalized per lookup,
+    /// so a megabyte-long word costs its length once, not once per phrase tried).
+    private let longestKey: Int
 
     public init(vocabulary: FieldVocabulary) {
         self.vocabulary = vocabulary
+        longestKey = vocabulary.keyIndex.keys.map(\.utf8.count).max() ?? 0
         func phrase(_ text: String) -> [String] { Self.tokenize(text).map(\.text) }
         rangeWords = vocabulary.ranges.map(phrase).filter { !$0.isEmpty }
         listWords = vocabulary.lists.map(phrase).filter { !$0.isEmpty }.sorted { $0.count > $1.count }
@@ -445,6 +449,11 @@ public struct FieldReader: Sendable {
         }
         var count = words.count
         while count > 0 {
+            // Normalizing drops marks only: a text twice the longest key (and more) is no key.
+            guard words[0..<count].reduce(0, { $0 + $1.text.utf8.count }) <= 2 * longestKey + 8 else {
+                count -= 1
+                continue
+            }
             let joined = FieldVocabulary.normalizedKey(words[0..<count].map(\.text).joined())
             if let field = vocabulary.field(forKey: joined) { return (field, words[count - 1].end) }
             count -= 1

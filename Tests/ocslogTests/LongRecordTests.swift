@@ -1,0 +1,83 @@
+import Foundation
+import Knowledge
+import Testing
+
+/// A long line costs its length, not its length squared: lines of a megabyte built from every
+/// signature's samples, the prefilter words, digit runs and an entry's words, each scanned by the
+/// binary under a time limit proportional to its size (a hang is killed and fails). A 600 KB
+/// "Added firewall exception AAAA…" line once ran for more than 30 s, 5 MB for ten minutes: the
+/// program-path pattern retried a long word from every position.
+@Suite struct LongRecordTests {
+    /// Seconds allowed per megabyte in a debug build on a loaded two-core machine: linear work
+    /// takes one to ten (prose is read word by word), a quadratic pattern thousands.
+    static let secondsPerMegabyte = 60
+    static let megabyte = 1 << 20
+
+    static let knowledge: KnowledgeBase = {
+        do {
+            return try KnowledgeBase.embedded()
+        } catch {
+            fatalError("the embedded knowledge does not load: \(error)")
+        }
+    }()
+
+    /// `pieces` repeated (each followed by a space) up to `bytes`, as one line.
+    static func line(_ pieces: [String], bytes: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes + 1)
+        var index = 0
+        while out.count < bytes {
+            out += Array(pieces[index % pieces.count].utf8).filter { $0 != 0x0A && $0 != 0x0D }
+            out.append(0x20)
+            index += 1
+        }
+        return Array(out.prefix(bytes)) + [0x0A]
+    }
+
+    /// Scans `text` as a file under `timeout`; fails on a hang or an error status.
+    static func scan(_ name: String, _ text: [UInt8], megabytes: Int = 1, extra: [String] = []) throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("long.log").path
+        try Data(text).write(to: URL(fileURLWithPath: path))
+        let outcome = try AdversarialTests.run(
+            ["scan", "--format", "json", "--fail-on", "never", path] + extra,
+            seconds: megabytes * secondsPerMegabyte)
+        #expect(
+            outcome.status == 0,
+            "\(name): status \(outcome.status) (137: killed after \(megabytes * secondsPerMegabyte) s)")
+    }
+
+    static let sampled = knowledge.signatures.filter { !$0.samples.isEmpty }.map(\.id)
+
+    @Test(arguments: sampled)
+    func aSignaturesSamplesOnAMegabyteLineTakeTimeInProportion(signature id: String) throws {
+        let samples = try #require(Self.knowledge.signatures.first { $0.id == id }).samples.map(\.text)
+        // The samples repeated; then the first sample and one word as long as the rest.
+        try Self.scan("\(id) repeated", Self.line(samples, bytes: Self.megabyte))
+        let filler = String(repeating: "A", count: Self.megabyte - 200)
+        try Self.scan("\(id) + letters", Self.line([samples[0] + " " + filler], bytes: Self.megabyte))
+    }
+
+    @Test func prefilterWordsDigitsAndEntriesOnAMegabyteLineTakeTimeInProportion() throws {
+        let words = Self.knowledge.prefilterWords
+        let megabyte = Self.megabyte
+        let shapes: [(String, [String])] = [
+            ("prefilter words", words),
+            ("prefilter words run together", [words.joined()]),
+            ("a port word and digits", ["firewall exception port " + String(repeating: "5", count: megabyte)]),
+            ("ports listed", ["firewall exception ports 5061,"]),
+            ("an entry and letters", ["Added firewall exception " + String(repeating: "A", count: megabyte)]),
+        ]
+        for (name, pieces) in shapes { try Self.scan(name, Self.line(pieces, bytes: megabyte)) }
+    }
+
+    /// Ten megabytes of one entry line, in each format the reader may take it for: the line is cut
+    /// at the reader's limit (1 MiB), and the rest skipped and counted, in time.
+    @Test(arguments: ["", "msi", "html", "event"])
+    func tenMegabytesOfOneEntryTakeTimeInProportion(hint: String) throws {
+        let text =
+            Array("Added firewall exception ".utf8) + [UInt8](repeating: 0x41, count: 10 * Self.megabyte) + [0x0A]
+        try Self.scan("10 MB \(hint)", text, megabytes: 10, extra: hint.isEmpty ? [] : ["--format-hint", hint])
+    }
+}
