@@ -20,21 +20,21 @@ public enum JSONDocument {
     /// pieces in order. Should the encoder ever write an empty array otherwise than expected, the
     /// whole document is rendered at once instead (never a document without its array).
     public static func write<Value: Encodable, Element: Encodable>(
-        _ document: Value, shell: Value, streaming key: String, elements: [Element], to write: (Data) -> Void
+        _ document: Value, shell: Value, streaming key: String, elements: [Element], to write: (Data) throws -> Void
     ) throws {
         let text = try render(shell)
         let empty = "\n  \"\(key)\" : [\n\n  ]"
         guard !elements.isEmpty, let range = text.range(of: empty) else {
-            write(Data(((elements.isEmpty ? text : try render(document)) + "\n").utf8))
+            try write(Data(((elements.isEmpty ? text : try render(document)) + "\n").utf8))
             return
         }
-        write(Data((text[..<range.lowerBound] + "\n  \"\(key)\" : [\n").utf8))
+        try write(Data((text[..<range.lowerBound] + "\n  \"\(key)\" : [\n").utf8))
         for (index, element) in elements.enumerated() {
             // Nested two levels deep: every line indented by four more spaces (empty lines stay empty).
             let lines = try render(element).split(separator: "\n", omittingEmptySubsequences: false)
             let indented = lines.map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
-            write(Data((indented + (index + 1 < elements.count ? ",\n" : "\n")).utf8))
+            try write(Data((indented + (index + 1 < elements.count ? ",\n" : "\n")).utf8))
         }
-        write(Data(("  ]" + text[range.upperBound...] + "\n").utf8))
+        try write(Data(("  ]" + text[range.upperBound...] + "\n").utf8))
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// text goes to a temporary file in the same folder, is flushed to disk, then renamed over the
 /// target (`rename(2)` is atomic within a file system).
 public enum AtomicFile {
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws {
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(WriteError) {
         let directory = (path as NSString).deletingLastPathComponent
         let folder = directory.isEmpty ? "." : directory
         let name = (path as NSString).lastPathComponent
@@ -46,6 +46,40 @@ public enum AtomicFile {
             throw WriteError(path: path, reason: String(cString: strerror(errno)))
         }
         succeeded = true
+    }
+
+    /// Writes all of `text` to standard output with write(2), or throws naming it: a full disk or
+    /// a closed descriptor is an error to report, not a crash or a silent success.
+    public static func standardOutput(_ text: String) throws(WriteError) {
+        var text = text
+        let failure = text.withUTF8 { bytes -> WriteError? in
+            var written = 0
+            while written < bytes.count {
+                guard let base = bytes.baseAddress else { return nil }
+                let result = Glibc.write(STDOUT_FILENO, base + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return WriteError(path: "standard output", reason: String(cString: strerror(errno)))
+                }
+                written += result
+            }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Makes a folder and the folders above it; an existing folder is fine, a file in the way is not.
+    public static func folder(_ path: String) throws(WriteError) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw WriteError(path: path, reason: "it is a file, not a folder") }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path { try folder(parent) }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw WriteError(path: path, reason: String(cString: strerror(errno)))
+        }
     }
 
     public struct WriteError: Error, CustomStringConvertible {

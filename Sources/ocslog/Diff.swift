@@ -10,13 +10,13 @@ struct Diff: ParsableCommand, TerminalConfigurable {
         abstract:
             "Compare two scans (before and after a fix): exceptions added and removed, findings resolved and new.",
         discussion: """
-            OLD and NEW are each a scan result (`ocslog scan --format json` output) or logs (a file \\
-            or a folder). Per role, it lists the firewall exceptions added and removed and the \\
-            findings resolved, new and unchanged; findings are matched by their grouping signature \\
-            (signature, code and message with its variable parts masked), never by line number, so \\
+            OLD and NEW are each a scan result (`ocslog scan --format json` output) or logs (a file \
+            or a folder). Per role, it lists the firewall exceptions added and removed and the \
+            findings resolved, new and unchanged; findings are matched by their grouping signature \
+            (signature, code and message with its variable parts masked), never by line number, so \
             a re-run log whose lines moved still matches.
 
-            Exit status: 1 when NEW has a finding at or above --fail-on that OLD did not have, 0 \\
+            Exit status: 1 when NEW has a finding at or above --fail-on that OLD did not have, 0 \
             otherwise, 2 when a side cannot be read.
 
             Examples:

@@ -35,6 +35,10 @@ struct OCSLog: ParsableCommand {
             var command = try parseAsRoot()
             if let options = (command as? TerminalConfigurable)?.terminal { options.apply() }
             try command.run()
+        } catch let error as AtomicFile.WriteError {
+            // Every result goes through AtomicFile: a path that cannot be written ends with 2.
+            printError("ocslog: \(error)")
+            Foundation.exit(ExitStatus.inputError.rawValue)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 printError(fullMessage(for: error))
@@ -143,17 +147,11 @@ enum CommandSupport {
     }
 
     /// Writes a command's output to a file (whole or not at all) or, without one, to standard output.
-    static func write(_ text: String, to path: String?) throws {
-        guard let path else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
-        do {
-            try AtomicFile.write(text, to: path)
-        } catch {
-            printError("ocslog: \(error)")
-            throw ExitStatus.inputError
-        }
+    /// Writes a result to `path` (whole or not at all) or to standard output; a failure names the
+    /// path and ends the command with status 2.
+    static func write(_ text: String, to path: String?) throws(AtomicFile.WriteError) {
+        guard let path else { return try AtomicFile.standardOutput(text) }
+        try AtomicFile.write(text, to: path)
     }
 
     /// The default for --jobs: the number of processor cores.

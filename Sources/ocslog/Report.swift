@@ -137,9 +137,9 @@ struct Explain: ParsableCommand, TerminalConfigurable {
             throw ExitStatus.inputError
         }
         if format == .text {
-            print(explanation.text, terminator: "")
+            try CommandSupport.write(explanation.text, to: nil)
         } else {
-            print(try JSONDocument.render(explanation))
+            try CommandSupport.write(try JSONDocument.render(explanation) + "\n", to: nil)
         }
         if !explanation.known { throw ExitStatus.findings }
     }

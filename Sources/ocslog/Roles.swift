@@ -54,7 +54,7 @@ struct Roles: ParsableCommand, TerminalConfigurable {
     func run() throws {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: [])
         if patterns {
-            print(Self.patternList(knowledgeBase.prefilterWords), terminator: "")
+            try CommandSupport.write(Self.patternList(knowledgeBase.prefilterWords), to: nil)
             return
         }
         let entries = knowledgeBase.roles.map { role in
@@ -68,7 +68,7 @@ struct Roles: ParsableCommand, TerminalConfigurable {
                 })
         }
         if format != .text {
-            print(try JSONDocument.render(entries))
+            try CommandSupport.write(try JSONDocument.render(entries) + "\n", to: nil)
             return
         }
         let style = Style.forStandardOutput
@@ -94,7 +94,7 @@ struct Roles: ParsableCommand, TerminalConfigurable {
             }
             out += "\n"
         }
-        print(out, terminator: "")
+        try CommandSupport.write(out, to: nil)
     }
 
     /// The words as extended regular expressions: metacharacters escaped, one per line.

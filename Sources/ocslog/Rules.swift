@@ -202,12 +202,13 @@ struct Rules: ParsableCommand, TerminalConfigurable {
         case .firewalld:
             let files = FirewalldWriter.render(plan, generator: generator)
             if let output {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                // A folder: one service file each (a file of that name in the way is an error).
+                try AtomicFile.folder(output)
                 for (name, text) in files {
                     try AtomicFile.write(text, to: (output as NSString).appendingPathComponent(name))
                 }
             } else {
-                print(files.map { "<!-- file: \($0.0) -->\n\($0.1)" }.joined(separator: "\n"), terminator: "")
+                try emit(files.map { "<!-- file: \($0.0) -->\n\($0.1)" }.joined(separator: "\n"))
             }
         }
         if failed { throw ExitStatus.inputError }

@@ -181,7 +181,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             let printer = RecordPrinter()
             for input in inputs {
                 do {
-                    _ = try input.parse(options: readOptions, formatHint: hint) { printer.print($0.materialize()) }
+                    _ = try input.parse(options: readOptions, formatHint: hint) { try printer.print($0.materialize()) }
                 } catch {
                     printError("ocslog: \(error)")
                     failed = true
@@ -219,16 +219,17 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             try ReportOutput.write(result, knowledge: knowledgeBase, format: reportFormat, to: report)
         }
         switch format {
-        case .text: print(ScanText.render(result, style: Style.forStandardOutput), terminator: "")
+        case .text: try CommandSupport.write(ScanText.render(result, style: Style.forStandardOutput), to: nil)
         case .json:
             // The inputs one at a time: a pipe of thousands of logs has thousands of them.
             var shell = result
             shell.inputs = []
             try JSONDocument.write(result, shell: shell, streaming: "inputs", elements: result.inputs) {
-                FileHandle.standardOutput.write($0)
+                try AtomicFile.standardOutput(String(decoding: $0, as: UTF8.self))
             }
         case .jsonl: lines.printSummary(result)
         }
+        if let failure = lines.failure { throw failure }
         if let signal = Interruption.signal {
             printError("ocslog: interrupted; the summary above is of what was read")
             throw ExitStatus.interrupted(by: signal)

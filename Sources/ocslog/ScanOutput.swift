@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import Report
+import RuleGen
 
 #if canImport(Glibc)
     import Glibc
@@ -115,8 +116,20 @@ final class EventPrinter {
         return encoder
     }()
 
-    /// Whether the input is live: every line is flushed as it is written (a pipe is block-buffered).
+    /// Whether the input is live (lines go out as they are found: each is one write(2) anyway).
     let live: Bool
+    /// The first line that could not be written (the scan goes on; the command then fails with it).
+    private(set) var failure: AtomicFile.WriteError?
+
+    /// Writes one line to standard output, remembering the first failure.
+    func writeLine(_ text: String) {
+        guard failure == nil else { return }
+        do {
+            try AtomicFile.standardOutput(text + "\n")
+        } catch {
+            failure = error
+        }
+    }
     /// Whether findings and exceptions are printed as text lines as they are found (live, on a terminal).
     let liveText: Bool
 
@@ -163,14 +176,12 @@ final class EventPrinter {
             let inputs: [InputResult]
         }
         if let data = try? encoder.encode(SummaryLine(summary: result.summary, inputs: result.inputs)) {
-            Swift.print(String(decoding: data, as: UTF8.self))
+            writeLine(String(decoding: data, as: UTF8.self))
         }
     }
 
     private func emit(_ line: some Encodable) {
-        if let data = try? encoder.encode(line) { Swift.print(String(decoding: data, as: UTF8.self)) }
-        // fflush(nil) flushes every stream (stdout is a C global Swift 6 does not let us name).
-        if live { fflush(nil) }
+        if let data = try? encoder.encode(line) { writeLine(String(decoding: data, as: UTF8.self)) }
     }
 
     /// One line per finding or exception as it is read (the summary follows at the end).
@@ -180,13 +191,12 @@ final class EventPrinter {
             let ports =
                 exception.portFrom == exception.portTo
                 ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
-            Swift.print("exception \(exception.protocol)/\(ports) \(exception.role)  [\(exception.evidence.location)]")
+            writeLine("exception \(exception.protocol)/\(ports) \(exception.role)  [\(exception.evidence.location)]")
         case .finding(let severity, let role, let code, let title, let evidence, _):
-            Swift.print("\(severity)\(code.map { " \($0)" } ?? ""): \(title) (\(role))  [\(evidence.location)]")
+            writeLine("\(severity)\(code.map { " \($0)" } ?? ""): \(title) (\(role))  [\(evidence.location)]")
         case .notUnderstood:
             return
         }
-        fflush(nil)
     }
 
     /// `--explain` goes to standard error, so it can be read beside any output format.
@@ -240,13 +250,15 @@ struct RecordPrinter {
         return encoder
     }()
 
-    func print(_ record: Record) {
+    func print(_ record: Record) throws(AtomicFile.WriteError) {
         let row = Row(
             path: record.path, line: record.line, format: record.format, kind: record.kind, context: record.context,
             text: record.text, time: record.time, rollback: record.inRollback ? true : nil,
             outcome: record.outcome?.description,
             number: record.number, event: record.event, fields: record.fields.isEmpty ? nil : record.fields,
             firewall: record.firewall)
-        if let data = try? encoder.encode(row) { Swift.print(String(decoding: data, as: UTF8.self)) }
+        if let data = try? encoder.encode(row) {
+            try AtomicFile.standardOutput(String(decoding: data, as: UTF8.self) + "\n")
+        }
     }
 }
