@@ -21,6 +21,21 @@ import Testing
         #expect(!found.contains { $0.text.contains("hunter3") }, "a secret is still masked")
     }
 
+    /// CDATA sections are text (they used to vanish), taken as written: no tags, no entities;
+    /// one may span lines; a line break inside a text run separates its words.
+    @Test func characterDataIsReadAsTextAndLineBreaksSeparateWords() throws {
+        let found = try records(
+            "<?xml version=\"1.0\"?>\n<LCSCmd><Action name=\"Activate\">\n"
+                + "<Message><![CDATA[Failure [0xC3EC796C] <b>&amp; more]]></Message>\n"
+                + "<Message><![CDATA[Step failed:\nError 0x80070005]]></Message>\n"
+                + "<Message>Activation Failure\n[0xC3EC796C]</Message>\n</Action></LCSCmd>\n", .lcscmdXML)
+        let texts = found.map(\.text)
+        #expect(texts.contains("Failure [0xC3EC796C] <b>&amp; more"), "\(texts)")
+        #expect(texts.contains("Step failed: Error 0x80070005"), "\(texts)")
+        #expect(texts.contains("Activation Failure [0xC3EC796C]"), "\(texts)")
+        #expect(found.first { $0.text.hasPrefix("Failure [0xC3EC796C]") }?.outcome?.description == "failure 0xC3EC796C")
+    }
+
     @Test func aLessThanSignThatOpensNoTagStartsARunWithItsLine() throws {
         let found = try records("<html><body>\n<5061> is the port\n<div>x</div></body></html>\n", .deploymentHTML)
         #expect(found.allSatisfy { $0.line >= 1 })

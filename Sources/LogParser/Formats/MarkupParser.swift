@@ -100,6 +100,8 @@ struct MarkupParser {
         case tag
         case comment
         case declaration
+        /// Inside `<![CDATA[ … ]]>`: text taken as it is (no tags, no entities).
+        case characterData
         case rawText(closing: [UInt8])
     }
 
@@ -174,6 +176,9 @@ struct MarkupParser {
                     if Bytes.hasPrefix(bytes, "<!--", at: index) {
                         state = .comment
                         index += 4
+                    } else if Bytes.hasPrefix(bytes, "<![CDATA[", at: index) {
+                        state = .characterData
+                        index += 9
                     } else if Bytes.hasPrefix(bytes, "<!", at: index) || Bytes.hasPrefix(bytes, "<?", at: index) {
                         state = .declaration
                         index += 2
@@ -205,8 +210,23 @@ struct MarkupParser {
                 }
                 index = close + 3
                 state = .text
+            case .characterData:
+                // Text as written: '&' is kept as "&amp;" so that decoding the run gives it back.
+                let close = Bytes.find("]]>", in: bytes, from: index)
+                let end = close ?? bytes.count
+                if end > index {
+                    if text.isEmpty {
+                        textLine = line.number
+                        textOffset = line.byteOffset
+                    }
+                    for byte in bytes[index..<end] where text.count <= Self.maximumRunLength {
+                        if byte == 0x26 { text.append(contentsOf: Array("&amp;".utf8)) } else { text.append(byte) }
+                    }
+                }
+                index = close.map { $0 + 3 } ?? bytes.count
+                if close != nil { state = .text }
             case .declaration:
-                // DOCTYPE, <?xml …?>, CDATA openers: skipped whole; entity declarations are never expanded.
+                // DOCTYPE, <?xml …?>: skipped whole; entity declarations are never expanded.
                 var end = index
                 while end < bytes.count, bytes[end] != 0x3E { end += 1 }
                 index = end
@@ -239,7 +259,13 @@ struct MarkupParser {
         }
         // Tags delimit text runs, so an entry wrapped over two lines stays one record. Inside <pre>,
         // and for runs that grow long, a line break ends the run (records stay tied to their lines).
-        if case .text = state, preDepth > 0 || text.count > Self.maximumRunLength { try flushText(emit) }
+        switch state {
+        case .text where preDepth > 0 || text.count > Self.maximumRunLength: try flushText(emit)
+        case .text, .characterData:
+            // A line break inside a text run separates words ("Failure" / "[0xC3EC796C]").
+            if !text.isEmpty && text.last != 0x20 { text.append(0x20) }
+        default: break
+        }
     }
 
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
