@@ -99,6 +99,12 @@ enum ScanText {
             if input.skipped.undecodable > 0 { line += "; \(input.skipped.undecodable) undecodable characters" }
             if input.skipped.binaryBytes > 0 { line += "; \(input.skipped.binaryBytes) NUL bytes (binary data)" }
             if input.skipped.endedInsideRecord { line += "; ended inside a record (cut off?)" }
+            if let records = input.skipped.recordsCut {
+                let dropped = input.skipped.recordBytesCut ?? 0
+                line +=
+                    "; \(records) record\(records == 1 ? "" : "s") cut at the size limit"
+                    + (dropped > 0 ? " (\(dropped) bytes dropped)" : "")
+            }
             output += line + "\n"
         }
         return output

@@ -81,3 +81,51 @@ import Testing
         try Self.scan("10 MB \(hint)", text, megabytes: 10, extra: hint.isEmpty ? [] : ["--format-hint", hint])
     }
 }
+
+/// Parsers hold at most a bounded record: a 30 MB description or a CSV quote that never closes
+/// is cut at the limit, said in `skipped`, and the scan stays under 64 MiB (it peaked at 321 MB).
+@Suite struct BoundedRecordTests {
+    static func scan(_ text: String, name: String) throws -> (BinaryRunner.Outcome, [String: Any]) {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let outcome = try AdversarialTests.run(["scan", "--format", "json", "--fail-on", "never", path], seconds: 300)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any])
+        return (outcome, document)
+    }
+
+    static func repeated(_ line: String, megabytes: Int) -> String {
+        String(repeating: line, count: megabytes * (1 << 20) / line.utf8.count)
+    }
+
+    @Test func aThirtyMegabyteDescriptionIsCutInBoundedMemory() throws {
+        let text =
+            "Event[0]:\n  Log Name: Application\n  Source: OCS Server\n  Event ID: 12345\n  Level: Error\n"
+            + "  Description:\n"
+            + Self.repeated("  the description goes on with more words to fill space\n", megabytes: 30)
+            + "Event[1]:\n  Log Name: Application\n  Source: OCS Server\n  Event ID: 12346\n  Level: Error\n"
+            + "  Description:\n  Failure [0xC3EC796C]\n"
+        let (outcome, document) = try Self.scan(text, name: "events.txt")
+        #expect(outcome.peakResidentKiB < 64 * 1024, "peak RSS \(outcome.peakResidentKiB) KiB")
+        let skipped = try AdversarialTests.skipped(document)
+        #expect(skipped["recordsCut"] as? Int == 1)
+        #expect(skipped["recordBytesCut"] as? Int ?? 0 > 25_000_000)
+        #expect(AdversarialTests.findings(document).contains { $0["code"] as? String == "0xC3EC796C" })
+    }
+
+    @Test func aCSVQuoteThatNeverClosesIsGivenOutAtTheLimitAndTheRestIsRead() throws {
+        let text =
+            "Level,Date and Time,Source,Event ID,Task Category\n"
+            + "Error,1/1/2010 10:00:00 AM,MSSQLSERVER,17058,\"Server unbalanced\n"
+            + Self.repeated(
+                "Information,1/1/2010 10:00:00 AM,OCS Server,12345,None,Some text for the event\n", megabytes: 30)
+            + "Error,1/1/2010 10:00:00 AM,OCS Server,12345,None,Failure [0xC3EC796C]\n"
+        let (outcome, document) = try Self.scan(text, name: "events.csv")
+        #expect(outcome.peakResidentKiB < 64 * 1024, "peak RSS \(outcome.peakResidentKiB) KiB")
+        #expect(try AdversarialTests.skipped(document)["recordsCut"] as? Int == 1)
+        #expect(AdversarialTests.findings(document).contains { $0["code"] as? String == "0xC3EC796C" })
+    }
+}

@@ -461,6 +461,8 @@ public final class Analyzer {
             inputs[last].skipped.undecodable += skipped.undecodable
             inputs[last].skipped.binaryBytes += skipped.binaryBytes
             inputs[last].skipped.endedInsideRecord = skipped.endedInsideRecord
+            inputs[last].skipped.recordsCut = skipped.recordsCut
+            inputs[last].skipped.recordBytesCut = skipped.recordBytesCut
             return
         }
         let role = attribution.inputRole(

@@ -23,6 +23,8 @@ struct EventParser {
     /// The description's lines, joined by single spaces.
     private var message: [UInt8] = []
     private var inDescription = false
+    /// Whether this event's description reached its limit.
+    private var messageCut = false
     private var startLine = 0
     private var startOffset = 0
     private var hasEvent = false
@@ -57,6 +59,20 @@ struct EventParser {
     /// Completes the event being read (a live export went quiet); a CSV row still inside quotes waits.
     mutating func flushPending(_ emit: (RecordDraft) throws -> Void) rethrows {
         if format != .eventCSV { try emitEvent(emit) }
+    }
+
+    /// The most a description holds, and the most a CSV row held open by a quote gathers: beyond
+    /// them a description is cut and a row is given out as read (an unbalanced quote would
+    /// otherwise hold the rest of the export).
+    static let maximumMessageLength = 64 << 10
+    static let maximumRowLength = 1 << 20
+    /// Records cut or closed at those limits, and the bytes dropped, since last taken.
+    private(set) var cut = (records: 0, bytes: 0)
+
+    /// What was cut since the last call (the stream adds it to the input's skipped counts).
+    mutating func takeCut() -> (records: Int, bytes: Int) {
+        defer { cut = (0, 0) }
+        return cut
     }
 
     /// Whether the export stopped inside a quoted CSV field.
@@ -139,7 +155,22 @@ struct EventParser {
     /// Adds a line of the description, separated from the last by one space.
     private mutating func appendMessage(_ text: UnsafeBufferPointer<UInt8>) {
         guard !text.isEmpty else { return }
-        if !message.isEmpty { message.append(0x20) }
+        let separator = message.isEmpty ? 0 : 1
+        let room = Self.maximumMessageLength - message.count - separator
+        guard room >= text.count else {
+            // Full: what does not fit is counted, not kept (once per description as a record).
+            if !messageCut {
+                messageCut = true
+                cut.records += 1
+            }
+            if room > 0 {
+                if separator == 1 { message.append(0x20) }
+                message.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<room]))
+            }
+            cut.bytes += text.count - max(room, 0)
+            return
+        }
+        if separator == 1 { message.append(0x20) }
         message.append(contentsOf: text)
     }
 
@@ -154,6 +185,7 @@ struct EventParser {
             line: startLine, offset: startOffset, emit)
         fields = TextFields()
         message.removeAll(keepingCapacity: true)
+        messageCut = false
         inDescription = false
         hasEvent = false
         isList = false
@@ -198,8 +230,10 @@ struct EventParser {
         }
         pendingRow.append(contentsOf: bytes)
         for byte in bytes where byte == 0x22 { pendingQuotes += 1 }
-        // A quoted field may hold line breaks: the row ends when the quotes balance.
-        guard pendingQuotes % 2 == 0 else { return }
+        // A quoted field may hold line breaks: the row ends when the quotes balance, or at the
+        // limit (a quote that never closes is given out as read, and the next line starts a row).
+        if pendingQuotes % 2 == 1 && pendingRow.count > Self.maximumRowLength { cut.records += 1 }
+        guard pendingQuotes % 2 == 0 || pendingRow.count > Self.maximumRowLength else { return }
         try emitPendingRow(emit)
     }
 

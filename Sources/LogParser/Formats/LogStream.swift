@@ -128,6 +128,7 @@ public struct LogStream {
         case .event(var event):
             parser = nil
             try event.parse(line, emit)
+            noteCut(event.takeCut())
             parser = .event(event)
         case .firewall(var record):
             parser = nil
@@ -252,6 +253,14 @@ public struct LogStream {
         return nil
     }
 
+    /// Records the parsers cut at their size limits, and the bytes dropped, in this input.
+    public private(set) var cut = (records: 0, bytes: 0)
+
+    private mutating func noteCut(_ taken: (records: Int, bytes: Int)) {
+        cut.records += taken.records
+        cut.bytes += taken.bytes
+    }
+
     /// Whether the input ended inside a record (set by ``finish(_:)``; a new log resets it).
     public private(set) var endedInsideRecord = false
 
@@ -267,7 +276,9 @@ public struct LogStream {
         }
         switch parser {
         case .markup(var markup): try markup.finish(emit)
-        case .event(var event): try event.finish(emit)
+        case .event(var event):
+            try event.finish(emit)
+            noteCut(event.takeCut())
         case .firewall(var record): try record.finish(emit)
         default: break
         }
@@ -493,6 +504,10 @@ extension InputFile {
         summary.formats = stream.formats
         summary.logs = stream.logCount
         summary.skipped.endedInsideRecord = stream.endedInsideRecord
+        if stream.cut.records > 0 {
+            summary.skipped.recordsCut = stream.cut.records
+            summary.skipped.recordBytesCut = stream.cut.bytes
+        }
         return summary
     }
 }

@@ -42,6 +42,10 @@ public struct InputSummary: Sendable, Equatable, Codable {
         /// Whether the input ended inside a record: in a tag, a comment or an open element of a
         /// markup log, inside a quoted CSV field, or in an MSI action that never ended (a cut log).
         public var endedInsideRecord: Bool
+        /// Records a parser cut at its size limit (a description longer than 64 KiB, a CSV row a
+        /// quote held open past 1 MiB), and the bytes it dropped; nil when none.
+        public var recordsCut: Int? = nil
+        public var recordBytesCut: Int? = nil
     }
 }
 
