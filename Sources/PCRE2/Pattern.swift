@@ -1,6 +1,10 @@
 // The only file in ocslog that talks to C: PCRE2 (8-bit code units) behind value-typed results.
 import CPCRE2
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Options for compiling a ``Pattern``; each maps to one PCRE2 compile option.
 public struct PatternOptions: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32
@@ -174,6 +178,29 @@ public struct MatchResult: Sendable, Equatable {
     }
 }
 
+/// Matches abandoned at ``Pattern/matchLimit``, counted per thread: an analyzer reads one input on
+/// one thread, so the difference across an input is that input's (reported in its `skipped`).
+public enum AbandonedMatches {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { free($0) }
+        return key
+    }()
+
+    private static var counter: UnsafeMutablePointer<Int> {
+        if let existing = pthread_getspecific(key) { return existing.assumingMemoryBound(to: Int.self) }
+        let created = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        created.initialize(to: 0)
+        pthread_setspecific(key, created)
+        return created
+    }
+
+    /// How many matches this thread has abandoned so far.
+    public static var onThisThread: Int { counter.pointee }
+
+    static func count() { counter.pointee += 1 }
+}
+
 /// Matches one ``Pattern`` against byte subjects, reusing one block of PCRE2 match data.
 ///
 /// Not thread-safe: give each thread its own matcher. After a successful match the group
@@ -225,7 +252,10 @@ public final class Matcher {
             result = pcre2_match_8(pattern.code, base, subject.count, startOffset, 0, matchData, context)
         }
         if result >= 0 { return true }
-        if result != PCRE2_ERROR_NOMATCH { abandonedMatches += 1 }
+        if result != PCRE2_ERROR_NOMATCH {
+            abandonedMatches += 1
+            AbandonedMatches.count()
+        }
         return false
     }
 

@@ -105,6 +105,9 @@ enum ScanText {
                     "; \(records) record\(records == 1 ? "" : "s") cut at the size limit"
                     + (dropped > 0 ? " (\(dropped) bytes dropped)" : "")
             }
+            if let abandoned = input.skipped.matchesAbandoned {
+                line += "; \(abandoned) pattern match\(abandoned == 1 ? "" : "es") abandoned at the match limit"
+            }
             output += line + "\n"
         }
         return output

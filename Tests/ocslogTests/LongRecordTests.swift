@@ -129,3 +129,33 @@ import Testing
         #expect(AdversarialTests.findings(document).contains { $0["code"] as? String == "0xC3EC796C" })
     }
 }
+
+/// A pattern that gives up at PCRE2's match limit is said per input, like every thing not read.
+@Suite struct MatchLimitTests {
+    @Test func anAbandonedMatchIsCountedInSkipped() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let knowledge = folder.appendingPathComponent("knowledge")
+        try FileManager.default.createDirectory(at: knowledge, withIntermediateDirectories: true)
+        // (Nested repetition before a character that is there but never where it is wanted.)
+        try """
+        signatures:
+          - id: slow-pattern
+            type: error
+            title: a pattern that backtracks without end
+            pattern: '(?i)error (?:a+)+b'
+            samples: ["error aab"]
+        """.write(to: knowledge.appendingPathComponent("slow.yaml"), atomically: true, encoding: .utf8)
+        let log = folder.appendingPathComponent("slow.log").path
+        try "error \(String(repeating: "a", count: 40))!b\nfine\n".write(toFile: log, atomically: true, encoding: .utf8)
+        let json = try AdversarialTests.run(["scan", "--format", "json", "--knowledge", knowledge.path, log])
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        #expect(try AdversarialTests.skipped(document)["matchesAbandoned"] as? Int == 1)
+        let text = try AdversarialTests.run(["scan", "--knowledge", knowledge.path, log])
+        #expect(text.standardOutput.contains("1 pattern match abandoned at the match limit"))
+        // Without the slow pattern nothing is abandoned, and the field stays out of the JSON.
+        let plain = try AdversarialTests.run(["scan", "--format", "json", log])
+        #expect(!plain.standardOutput.contains("matchesAbandoned"))
+    }
+}

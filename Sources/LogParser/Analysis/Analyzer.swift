@@ -376,7 +376,8 @@ public final class Analyzer {
         var readOptions = options.readOptions
         readOptions.vocabulary = knowledge.vocabulary
         readOptions.firewall = knowledge.firewall
-        let summary = try input.parse(
+        let abandonedBefore = AbandonedMatches.onThisThread
+        var summary = try input.parse(
             options: readOptions, formatHint: options.formatHint, onLine: onLine, onLogStart: onLogStart
         ) { draft in
             state.line = line.number
@@ -396,6 +397,8 @@ public final class Analyzer {
                 progress(draft.byteOffset, draft.line)
             }
         }
+        let abandoned = AbandonedMatches.onThisThread - abandonedBefore
+        if abandoned > 0 { summary.skipped.matchesAbandoned = abandoned }
         finishLog(
             &state, firstOfInput: first, lines: summary.lines - state.firstLine + 1,
             bytes: summary.bytes - state.byteOffset, skipped: summary.skipped)
@@ -463,6 +466,7 @@ public final class Analyzer {
             inputs[last].skipped.endedInsideRecord = skipped.endedInsideRecord
             inputs[last].skipped.recordsCut = skipped.recordsCut
             inputs[last].skipped.recordBytesCut = skipped.recordBytesCut
+            inputs[last].skipped.matchesAbandoned = skipped.matchesAbandoned
             return
         }
         let role = attribution.inputRole(

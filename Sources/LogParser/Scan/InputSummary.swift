@@ -46,6 +46,9 @@ public struct InputSummary: Sendable, Equatable, Codable {
         /// quote held open past 1 MiB), and the bytes it dropped; nil when none.
         public var recordsCut: Int? = nil
         public var recordBytesCut: Int? = nil
+        /// Pattern matches abandoned at PCRE2's match limit (their records were not fully
+        /// searched); nil when none.
+        public var matchesAbandoned: Int? = nil
     }
 }
 
