@@ -314,6 +314,9 @@ public final class LineReader {
                 lineStart = 0
                 end = pending
             }
+            // The caller caps an unfinished line (maximum line length) before asking for room: a line
+            // that fills the buffer from its start cannot be moved, so there must be room now.
+            precondition(capacity - end >= count, "line buffer: no room for \(count) bytes (line not capped)")
         }
 
         /// Delivers every line that has its terminator, then caps the unfinished line at the maximum length.
