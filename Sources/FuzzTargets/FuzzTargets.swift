@@ -184,7 +184,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let result = analyzer.result()
         // (UTF-16 without its zero bytes; character references are decoded, so skip those inputs.)
         let text = String(decoding: bytes.filter { $0 != 0 }, as: UTF8.self)
-        for exception in result.exceptions + (result.otherExceptions ?? []) where exception.origin == "firewall" {
+        for exception in result.exceptions + (result.otherExceptions ?? []) where exception.origin == .firewall {
             check(
                 text.contains("&#") || text.contains(String(exception.portFrom)),
                 "a port the record states: \(exception.portFrom)")
@@ -225,7 +225,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                     exceptions.append(
                         FirewallException(
                             role: role, protocol: index % 2 == 0 ? .tcp : .udp, portFrom: 5061 + index,
-                            portTo: 5061 + index, interface: side, program: nil, service: nil, origin: "log",
+                            portTo: 5061 + index, interface: side, program: nil, service: nil, origin: .log,
                             evidence: Evidence(path: "fuzz.log", line: index + 1), note: nil, server: server))
                 }
             }

@@ -112,16 +112,9 @@ public enum SignatureType: String, Sendable, Codable {
     case noise
 }
 
-/// The record kinds a signature's `when` may name (LogParser's `RecordKind` raw values; a test keeps them equal).
-public let recordKindNames: Set<String> = [
-    "log-start", "log-end", "engine", "action-start", "action-end", "property", "note", "product-outcome", "summary",
-    "custom-action-result", "ship-error", "engine-exit", "continuation", "execution-result", "event", "text",
-    "firewall-rule",
-]
-
 /// Conditions on a record's structure (signatures' `when`).
 public struct RecordCondition: Sendable {
-    public var kinds: [String]
+    public var kinds: [RecordKind]
     public var numbers: [ClosedRange<Int>]
     public var outcome: String?
     public var levels: [String]
@@ -157,11 +150,46 @@ public struct KnownIssue: Sendable {
     public var events: [Int]
     public var signatures: [String]
     public var patterns: [Pattern]
-    public var conditions: [String]
+    public var conditions: [KnownIssueCondition]
     public var explanation: String
     public var fix: String
     public var references: [String]
     public var origin: FactOrigin
+}
+
+/// A condition over the whole scan that raises a known issue (known-issues.yaml `match.conditions`).
+public enum KnownIssueCondition: Sendable, Hashable, CustomStringConvertible {
+    /// An activation log read cleanly without an exception entry or a reason for none.
+    case activationWithoutExceptions
+    /// The server's firewall lacks an exception its setup logged.
+    case firewallLacksSetupException
+    /// The firewall has an OCS rule no setup log mentions.
+    case firewallRuleNotLogged
+    /// A log of this role is in the scan.
+    case rolePresent(String)
+
+    /// Reads the data form (`activation-without-exceptions`, `role-present:ROLE`); nil when unknown.
+    public init?(_ text: String, roles: Set<String>) {
+        switch text {
+        case "activation-without-exceptions": self = .activationWithoutExceptions
+        case "firewall-lacks-setup-exception": self = .firewallLacksSetupException
+        case "firewall-rule-not-logged": self = .firewallRuleNotLogged
+        default:
+            let prefix = "role-present:"
+            guard text.hasPrefix(prefix), roles.contains(String(text.dropFirst(prefix.count))) else { return nil }
+            self = .rolePresent(String(text.dropFirst(prefix.count)))
+        }
+    }
+
+    /// The data form, also the signature of the findings it raises.
+    public var description: String {
+        switch self {
+        case .activationWithoutExceptions: "activation-without-exceptions"
+        case .firewallLacksSetupException: "firewall-lacks-setup-exception"
+        case .firewallRuleNotLogged: "firewall-rule-not-logged"
+        case .rolePresent(let role): "role-present:" + role
+        }
+    }
 }
 
 /// What an error code means (codes.yaml).

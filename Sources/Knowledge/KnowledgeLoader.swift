@@ -152,7 +152,9 @@ struct KnowledgeLoader {
         var seenRoles = Set<String>()
         var builtRoles: [Role] = []
         for (file, raw) in roles {
-            guard raw.id.range(of: "^[a-z][a-z0-9-]*$", options: .regularExpression) != nil else {
+            guard raw.id.first.map({ ("a"..."z").contains($0) }) == true,
+                raw.id.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+            else {
                 throw KnowledgeError(
                     file: file, entry: raw.id, message: "a role id is lower-case letters, digits and '-'")
             }
@@ -247,17 +249,20 @@ struct KnowledgeLoader {
             let pattern = try raw.pattern.map { text throws(KnowledgeError) in
                 try compile(text, file: file, entry: raw.id)
             }
-            for kind in raw.when?.kinds ?? [] where !recordKindNames.contains(kind) {
-                throw KnowledgeError(
-                    file: file, entry: raw.id,
-                    message: "unknown record kind '\(kind)' (\(recordKindNames.sorted().joined(separator: ", ")))")
+            var kinds: [RecordKind] = []
+            for kind in raw.when?.kinds ?? [] {
+                guard let parsed = RecordKind(rawValue: kind) else {
+                    let names = RecordKind.allCases.map(\.rawValue).sorted().joined(separator: ", ")
+                    throw KnowledgeError(file: file, entry: raw.id, message: "unknown record kind '\(kind)' (\(names))")
+                }
+                kinds.append(parsed)
             }
             if let outcome = raw.when?.outcome, !["success", "failure"].contains(outcome) {
                 throw KnowledgeError(file: file, entry: raw.id, message: "outcome must be success or failure")
             }
             let when = try raw.when.map { condition throws(KnowledgeError) in
                 try RecordCondition(
-                    kinds: condition.kinds ?? [], numbers: numbers(condition.numbers ?? [], file: file, entry: raw.id),
+                    kinds: kinds, numbers: numbers(condition.numbers ?? [], file: file, entry: raw.id),
                     outcome: condition.outcome, levels: (condition.levels ?? []).map { $0.lowercased() },
                     context: condition.context.map { text throws(KnowledgeError) in
                         try compile(text, file: file, entry: raw.id)
@@ -287,18 +292,16 @@ struct KnowledgeLoader {
             for signature in raw.match.signatures ?? [] where !signatureIDs.contains(signature) {
                 throw KnowledgeError(file: file, entry: raw.id, message: "unknown signature '\(signature)'")
             }
+            var conditions: [KnownIssueCondition] = []
             for condition in raw.match.conditions ?? [] {
-                let valid =
-                    ["activation-without-exceptions", "firewall-lacks-setup-exception", "firewall-rule-not-logged"]
-                    .contains(condition)
-                    || (condition.hasPrefix("role-present:") && roleIDs.contains(String(condition.dropFirst(13))))
-                guard valid else {
+                guard let parsed = KnownIssueCondition(condition, roles: roleIDs) else {
                     throw KnowledgeError(
                         file: file, entry: raw.id,
                         message:
                             "unknown condition '\(condition)' (activation-without-exceptions, "
                             + "firewall-lacks-setup-exception, firewall-rule-not-logged, role-present:ROLE)")
                 }
+                conditions.append(parsed)
             }
             guard ["error", "warning", "info"].contains(raw.severity) else {
                 throw KnowledgeError(file: file, entry: raw.id, message: "severity must be error, warning or info")
@@ -309,7 +312,7 @@ struct KnowledgeLoader {
                 KnownIssue(
                     id: raw.id, title: raw.title, severity: raw.severity, roles: raw.roles ?? [],
                     codes: (raw.match.codes ?? []).map { ErrorCode.normalize($0) }, events: raw.match.events ?? [],
-                    signatures: raw.match.signatures ?? [], patterns: patterns, conditions: raw.match.conditions ?? [],
+                    signatures: raw.match.signatures ?? [], patterns: patterns, conditions: conditions,
                     explanation: raw.explanation, fix: raw.fix, references: raw.references ?? [],
                     origin: raw.origin ?? .likely))
         }
@@ -356,8 +359,15 @@ struct KnowledgeLoader {
     private func compile(_ text: String, file: String, entry: String) throws(KnowledgeError) -> Pattern {
         var expanded = text
         for (name, value) in definitions { expanded = expanded.replacingOccurrences(of: "{{\(name)}}", with: value) }
-        if let unknown = expanded.range(of: "\\{\\{[a-z-]+\\}\\}", options: .regularExpression) {
-            throw KnowledgeError(file: file, entry: entry, message: "unknown definition \(expanded[unknown])")
+        // (PCRE2, the one regex engine: a `{{name}}` no definition replaced.)
+        if let finder = try? Pattern("\\{\\{[a-z-]+\\}\\}").makeMatcher() {
+            var copy = expanded
+            let unknown = copy.withUTF8 { bytes -> String? in
+                let raw = UnsafeRawBufferPointer(bytes)
+                guard finder.firstMatch(in: raw), let range = finder.range(ofGroup: 0) else { return nil }
+                return String(decoding: raw[range], as: UTF8.self)
+            }
+            if let unknown { throw KnowledgeError(file: file, entry: entry, message: "unknown definition \(unknown)") }
         }
         do {
             return try Pattern(expanded)

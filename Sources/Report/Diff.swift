@@ -33,7 +33,7 @@ public struct ScanDiff: Sendable, Codable {
         public var ports: String
         public var interface: String?
         public var service: String?
-        public var origin: String
+        public var origin: ExceptionOrigin
         public var evidence: Evidence
     }
 
@@ -163,7 +163,7 @@ public struct ScanDiff: Sendable, Codable {
         var text = "\(exception.protocol)/\(exception.ports)"
         if let interface = exception.interface { text += " (\(interface))" }
         if let service = exception.service { text += " \(service)" }
-        if exception.origin != "log" { text += " [\(exception.origin)]" }
+        if exception.origin != .log { text += " [\(exception.origin.rawValue)]" }
         return text
     }
 

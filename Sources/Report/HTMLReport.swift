@@ -133,7 +133,7 @@ enum HTMLReport {
             for exception in exceptions {
                 out += "<tr><td>\(exception.protocol.rawValue)</td><td>\(ReportDocument.ports(exception))</td>"
                 out += "<td>\(escape(exception.interface ?? ""))</td><td>\(escape(exception.service ?? ""))</td>"
-                out += "<td>\(escape(exception.program ?? ""))</td><td>\(escape(exception.origin))"
+                out += "<td>\(escape(exception.program ?? ""))</td><td>\(escape(exception.origin.rawValue))"
                 if let note = exception.note { out += "<br><small>\(escape(note))</small>" }
                 out +=
                     "</td><td><code>\(escape(exception.evidence.location))</code></td></tr>\n"

@@ -170,7 +170,7 @@ enum JUnitReport {
                     "#\($0.rank) \($0.severity.rawValue): \($0.title) at \($0.evidence[0].location)"
                 }
                 text += exceptions.map {
-                    "exception \($0.protocol.rawValue)/\(ReportDocument.ports($0)) (\($0.origin)) at "
+                    "exception \($0.protocol.rawValue)/\(ReportDocument.ports($0)) (\($0.origin.rawValue)) at "
                         + "\($0.evidence.location)"
                 }
                 out += "      <system-out>\(escape(text.joined(separator: "\n")))</system-out>\n"

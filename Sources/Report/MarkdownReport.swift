@@ -85,7 +85,8 @@ enum MarkdownReport {
                 var port = "\(exception.protocol.rawValue)/\(ReportDocument.ports(exception))"
                 if let interface = exception.interface { port += " (\(interface))" }
                 let what = exception.service ?? exception.program.map(baseName) ?? ""
-                out += "| \(port) | \(cell(what)) | \(exception.origin) | \(cell(location(exception.evidence))) |\n"
+                out +=
+                    "| \(port) | \(cell(what)) | \(exception.origin.rawValue) | \(cell(location(exception.evidence))) |\n"
             }
             out += "\n"
         }

@@ -103,15 +103,15 @@ public struct ReportDocument: Sendable, Codable {
         let errors = findings.filter { $0.severity == .error }.count
         let warnings = findings.filter { $0.severity == .warning }.count
         let fromLogs = result.exceptions.filter {
-            $0.role == role && $0.server == group.server && $0.origin == "log"
+            $0.role == role && $0.server == group.server && $0.origin == .log
         }
         let hasRecord =
             result.inputs.contains {
                 $0.server == group.server && (LogFormat(rawValue: $0.format)?.isFirewallRecord ?? false)
             } || (result.firewallRules ?? []).contains { $0.server == group.server }
-            || result.exceptions.contains { $0.server == group.server && $0.origin == "firewall" }
+            || result.exceptions.contains { $0.server == group.server && $0.origin == .firewall }
         let inFirewall = result.exceptions.filter {
-            $0.role == role && $0.server == group.server && $0.origin == "firewall"
+            $0.role == role && $0.server == group.server && $0.origin == .firewall
         }.count
         let documented = knowledge.ports.filter { $0.role == role }
         var covered = 0

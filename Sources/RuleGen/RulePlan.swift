@@ -134,14 +134,20 @@ public struct RuleOptions: Sendable {
 
     /// A Linux interface name: 1-15 of A-Z a-z 0-9 _ . -, not starting with a dot or dash.
     public static func isInterfaceName(_ name: String) -> Bool {
-        name.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$", options: .regularExpression) != nil
+        // 1-15 of A-Z a-z 0-9 _ . -, the first a letter or digit (no regex: ASCII classes).
+        guard let first = name.first, (1...15).contains(name.count), first.isASCII, first.isLetter || first.isNumber
+        else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }
     }
 
     public init() {}
 
     /// Checks what rule text will be built from: table and interface names.
     public func validate() throws(RuleError) {
-        guard table.range(of: "^[A-Za-z][A-Za-z0-9_]{0,31}$", options: .regularExpression) != nil else {
+        let tableIsValid =
+            table.first.map { $0.isASCII && $0.isLetter } == true && table.count <= 32
+            && table.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        guard tableIsValid else {
             throw RuleError("table name '\(table)' must be a letter then up to 31 letters, digits or '_'")
         }
         for (side, name) in interfaces {
@@ -179,7 +185,7 @@ public struct ChainPlan: Sendable, Equatable {
         public var range: PortRange
         /// `file:line` of the evidence, or `documented port of ROLE`, already safe for any target.
         public var comment: String
-        public var origin: String
+        public var origin: ExceptionOrigin
         /// Who may connect, when the firewall rule it comes from allows only some addresses
         /// (sorted; empty: whoever the ruleset's own `--source` lets in).
         public var sources: [SourcePrefix] = []
@@ -298,7 +304,7 @@ public struct RulePlan: Sendable {
             otherLeftOut = result.otherExceptions?.count ?? 0
         }
         for exception in exceptions where wanted.isEmpty || wanted.contains(exception.role) {
-            if exception.origin == "documented" && !options.documented {
+            if exception.origin == .documented && !options.documented {
                 leftOut += 1
                 continue
             }
@@ -329,9 +335,9 @@ public struct RulePlan: Sendable {
             let file = Comment.evidenceFile(exception.evidence)
             let comment =
                 switch exception.origin {
-                case "log": "\(file):\(exception.evidence.line)"
-                case "firewall": "firewall rule \(file):\(exception.evidence.line)"
-                default: "documented port of \(exception.role) (\(file):\(exception.evidence.line))"
+                case .log: "\(file):\(exception.evidence.line)"
+                case .firewall: "firewall rule \(file):\(exception.evidence.line)"
+                case .documented: "documented port of \(exception.role) (\(file):\(exception.evidence.line))"
                 }
             add(
                 role: exception.role, interface: exception.role == "edge" ? exception.interface : nil,
@@ -360,7 +366,7 @@ public struct RulePlan: Sendable {
                             ChainPlan.Element(
                                 transport: transport, range: port.range,
                                 comment: Comment.sanitize("documented port of \(port.role): \(port.purpose)"),
-                                origin: "documented"))
+                                origin: .documented))
                     }
                 }
             }
@@ -439,8 +445,8 @@ public struct RulePlan: Sendable {
         var merged: [ChainPlan.Element] = []
         var extra: [Int] = []
         let sorted = elements.sorted {
-            ($0.transport.rawValue, $0.range.lowerBound, $0.range.upperBound, $0.origin, $0.comment)
-                < ($1.transport.rawValue, $1.range.lowerBound, $1.range.upperBound, $1.origin, $1.comment)
+            ($0.transport.rawValue, $0.range.lowerBound, $0.range.upperBound, $0.origin.rawValue, $0.comment)
+                < ($1.transport.rawValue, $1.range.lowerBound, $1.range.upperBound, $1.origin.rawValue, $1.comment)
         }
         var previous: ChainPlan.Element?
         for element in sorted {
@@ -455,8 +461,8 @@ public struct RulePlan: Sendable {
                 {
                     last.range = range
                 }
-                if element.origin == "log" && last.origin != "log" {
-                    last.origin = "log"
+                if element.origin == .log && last.origin != .log {
+                    last.origin = .log
                     last.comment = element.comment
                 } else if element.comment != last.comment {
                     extra[extra.count - 1] += 1

@@ -44,8 +44,8 @@ public struct WindowsPlan: Sendable {
         for exception in result.exceptions where allowed(exception.role) {
             // A port no log states (a program's documented ports) is opened only when asked for.
             // (What the server's firewall already has is not written again for it.)
-            if exception.origin == "firewall" { continue }
-            if exception.origin != "log" && !documented {
+            if exception.origin == .firewall { continue }
+            if exception.origin != .log && !documented {
                 leftOut += 1
                 continue
             }
@@ -67,7 +67,7 @@ public struct WindowsPlan: Sendable {
                 }
             }
             let label = exception.service ?? exception.program.map(baseName) ?? "port"
-            var description = exception.origin == "log" ? "from \(fileLine(exception.evidence))" : "documented port"
+            var description = exception.origin == .log ? "from \(fileLine(exception.evidence))" : "documented port"
             if let interface = exception.interface { description += ", \(interface) interface" }
             add(
                 Rule(

@@ -32,7 +32,7 @@ struct Diff: ParsableCommand, TerminalConfigurable {
     var new: String
 
     @Option(help: "text, md or json.")
-    var format: String = "text"
+    var format: ScanDiff.Format = .text
 
     @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of standard output.")
     var output: String?
@@ -45,18 +45,12 @@ struct Diff: ParsableCommand, TerminalConfigurable {
 
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
-    func validate() throws {
-        guard ScanDiff.Format(rawValue: format) != nil else {
-            throw ValidationError("unknown diff format '\(format)'; use one of: text, md, json")
-        }
-    }
-
     func run() throws {
         let knowledgeBase = try CommandSupport.knowledge(from: knowledge, checking: [])
         let before = try side(old, knowledge: knowledgeBase)
         let after = try side(new, knowledge: knowledgeBase)
         let diff = ScanDiff(old: before, oldLabel: old, new: after, newLabel: new)
-        let text = try diff.render(ScanDiff.Format(rawValue: format) ?? .text)
+        let text = try diff.render(format)
         try CommandSupport.write(text, to: output)
         if let threshold = failOn.severity, diff.hasNewFinding(atLeast: threshold) { throw ExitStatus.findings }
     }

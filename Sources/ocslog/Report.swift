@@ -34,7 +34,7 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
     var paths: [String] = []
 
     @Option(help: "md, html, json, sarif or junit (default: from the -o file's extension, else md).")
-    var format: String?
+    var format: ReportFormat?
 
     @Option(name: .shortAndLong, help: "Write the report to this file (atomically) instead of standard output.")
     var output: String?
@@ -57,14 +57,7 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
     }
 
     func reportFormat() throws -> ReportFormat {
-        if let format {
-            guard let chosen = ReportFormat(rawValue: format == "markdown" ? "md" : format) else {
-                throw ValidationError(
-                    "unknown report format '\(format)'; use one of: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-            }
-            return chosen
-        }
+        if let format { return format }
         if let output {
             guard let chosen = ReportFormat(fileName: output) else {
                 throw ValidationError(

@@ -39,7 +39,7 @@ struct RuleArguments: ParsableArguments {
         help:
             "The base chain's policy: accept (default: accept only what is listed, leave the rest to your ruleset) or drop."
     )
-    var policy: String = "accept"
+    var policy: ChainPolicy = .accept
 
     @Flag(help: "Count packets per rule (nftables).")
     var counters = false
@@ -91,15 +91,12 @@ struct RuleArguments: ParsableArguments {
         }
         options.baseChain = !noBaseChain
         options.table = table ?? (noBaseChain ? "filter" : "ocslog")
-        if noBaseChain && policy != "accept" {
+        if noBaseChain && policy != .accept {
             throw ValidationError(
                 "--policy applies to a base chain; with --no-base-chain your own chain's policy decides")
         }
         options.priority = chainPriority
-        guard let parsedPolicy = ChainPolicy(rawValue: policy) else {
-            throw ValidationError("--policy must be accept or drop")
-        }
-        options.policy = parsedPolicy
+        options.policy = policy
         options.counters = counters
         options.allFirewallRules = allFirewallRules
         options.topology = parsed

@@ -78,13 +78,13 @@ struct Scan: ParsableCommand, TerminalConfigurable {
 
     @Option(
         help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
-    var encoding: String?
+    var encoding: TextEncoding?
 
     @Option(
         help:
             "Read every input as this format (msi, html, xml, event, csv, text, reg, netsh, netsh-config, event-xml) instead of detecting it."
     )
-    var formatHint: String?
+    var formatHint: LogFormat?
 
     @Flag(help: "Print every parsed record as one JSON object per line (what ocslog read, before classification).")
     var records = false
@@ -120,16 +120,6 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     var maxLineLength: Int = LineReader.defaultMaximumLineLength
 
     func validate() throws {
-        if let encoding, TextEncoding(userName: encoding) == nil {
-            throw ValidationError(
-                "unknown encoding '\(encoding)'; use one of: \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))"
-            )
-        }
-        if let formatHint, LogFormat(userName: formatHint) == nil {
-            throw ValidationError(
-                "unknown format '\(formatHint)'; use one of: msi, html, xml, event, csv, text, reg, netsh, netsh-config, event-xml"
-            )
-        }
         if let report, ReportFormat(fileName: report) == nil {
             throw ValidationError(
                 "cannot tell the report format from '\(report)'; name it .md, .html, .json, .sarif or .xml")
@@ -162,7 +152,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         let (inputs, pathErrors) =
             follow ? ([InputFile.following(paths[0])], []) : CommandSupport.inputs(paths)
         var readOptions = ReadOptions(
-            maximumLineLength: maxLineLength, encoding: encoding.flatMap(TextEncoding.init(userName:)))
+            maximumLineLength: maxLineLength, encoding: encoding)
         // --records shows the records the analysis reads: tables, XML fields and headings need the vocabulary.
         readOptions.vocabulary = knowledgeBase.vocabulary
         readOptions.firewall = knowledgeBase.firewall
@@ -174,7 +164,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             readOptions.onFileChange = { printError("ocslog: note: \($0)") }
             Interruption.install()
         }
-        let hint = formatHint.flatMap(LogFormat.init(userName:))
+        let hint = formatHint
         var failed = !pathErrors.isEmpty
 
         if records {

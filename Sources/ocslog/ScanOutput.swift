@@ -36,9 +36,9 @@ enum ScanText {
                     if let remote = exception.remote { line += "  from \(remote.joined(separator: ","))" }
                     let origin =
                         switch exception.origin {
-                        case "log": ""
-                        case "firewall": "firewall; "
-                        default: "documented; "
+                        case .log: ""
+                        case .firewall: "firewall; "
+                        case .documented: "documented; "
                         }
                     line += "  [\(origin)\(exception.evidence.location)]"
                     output += line + "\n"

@@ -75,7 +75,7 @@ enum ScanFixtures {
             exception.portFrom == exception.portTo
                 ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)")
         if let interface = exception.interface { parts.append(interface) }
-        if exception.origin == "documented" || exception.origin == "firewall" { parts.append(exception.origin) }
+        if exception.origin == .documented || exception.origin == .firewall { parts.append(exception.origin.rawValue) }
         if let remote = exception.remote { parts.append("from " + remote.joined(separator: ",")) }
         return parts.joined(separator: " ")
     }
@@ -140,7 +140,7 @@ enum ScanFixtures {
             let input = try #require(result.inputs.first { $0.path.hasSuffix("/" + log.file) }, "\(log.file)")
             #expect(input.role == log.role, "\(log.file)")
             #expect(input.server == log.server, "\(log.file)")
-            let stated = result.exceptions.filter { $0.origin == "log" && $0.evidence.path == input.path }.map {
+            let stated = result.exceptions.filter { $0.origin == .log && $0.evidence.path == input.path }.map {
                 "\($0.protocol)/\($0.portFrom == $0.portTo ? "\($0.portFrom)" : "\($0.portFrom)-\($0.portTo)")"
             }
             #expect(stated.sorted() == log.ports.sorted(), "\(log.file)")
@@ -339,13 +339,6 @@ enum ScanFixtures {
     }
 }
 
-@Suite struct VocabularyTests {
-    /// Knowledge validates `when.kinds` against its own list (it cannot see LogParser): keep the two equal.
-    @Test func knowledgeKnowsEveryRecordKind() {
-        #expect(Set(RecordKind.allCases.map(\.rawValue)) == Knowledge.recordKindNames)
-    }
-}
-
 /// A new language or wording is a data change: words added in a `--knowledge` folder make a shape
 /// work that the built-in words do not read.
 @Suite struct FieldVocabularyTests {
@@ -361,7 +354,7 @@ enum ScanFixtures {
     static func exceptions(_ knowledge: KnowledgeBase) throws -> [String] {
         let analyzer = Analyzer(knowledge: knowledge)
         try analyzer.analyze(InputFile(path: "MSI1.LOG", contents: Array(log.utf8)))
-        return analyzer.result().exceptions.filter { $0.origin == "log" }.map(ScanFixtures.describe).sorted()
+        return analyzer.result().exceptions.filter { $0.origin == .log }.map(ScanFixtures.describe).sorted()
     }
 
     @Test func aWordAddedInAKnowledgeFolderMakesANewShapeWork() throws {

@@ -34,7 +34,7 @@ import Testing
             try analyzer.analyze(InputFile(path: generated.fileName, contents: generated.bytes))
             let result = analyzer.result()
             let found = Set(
-                result.exceptions.filter { $0.origin == "log" }.map {
+                result.exceptions.filter { $0.origin == .log }.map {
                     Expected(
                         role: $0.role, transport: $0.protocol, low: $0.portFrom, high: $0.portTo, side: $0.interface)
                 })
@@ -730,11 +730,11 @@ struct CaseGenerator {
         var problems: [String] = []
         // What the log or the firewall's record states; a port open only to some addresses is
         // accepted from those only, and one open only to a keyword's addresses not at all.
-        let stated = result.exceptions.filter { $0.origin == "log" || $0.origin == "firewall" }
+        let stated = result.exceptions.filter { $0.origin == .log || $0.origin == .firewall }
         for exception in stated {
             // A record may wrap over a few lines (an XML element's children, a wrapped entry; a
             // netsh rule block names its ports a dozen lines below its name).
-            let span = exception.origin == "firewall" ? 24 : 8
+            let span = exception.origin == .firewall ? 24 : 8
             let window = (exception.evidence.line..<(exception.evidence.line + span)).compactMap { lines[$0] }.joined(
                 separator: "\n")
             for port in Set([exception.portFrom, exception.portTo]) where !Self.contains(window, port: port) {

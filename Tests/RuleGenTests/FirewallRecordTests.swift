@@ -364,7 +364,7 @@ import Testing
     }
 
     static func opened(_ exceptions: [FirewallException]) -> [String] {
-        exceptions.filter { $0.origin == "firewall" }.map {
+        exceptions.filter { $0.origin == .firewall }.map {
             "\($0.protocol) \($0.portFrom)-\($0.portTo)"
                 + ($0.remote.map { " from " + $0.sorted().joined(separator: ",") } ?? "")
         }.sorted()
@@ -588,7 +588,7 @@ import Testing
     @Test(arguments: ["firewall-fe01", "firewall-edge01", "firewall-2003", "firewall-events"])
     func rulesFromFirewallRecordsPassTheChecks(scenario: String) throws {
         let result = try RuleFixtures.scan([scenario])
-        #expect(result.exceptions.contains { $0.origin == "firewall" })
+        #expect(result.exceptions.contains { $0.origin == .firewall })
         for all in [false, true] {
             var options = RuleOptions()
             options.allFirewallRules = all

@@ -137,7 +137,7 @@ import Testing
         let log = "Adding Windows Firewall exception for program C:\\OCS\\Server\\Core\\RTCSrv.exe\n"
         try analyzer.analyze(InputFile(path: "fe.txt", contents: Array(log.utf8)))
         let result = analyzer.result()
-        #expect(!result.exceptions.isEmpty && result.exceptions.allSatisfy { $0.origin == "documented" })
+        #expect(!result.exceptions.isEmpty && result.exceptions.allSatisfy { $0.origin == .documented })
         let plain = WindowsPlan.build(from: result, knowledge: RuleFixtures.knowledge, roles: [], documented: false)
         #expect(plain.rules.isEmpty)
         #expect(plain.notes.contains { $0.contains("no log line states") })

@@ -251,7 +251,7 @@ enum RuleFixtures {
         let texts = ["5061", "5060", "443", "50000-50010", "50005-50020", "50021", "80", "5062-5065", "5061"]
         let elements = try texts.enumerated().map { index, text in
             ChainPlan.Element(
-                transport: .tcp, range: try PortRange.parse(text).get(), comment: "f.log:\(index + 1)", origin: "log")
+                transport: .tcp, range: try PortRange.parse(text).get(), comment: "f.log:\(index + 1)", origin: .log)
         }
         for rotation in 0..<elements.count {
             let rotated = Array(elements[rotation...] + elements[..<rotation])
@@ -263,7 +263,7 @@ enum RuleFixtures {
         let merged = RulePlan.merge(elements)
         #expect(merged[2].comment == "f.log:2 +3 more")
         let udp = ChainPlan.Element(
-            transport: .udp, range: try PortRange.parse("5061").get(), comment: "f.log:9", origin: "log")
+            transport: .udp, range: try PortRange.parse("5061").get(), comment: "f.log:9", origin: .log)
         #expect(RulePlan.merge(elements + [udp]).count == 5)
     }
 

@@ -385,7 +385,7 @@ enum TopologyFixtures {
         let made = exceptions.enumerated().map { index, spec in
             FirewallException(
                 role: spec.1, protocol: spec.3, portFrom: spec.4, portTo: spec.5, interface: spec.2, program: nil,
-                service: nil, origin: "log", evidence: Evidence(path: "made.log", log: nil, line: index + 1, text: nil),
+                service: nil, origin: .log, evidence: Evidence(path: "made.log", log: nil, line: index + 1, text: nil),
                 note: nil, server: spec.0)
         }
         return ScanResult(

@@ -63,7 +63,7 @@ import Testing
         let exceptions = Self.hostile.enumerated().map { index, program in
             FirewallException(
                 role: "front-end", protocol: .tcp, portFrom: 5000 + index, portTo: 5000 + index, interface: nil,
-                program: program, service: "Svc `$(whoami)`; \"x\" 'y'\nz %TEMP%", origin: "log",
+                program: program, service: "Svc `$(whoami)`; \"x\" 'y'\nz %TEMP%", origin: .log,
                 evidence: Evidence(path: "logs/evil\";$(x).log", line: index + 1), note: nil)
         }
         return ScanResult(

@@ -136,7 +136,9 @@ import Testing
     @Test func unknownEncodingIsAUsageError() throws {
         let outcome = try BinaryRunner.run(["scan", "--encoding", "ebcdic"])
         #expect(outcome.status == 2)
-        #expect(outcome.standardError.contains("unknown encoding 'ebcdic'"))
+        #expect(
+            outcome.standardError.contains("The value 'ebcdic' is invalid for '--encoding")
+                && outcome.standardError.contains("'utf-16le'"))
     }
 }
 

@@ -30,7 +30,7 @@ import Testing
     @Test func reportOptionsAreCheckedBeforeAnythingIsWritten() throws {
         let unknown = try BinaryRunner.run(["report", "--format", "pdf"])
         #expect(unknown.status == 2)
-        #expect(unknown.standardError.contains("md, html, json, sarif, junit"))
+        #expect(unknown.standardError.contains("'md', 'html', 'json', 'sarif' or 'junit'"))
         let folder = try BinaryRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let target = folder.appendingPathComponent("r.txt").path

@@ -25,7 +25,7 @@ final class CompiledSignature {
         matcher = signature.pattern?.makeMatcher()
         hasPattern = signature.pattern != nil
         hasCondition = signature.when != nil
-        kinds = (signature.when?.kinds ?? []).compactMap(RecordKind.init(rawValue:)).reduce(0) { $0 | $1.bit }
+        kinds = (signature.when?.kinds ?? []).reduce(0) { $0 | $1.bit }
         numbers = signature.when?.numbers ?? []
         outcome = signature.when?.outcome
         levels = signature.when?.levels ?? []

@@ -19,6 +19,19 @@ public struct Evidence: Sendable, Codable, Hashable {
     public var location: String { "\(path)\(log.map { "#\($0)" } ?? ""):\(line)" }
 }
 
+/// Where a firewall exception comes from (its JSON value: `log`, `firewall`, `documented`).
+public enum ExceptionOrigin: String, Sendable, Codable, Hashable, Comparable, CaseIterable {
+    /// A log named the port.
+    case log
+    /// The server's own firewall record has it.
+    case firewall
+    /// A role's or program's documented ports (the log named no port).
+    case documented
+
+    /// By the JSON value (documented, firewall, log): sorted output stays as it was with strings.
+    public static func < (lhs: ExceptionOrigin, rhs: ExceptionOrigin) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
 /// A firewall exception setup added (origin `log`), the server's firewall has (`firewall`: an
 /// exported rule, a rule-change event, netsh output), or a role is documented to need (`documented`).
 public struct FirewallException: Sendable, Codable, Hashable {
@@ -32,7 +45,7 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var service: String?
     /// `log` when the log named the port, `firewall` when the firewall's own record has it,
     /// `documented` when it came from the documented ports.
-    public var origin: String
+    public var origin: ExceptionOrigin
     public var evidence: Evidence
     /// How the entry was completed or interpreted, when it was ("protocol not stated; assumed tcp").
     public var note: String?
@@ -48,7 +61,7 @@ public struct FirewallException: Sendable, Codable, Hashable {
 
     public init(
         role: String, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: String?, program: String?,
-        service: String?, origin: String, evidence: Evidence, note: String?, server: String? = nil
+        service: String?, origin: ExceptionOrigin, evidence: Evidence, note: String?, server: String? = nil
     ) {
         self.server = server
         self.role = role

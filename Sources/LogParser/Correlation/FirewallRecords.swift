@@ -389,7 +389,7 @@ extension Analyzer {
                         var documented = FirewallException(
                             role: role, protocol: transport, portFrom: Int(port.range.lowerBound.rawValue),
                             portTo: Int(port.range.upperBound.rawValue), interface: port.interface, program: program,
-                            service: rule.service, origin: "documented",
+                            service: rule.service, origin: .documented,
                             evidence: Evidence(path: evidence.path, line: evidence.line),
                             note: "the firewall allows the program on any port; documented ports of \(role), "
                                 + "in rulesets only with --documented")
@@ -425,7 +425,7 @@ extension Analyzer {
         return transports.map { transport in
             var made = FirewallException(
                 role: role, protocol: transport, portFrom: range.lowerBound, portTo: range.upperBound, interface: nil,
-                program: rule.program, service: rule.service, origin: "firewall",
+                program: rule.program, service: rule.service, origin: .firewall,
                 evidence: Evidence(path: evidence.path, line: evidence.line),
                 note: [
                     rule.protocolNumber == nil ? "the rule allows any protocol" : nil,
@@ -455,7 +455,7 @@ extension Analyzer {
     /// record overlaps it (block rules win on Windows), or it comes from rule-change events of a
     /// server whose current rules (an export, netsh output) were read too — the events are history.
     func firewallExclusion(_ pending: PendingException, inputs: [InputResult]) -> (String, String)? {
-        guard pending.exception.origin == "firewall" else { return nil }
+        guard pending.exception.origin == .firewall else { return nil }
         if let block = firewallBlocks[pending.input]?.first(where: { $0.overlaps(pending.exception) }) {
             return (
                 "blocked", "the block rule '\(block.rule)' (line \(block.evidence.line)) overlaps it; block rules win"
@@ -488,8 +488,8 @@ extension Analyzer {
     /// and a note for each OCS program rule of the firewall that no setup log of the server names.
     func firewallComparison(inputs: [InputResult], merged: [FirewallException]) -> [PendingFinding] {
         guard !firewallCoverage.isEmpty else { return [] }
-        let lacking = knowledge.knownIssues.first { $0.conditions.contains("firewall-lacks-setup-exception") }
-        let unlogged = knowledge.knownIssues.first { $0.conditions.contains("firewall-rule-not-logged") }
+        let lacking = knowledge.knownIssues.first { $0.conditions.contains(.firewallLacksSetupException) }
+        let unlogged = knowledge.knownIssues.first { $0.conditions.contains(.firewallRuleNotLogged) }
         func key(_ input: Int) -> String? { Self.firewallServerKey(input, inputs) }
         var coverage: [String: [FirewallCoverage]] = [:]
         var blocks: [String: [FirewallBlock]] = [:]
@@ -511,10 +511,10 @@ extension Analyzer {
         var logged: [String: [FirewallException]] = [:]
         var said = Set<String>()
         for pending in exceptions
-        where pending.exception.origin != "firewall" && firewallCoverage[pending.input] == nil {
+        where pending.exception.origin != .firewall && firewallCoverage[pending.input] == nil {
             // A port setup logged; or a program it logged without a port (its documented ports
             // stand in for it): the firewall must allow that program on some port.
-            let programOnly = pending.exception.origin == "documented"
+            let programOnly = pending.exception.origin == .documented
             guard let server = key(pending.input), !programOnly || pending.exception.program != nil else { continue }
             if !programOnly { logged[server, default: []].append(pending.exception) }
             guard let lacking, let allowed = coverage[server], let record = records[server] else { continue }
@@ -537,7 +537,7 @@ extension Analyzer {
             }
             guard said.insert(server + "|" + what).inserted else { continue }
             var finding = conditionFinding(
-                lacking, input: pending.input, evidence: exception.evidence, condition: "firewall-lacks-setup-exception"
+                lacking, input: pending.input, evidence: exception.evidence, condition: .firewallLacksSetupException
             )
             finding.explicitRole = pending.explicitRole
             finding.title = "\(lacking.title): \(what)"
@@ -551,7 +551,7 @@ extension Analyzer {
         }
         guard let unlogged else { return findings }
         for pending in exceptions
-        where firewallCoverage[pending.input] != nil && pending.exception.origin != "log"
+        where firewallCoverage[pending.input] != nil && pending.exception.origin != .log
             && pending.exception.program != nil && firewallExclusion(pending, inputs: inputs) == nil
         {
             guard let server = key(pending.input), let setup = logged[server], !setup.isEmpty,
@@ -560,7 +560,7 @@ extension Analyzer {
             let name = FirewallCoverage.baseName(program)
             let mentioned = setup.contains { logged in
                 logged.program.map(FirewallCoverage.baseName) == name
-                    || (pending.exception.origin == "firewall" && logged.protocol == pending.exception.protocol
+                    || (pending.exception.origin == .firewall && logged.protocol == pending.exception.protocol
                         && logged.portFrom <= pending.exception.portFrom && pending.exception.portTo <= logged.portTo)
             }
             guard !mentioned else { continue }
@@ -568,7 +568,7 @@ extension Analyzer {
             guard said.insert(server + "|unlogged|" + what).inserted else { continue }
             var finding = conditionFinding(
                 unlogged, input: pending.input, evidence: pending.exception.evidence,
-                condition: "firewall-rule-not-logged")
+                condition: .firewallRuleNotLogged)
             finding.explicitRole = pending.explicitRole
             finding.title = "\(unlogged.title): \(what)"
             finding.group = "\(unlogged.id)|\(what)"

@@ -26,7 +26,7 @@ struct ExceptionKey: Hashable, Sendable {
     var transport: TransportProtocol
     var portFrom: Int
     var portTo: Int
-    var origin: String?
+    var origin: ExceptionOrigin?
     var remote: [String]?
 
     init(_ exception: FirewallException, input: Int?, explicitRole: String?, origin: Bool = true) {
@@ -40,7 +40,7 @@ struct ExceptionKey: Hashable, Sendable {
         portTo = exception.portTo
         // What the firewall has stays apart from what setup logged (the two are compared), and a
         // rule open to some addresses from one open to all.
-        self.origin = origin || exception.origin == "firewall" ? exception.origin : nil
+        self.origin = origin || exception.origin == .firewall ? exception.origin : nil
         remote = exception.remote
     }
 }

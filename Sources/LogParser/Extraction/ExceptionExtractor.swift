@@ -133,7 +133,7 @@ struct ExceptionExtractor {
                             portTo: Int(high.rawValue),
                             interface: fields.interface
                                 ?? edgeInterface(role: role, range: range, transport: transport),
-                            program: fields.program, service: service, origin: "log", evidence: evidence, note: note))
+                            program: fields.program, service: service, origin: .log, evidence: evidence, note: note))
                 }
             }
         }
@@ -145,7 +145,7 @@ struct ExceptionExtractor {
                         FirewallException(
                             role: role ?? Role.unknownID, protocol: transport,
                             portFrom: Int(port.range.lowerBound.rawValue), portTo: Int(port.range.upperBound.rawValue),
-                            interface: port.interface, program: program, service: service, origin: "documented",
+                            interface: port.interface, program: program, service: service, origin: .documented,
                             evidence: evidence,
                             note:
                                 "the log names the program but no port; documented ports of \(role ?? Role.unknownID), "

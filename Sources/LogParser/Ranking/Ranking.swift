@@ -52,7 +52,7 @@ extension Analyzer {
             }
             let key = ExceptionKey(exception, input: nil, explicitRole: nil, origin: false)
             if let existing = index[key] {
-                if merged[existing].origin == "documented", exception.origin == "log" {
+                if merged[existing].origin == .documented, exception.origin == .log {
                     // What a log states replaces what the documentation suggests, fields and all.
                     merged[existing] = exception
                 } else if merged[existing].origin == exception.origin {
@@ -80,17 +80,19 @@ extension Analyzer {
         var pending = findings
         for issue in knowledge.knownIssues {
             for condition in issue.conditions {
-                if condition == "activation-without-exceptions" {
+                switch condition {
+                case .activationWithoutExceptions:
                     for (input, evidence) in activationInputs
                     where !pending.contains(where: { $0.input == input && $0.knownIssue?.id == issue.id }) {
                         pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
                     }
-                } else if condition.hasPrefix("role-present:") {
-                    let wanted = String(condition.dropFirst("role-present:".count))
+                case .rolePresent(let wanted):
                     if let input = inputs.firstIndex(where: { $0.role == wanted }) {
                         let evidence = roleEvidence[input] ?? Evidence(path: inputs[input].path, line: 1, text: nil)
                         pending.append(conditionFinding(issue, input: input, evidence: evidence, condition: condition))
                     }
+                case .firewallLacksSetupException, .firewallRuleNotLogged:
+                    break  // compared per server with the firewall's record (firewallComparison)
                 }
             }
         }
@@ -342,14 +344,14 @@ extension Analyzer {
         return (score, reasons)
     }
 
-    func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: String)
+    func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: KnownIssueCondition)
         -> PendingFinding
     {
         let severity = Severity(rawValue: issue.severity) ?? .warning
         return PendingFinding(
             severity: severity, explicitRole: issue.roles.count == 1 ? issue.roles.first : nil, input: input, code: nil,
             event: nil,
-            title: issue.title, signature: condition, knownIssue: issue, evidence: evidence, context: [],
+            title: issue.title, signature: condition.description, knownIssue: issue, evidence: evidence, context: [],
             consequence: false,
             group: "\(issue.id)|\(condition)")
     }
