@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "ocslog",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocslog", targets: ["ocslog"]),
         .library(name: "LogParser", targets: ["LogParser"]),
@@ -67,3 +66,8 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every file imports the modules whose members it uses (not only those another file imported).
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

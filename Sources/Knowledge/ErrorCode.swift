@@ -3,6 +3,8 @@
 /// HRESULTs and OCS codes become `0x` and eight upper-case hex digits, whether the log wrote them
 /// in hex (`0xc3ec796c`), in decimal (`3286842403`), or as a negative 32-bit number
 /// (`-2147024891`); MSI and Win32 codes stay decimal (`1603`).
+import Foundation
+
 public enum ErrorCode {
     /// The normalized form of one code.
     public static func normalize(_ text: String) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Knowledge
 import LogParser
 
 /// What changed between two scans of the same servers (before and after a fix): per role, the

@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// What ocslog knows about an error code or a known-issue id (`ocslog explain`).

@@ -1,3 +1,4 @@
+import Knowledge
 import LogParser
 
 /// The report as one self-contained HTML file: inline styles and an inline SVG chart, no script,

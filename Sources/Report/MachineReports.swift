@@ -1,4 +1,5 @@
 import Foundation
+import Knowledge
 import LogParser
 
 /// The report as JSON: the scan contract (inputs, exceptions, findings with their score and

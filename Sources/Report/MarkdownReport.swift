@@ -1,3 +1,4 @@
+import Knowledge
 import LogParser
 
 /// The report as Markdown for a change ticket: plain CommonMark, no HTML, narrow tables, every

@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// iptables-restore / ip6tables-restore input: one chain per role (or per server and Edge side

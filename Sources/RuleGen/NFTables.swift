@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// The pieces of an nftables ruleset before they are wrapped: in a table of their own with a

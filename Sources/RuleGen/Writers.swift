@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// Who made a ruleset: printed in every file's header.

@@ -171,7 +171,7 @@ func utf16(_ text: String, bigEndian: Bool = false, byteOrderMark: Bool = true) 
         let lines = try readAll(Array(text.utf8), readerChunk: 16, maximumLineLength: 100).lines
         #expect(lines[0].text.count == 99)
         #expect(lines[0].skipped == 52)
-        #expect(UTF8Validation.isValid(UnsafeRawBufferPointer(start: lines[0].text, count: lines[0].text.count)))
+        #expect(lines[0].text.withUnsafeBytes { UTF8Validation.isValid($0) })
     }
 
     @Test func concatenatedLogsSwitchEncodingAtTheirStart() throws {

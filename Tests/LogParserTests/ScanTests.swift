@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import PCRE2
 import Testing
 import Yams
 

@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// A block rule of a firewall record: the allow rules it overlaps are not carried.

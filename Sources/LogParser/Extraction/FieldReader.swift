@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// The fields of one firewall-exception entry, however the log wrote it.

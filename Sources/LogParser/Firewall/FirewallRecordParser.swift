@@ -1,4 +1,9 @@
+import Foundation
 import Knowledge
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#endif
 
 /// Parses the Windows Firewall's own record, line by line: a registry export of the firewall
 /// policy (rule strings of Windows Server 2008 and later; the Windows Server 2003 port and program

@@ -1,3 +1,4 @@
+import Foundation
 import Knowledge
 
 /// The firewall vocabulary as the parsers look it up: indexes built once and shared by reference.

@@ -3,6 +3,8 @@
 /// `ProviderName :`, `Id :`, `LevelDisplayName :`, an indented `Message :` and `MachineName :`) and
 /// Event Viewer's CSV (`Level,Date and Time,Source,Event ID,…`).
 /// One record per event, at the line where the event starts.
+import Knowledge
+
 struct EventParser {
     let path: String
     let format: LogFormat

@@ -4,6 +4,8 @@
 /// numbers, not their English words where a localized log would differ: an action line is
 /// "label, time, colon, name, full stop"; a return value is the number that ends it; a summary's
 /// status is the number after its last colon.
+import Knowledge
+
 struct MSIParser {
     let path: String
     /// The action stack: outermost first.

@@ -102,7 +102,7 @@ struct Generate: ParsableCommand {
         guard
             let handle = FileHandle(forWritingAtPath: output)
                 ?? {
-                    FileManager.default.createFile(atPath: output, contents: nil)
+                    _ = FileManager.default.createFile(atPath: output, contents: nil)
                     return FileHandle(forWritingAtPath: output)
                 }()
         else { throw ValidationError("cannot write \(output)") }
