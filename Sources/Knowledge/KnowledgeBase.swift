@@ -126,6 +126,10 @@ public struct SignatureSample: Sendable, Equatable {
     public var text: String
     public var format: String?
     public var context: String?
+    /// What a scan of it yields, as the tests compare it: `TCP 5065` (an exception), `documented
+    /// TCP 5061`, `program RTCSrv.exe`, `service …`, `code 0x80070005`, `finding warning`; empty:
+    /// nothing (noise). Nil when not stated.
+    public var yields: [String]? = nil
 }
 
 /// A signature (signatures.yaml): a pattern and/or a structural condition.

@@ -279,7 +279,7 @@ struct KnowledgeLoader {
                 Signature(
                     id: raw.id, type: raw.type, title: raw.title ?? raw.id, pattern: pattern, when: when,
                     samples: (raw.samples ?? []).map {
-                        SignatureSample(text: $0.text, format: $0.format, context: $0.context)
+                        SignatureSample(text: $0.text, format: $0.format, context: $0.context, yields: $0.yields)
                     },
                     source: file))
         }
@@ -513,6 +513,7 @@ private struct RawSignature: Decodable {
         var text: String
         var format: String?
         var context: String?
+        var yields: [String]?
 
         init(from decoder: Decoder) throws {
             if let text = try? decoder.singleValueContainer().decode(String.self) {
@@ -523,9 +524,10 @@ private struct RawSignature: Decodable {
             text = try container.decode(String.self, forKey: .text)
             format = try container.decodeIfPresent(String.self, forKey: .format)
             context = try container.decodeIfPresent(String.self, forKey: .context)
+            yields = try container.decodeIfPresent([String].self, forKey: .yields)
         }
 
-        enum CodingKeys: String, CodingKey { case text, format, context }
+        enum CodingKeys: String, CodingKey { case text, format, context, yields }
     }
 
     var id: String
