@@ -102,8 +102,18 @@ public struct PortRange: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var count: Int { Int(upperBound.rawValue) - Int(lowerBound.rawValue) + 1 }
 
     /// `5061` or `50000-59999`.
-    public var description: String {
-        lowerBound == upperBound ? lowerBound.description : "\(lowerBound)-\(upperBound)"
+    public var description: String { text(separator: "-") }
+
+    /// `5061`, or the ends joined by `separator` (`50000:59999` for iptables and ufw): the one
+    /// place a range is printed.
+    public func text(separator: String) -> String {
+        lowerBound == upperBound ? lowerBound.description : "\(lowerBound)\(separator)\(upperBound)"
+    }
+
+    /// The range of two numbers, when they make one (each a port, in order).
+    public init?(from low: Int, to high: Int) {
+        guard let low = Port(rawValue: low), let high = Port(rawValue: high) else { return nil }
+        self.init(low, high)
     }
 
     public static func < (lhs: PortRange, rhs: PortRange) -> Bool {

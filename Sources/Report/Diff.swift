@@ -72,8 +72,7 @@ public struct ScanDiff: Sendable, Codable {
         func exceptionRef(_ exception: FirewallException) -> ExceptionRef {
             ExceptionRef(
                 protocol: exception.protocol.rawValue,
-                ports: exception.portFrom == exception.portTo
-                    ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)",
+                ports: exception.ports,
                 interface: exception.interface, service: exception.service, origin: exception.origin,
                 evidence: exception.evidence)
         }

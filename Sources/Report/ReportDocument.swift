@@ -174,7 +174,7 @@ public struct ReportDocument: Sendable, Codable {
 
     /// The ports of an exception as `5061` or `50000-59999`.
     public static func ports(_ exception: FirewallException) -> String {
-        exception.portFrom == exception.portTo ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+        exception.ports
     }
 
     /// A stable fingerprint (FNV-1a, 64 bits, hex) of a finding's server, role and grouping signature:

@@ -65,7 +65,7 @@ public enum IPTablesWriter {
     }
 
     static func ports(_ range: PortRange) -> String {
-        range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound):\(range.upperBound)"
+        range.text(separator: ":")
     }
 
     /// One rule per remote and local address of a port open only to some addresses.

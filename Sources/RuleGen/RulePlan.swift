@@ -329,9 +329,7 @@ public struct RulePlan: Sendable {
                 }
                 destinations = parsed.compactMap(\.1).sorted()
             }
-            guard let low = Port(rawValue: exception.portFrom), let high = Port(rawValue: exception.portTo),
-                let range = PortRange(low, high)
-            else { continue }  // never: the analyzer only makes valid exceptions
+            guard let range = exception.range else { continue }  // never: the analyzer only makes valid exceptions
             let file = Comment.evidenceFile(exception.evidence)
             let comment =
                 switch exception.origin {

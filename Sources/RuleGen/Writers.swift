@@ -23,11 +23,8 @@ public enum FirewalldWriter {
             out +=
                 "  <description>Ports that setup opened for the \(chain.role)\(chain.interface.map { " (\($0) interface)" } ?? "") role, found by ocslog.</description>\n"
             for element in chain.elements {
-                let ports =
-                    element.range.count == 1
-                    ? "\(element.range.lowerBound)" : "\(element.range.lowerBound)-\(element.range.upperBound)"
                 out +=
-                    "  <!-- \(element.comment) -->\n  <port protocol=\"\(element.transport.rawValue)\" port=\"\(ports)\"/>\n"
+                    "  <!-- \(element.comment) -->\n  <port protocol=\"\(element.transport.rawValue)\" port=\"\(element.range)\"/>\n"
             }
             out += "</service>\n"
             return (name + ".xml", out)
@@ -46,9 +43,7 @@ public enum UFWWriter {
             out += "\n[\(name)]\ntitle=\(chain.role)\(chain.interface.map { " \($0)" } ?? "") ports found by ocslog\n"
             out += "description=\(Comment.sanitize(chain.elements.map(\.comment).joined(separator: ", ")))\n"
             let ports = chain.elements.map { element in
-                (element.range.count == 1
-                    ? "\(element.range.lowerBound)" : "\(element.range.lowerBound):\(element.range.upperBound)")
-                    + "/\(element.transport.rawValue)"
+                element.range.text(separator: ":") + "/\(element.transport.rawValue)"
             }
             out += "ports=\(ports.joined(separator: "|"))\n"
         }

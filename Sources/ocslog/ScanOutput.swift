@@ -24,10 +24,7 @@ enum ScanText {
             if !exceptions.isEmpty {
                 output += "  firewall exceptions:\n"
                 for exception in exceptions {
-                    let ports =
-                        exception.portFrom == exception.portTo
-                        ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
-                    var line = "    \(exception.protocol)/\(ports)"
+                    var line = "    \(exception.protocol)/\(exception.ports)"
                     if let interface = exception.interface { line += " (\(interface))" }
                     if let service = exception.service ?? exception.rule { line += "  \(service)" }
                     if let program = exception.program {
@@ -197,10 +194,9 @@ final class EventPrinter {
     private func printLive(_ event: ScanEvent) {
         switch event {
         case .exception(let exception, _):
-            let ports =
-                exception.portFrom == exception.portTo
-                ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
-            writeLine("exception \(exception.protocol)/\(ports) \(exception.role)  [\(exception.evidence.location)]")
+            writeLine(
+                "exception \(exception.protocol)/\(exception.ports) \(exception.role)  [\(exception.evidence.location)]"
+            )
         case .finding(let severity, let role, let code, let title, let evidence, _):
             writeLine("\(severity)\(code.map { " \($0)" } ?? ""): \(title) (\(role))  [\(evidence.location)]")
         case .notUnderstood:
@@ -212,10 +208,7 @@ final class EventPrinter {
     private func printExplanation(_ event: ScanEvent) {
         switch event {
         case .exception(let exception, let signature):
-            let ports =
-                exception.portFrom == exception.portTo
-                ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
-            var fields = ["role=\(exception.role)", "\(exception.protocol)/\(ports)"]
+            var fields = ["role=\(exception.role)", "\(exception.protocol)/\(exception.ports)"]
             if let interface = exception.interface { fields.append("interface=\(interface)") }
             if let program = exception.program { fields.append("program=\(program)") }
             if let service = exception.service { fields.append("service=\"\(service)\"") }

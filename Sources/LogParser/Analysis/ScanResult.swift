@@ -19,6 +19,14 @@ public struct Evidence: Sendable, Codable, Hashable {
     public var location: String { "\(path)\(log.map { "#\($0)" } ?? ""):\(line)" }
 }
 
+extension FirewallException {
+    /// Its ports as a range (always valid: the analyzer makes only valid exceptions).
+    public var range: PortRange? { PortRange(from: portFrom, to: portTo) }
+
+    /// `5061` or `50000-59999`.
+    public var ports: String { range?.description ?? "\(portFrom)-\(portTo)" }
+}
+
 /// Where a firewall exception comes from (its JSON value: `log`, `firewall`, `documented`).
 public enum ExceptionOrigin: String, Sendable, Codable, Hashable, Comparable, CaseIterable {
     /// A log named the port.

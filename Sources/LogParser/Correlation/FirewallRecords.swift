@@ -475,9 +475,7 @@ extension Analyzer {
         -> FirewallRuleNote
     {
         let exception = pending.exception
-        let ports =
-            exception.portFrom == exception.portTo
-            ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
+        let ports = exception.ports
         return FirewallRuleNote(
             server: server, rule: exception.rule ?? "(unnamed rule)",
             summary: "\(exception.protocol.rawValue.uppercased()) \(ports)", status: status, reason: reason,
@@ -529,11 +527,8 @@ extension Analyzer {
             } else {
                 let blocked = (blocks[server] ?? []).contains { $0.overlaps(exception) }
                 guard blocked || !allowed.contains(where: { $0.covers(exception) }) else { continue }
-                let ports =
-                    exception.portFrom == exception.portTo
-                    ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)"
                 what =
-                    "\(exception.protocol.rawValue.uppercased()) \(ports)"
+                    "\(exception.protocol.rawValue.uppercased()) \(exception.ports)"
                     + (exception.program.map { " (\(FirewallCoverage.baseName($0)))" } ?? "")
             }
             guard said.insert(server + "|" + what).inserted else { continue }

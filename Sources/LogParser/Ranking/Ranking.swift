@@ -45,7 +45,7 @@ extension Analyzer {
             if exception.role != "edge" {
                 exception.interface = nil
             } else if exception.interface == nil,
-                let range = PortRange.parse("\(exception.portFrom)-\(exception.portTo)").success
+                let range = exception.range
             {
                 exception.interface = extractor.edgeInterface(
                     role: exception.role, range: range, transport: exception.protocol)
