@@ -241,17 +241,18 @@ public struct RulePlan: Sendable {
 
     /// Builds the plan; the same result gives the same plan whatever the order of its inputs.
     public static func build(from result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions) -> RulePlan {
-        var entries: [String: [ChainPlan.Element]] = [:]
-        var chainRoles: [String: (String, String?)] = [:]
+        struct ChainKey: Hashable {
+            var role: String
+            var interface: String?
+        }
+        var entries: [ChainKey: [ChainPlan.Element]] = [:]
         let (items, collectedWarnings) = collect(from: result, knowledge: knowledge, options: options)
         for item in items {
-            let key = item.role + "|" + (item.interface ?? "")
-            entries[key, default: []].append(item.element)
-            chainRoles[key] = (item.role, item.interface)
+            entries[ChainKey(role: item.role, interface: item.interface), default: []].append(item.element)
         }
         var chains: [ChainPlan] = []
         for (key, elements) in entries {
-            guard let (role, interface) = chainRoles[key] else { continue }
+            let (role, interface) = (key.role, key.interface)
             let open = merge(elements.filter { !$0.isScoped })
             chains.append(
                 ChainPlan(

@@ -508,7 +508,12 @@ extension Analyzer {
         }
         var findings: [PendingFinding] = []
         var logged: [String: [FirewallException]] = [:]
-        var said = Set<String>()
+        struct Said: Hashable {
+            var server: String
+            var unlogged: Bool
+            var what: String
+        }
+        var said = Set<Said>()
         for pending in exceptions
         where pending.exception.origin != .firewall && firewallCoverage[pending.input] == nil {
             // A port setup logged; or a program it logged without a port (its documented ports
@@ -531,7 +536,7 @@ extension Analyzer {
                     "\(exception.protocol.rawValue.uppercased()) \(exception.ports)"
                     + (exception.program.map { " (\(FirewallCoverage.baseName($0)))" } ?? "")
             }
-            guard said.insert(server + "|" + what).inserted else { continue }
+            guard said.insert(Said(server: server, unlogged: false, what: what)).inserted else { continue }
             var finding = conditionFinding(
                 lacking, input: pending.input, evidence: exception.evidence, condition: .firewallLacksSetupException
             )
@@ -561,7 +566,7 @@ extension Analyzer {
             }
             guard !mentioned else { continue }
             let what = "\(pending.exception.rule ?? name) (\(name))"
-            guard said.insert(server + "|unlogged|" + what).inserted else { continue }
+            guard said.insert(Said(server: server, unlogged: true, what: what)).inserted else { continue }
             var finding = conditionFinding(
                 unlogged, input: pending.input, evidence: pending.exception.evidence,
                 condition: .firewallRuleNotLogged)
