@@ -5,19 +5,50 @@
 /// (`-2147024891`); MSI and Win32 codes stay decimal (`1603`).
 import Foundation
 
-public enum ErrorCode {
-    /// The normalized form of one code.
-    public static func normalize(_ text: String) -> String {
+public struct ErrorCode: Sendable, Hashable, CustomStringConvertible {
+    /// The code as an unsigned 32-bit value (a negative decimal is its two's complement).
+    public let value: UInt32
+    /// Whether it is written in hex (an HRESULT or an OCS code): written `0x` and eight digits;
+    /// otherwise decimal (MSI and Win32 codes, 0-65535).
+    public let isHex: Bool
+
+    /// Reads `0xc3ec796c`, `3286842403`, `-2147024891` or `1603`; nil when the text is no code
+    /// (not a number, or outside 32 bits).
+    public init?(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.lowercased().hasPrefix("0x"), let value = UInt32(trimmed.dropFirst(2), radix: 16) {
-            return hex(value)
+        if trimmed.lowercased().hasPrefix("0x") {
+            guard trimmed.count > 2, trimmed.count <= 10, let value = UInt32(trimmed.dropFirst(2), radix: 16)
+            else { return nil }
+            self.value = value
+            isHex = true
+        } else if let number = Int64(trimmed), number >= Int64(Int32.min), number <= Int64(UInt32.max) {
+            value = number < 0 ? UInt32(bitPattern: Int32(number)) : UInt32(number)
+            isHex = number < 0 || number > 65535
+        } else {
+            return nil
         }
-        if let value = Int64(trimmed) {
-            if value < 0, value >= Int64(Int32.min) { return hex(UInt32(bitPattern: Int32(value))) }
-            if value > 65535, value <= Int64(UInt32.max) { return hex(UInt32(value)) }
-            return String(value)
+    }
+
+    /// The normalized spelling: `0xC3EC796C`, or `1603`.
+    public var description: String { isHex ? Self.hex(value) : String(value) }
+
+    /// Every spelling a log may use for it: the normalized one, then unsigned decimal and signed
+    /// 32-bit decimal for a hex code, or the hex form for a decimal one; without repeats.
+    public var spellings: [String] {
+        var forms = [description]
+        if isHex {
+            forms += [String(value), String(Int32(bitPattern: value))]
+        } else {
+            forms.append(Self.hex(value))
         }
-        return trimmed
+        var unique: [String] = []
+        for form in forms where !unique.contains(form) { unique.append(form) }
+        return unique
+    }
+
+    /// The normalized form of one code (the text itself, trimmed, when it is no code).
+    public static func normalize(_ text: String) -> String {
+        ErrorCode(text)?.description ?? text.trimmingCharacters(in: .whitespaces)
     }
 
     /// `0x` and eight upper-case hex digits.

@@ -40,31 +40,11 @@ public struct Explanation: Sendable, Codable {
             known = true
             return
         }
-        let lower = trimmed.lowercased()
-        let isHex =
-            lower.hasPrefix("0x") && lower.count > 2 && lower.count <= 10
-            && UInt32(lower.dropFirst(2), radix: 16) != nil
-        let isDecimal = Int64(trimmed).map { $0 >= Int64(Int32.min) && $0 <= Int64(UInt32.max) } ?? false
-        guard isHex || isDecimal else { return nil }
-        let normalized = ErrorCode.normalize(trimmed)
+        guard let parsed = ErrorCode(trimmed) else { return nil }
+        let normalized = parsed.description
         code = normalized
-        var value: UInt32?
-        if normalized.hasPrefix("0x") {
-            value = UInt32(normalized.dropFirst(2), radix: 16)
-        } else if let small = UInt32(normalized) {
-            value = small
-        }
-        var spellings: [String] = []
-        if let value {
-            if normalized.hasPrefix("0x") {
-                spellings = [normalized, String(value), String(Int32(bitPattern: value))]
-            } else {
-                spellings = [normalized, ErrorCode.hex(value)]
-            }
-        }
-        var unique: [String] = []
-        for spelling in spellings where !unique.contains(spelling) { unique.append(spelling) }
-        self.spellings = unique
+        let value: UInt32? = parsed.value
+        self.spellings = parsed.spellings
         // A large value is an HRESULT (or an OCS code shaped like one); describe its parts.
         if let value, value > 0xFFFF {
             decoded = ErrorCode.describeHRESULT(value)

@@ -153,7 +153,13 @@ import Testing
         #expect(knowledge.signatures.first { $0.id == "generic-warning" }?.title == "Caution")
     }
 
-    @Test func errorCodesNormalize() {
+    @Test func errorCodesNormalize() throws {
+        // The type knows its forms: hex, unsigned and signed decimal.
+        let denied = try #require(ErrorCode("-2147024891"))
+        #expect(denied.value == 0x8007_0005 && denied.isHex)
+        #expect(denied.spellings == ["0x80070005", "2147942405", "-2147024891"])
+        #expect(ErrorCode("1603")?.spellings == ["1603", "0x00000643"])
+        #expect(ErrorCode("0x") == nil && ErrorCode("port") == nil && ErrorCode("4294967296") == nil)
         #expect(ErrorCode.normalize("0xc3ec796c") == "0xC3EC796C")
         #expect(ErrorCode.normalize("3286842403") == "0xC3E93C23")
         #expect(ErrorCode.normalize("-2147024891") == "0x80070005")

@@ -167,7 +167,7 @@ import Testing
         let folder = try BinaryRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("notes.txt").path
-        FileManager.default.createFile(atPath: path, contents: Data("Activation notes\r\nComputer: AAA01\r\n".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("Activation notes\r\nComputer: AAA01\r\n".utf8))
         let live = try LiveProcess(["scan", "--follow", path, "--format", "jsonl", "--fail-on", "never"])
         usleep(1_500_000)
         let descriptor = open(path, O_WRONLY)
@@ -189,7 +189,7 @@ import Testing
         let folder = try BinaryRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("setup.log").path
-        FileManager.default.createFile(atPath: path, contents: Data())
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
         let live = try LiveProcess(["scan", "--follow", path, "--format", "jsonl", "--fail-on", "never"])
         usleep(300_000)
 
@@ -213,7 +213,7 @@ import Testing
         // Replaced under its name (a new file renamed over it).
         let replacement = folder.appendingPathComponent("setup.log.new").path
         let lines = Self.msiLines.map { $0.line.replacingOccurrences(of: "5061", with: "5067") + "\r\n" }
-        FileManager.default.createFile(atPath: replacement, contents: Data(lines.joined().utf8))
+        _ = FileManager.default.createFile(atPath: replacement, contents: Data(lines.joined().utf8))
         let renamedAt = Date()
         #expect(rename(replacement, path) == 0)
         let arrived = live.waitForLine(containing: "\"portFrom\":5067", within: 4)
