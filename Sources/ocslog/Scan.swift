@@ -172,6 +172,8 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             for input in inputs {
                 do {
                     _ = try input.parse(options: readOptions, formatHint: hint) { try printer.print($0.materialize()) }
+                } catch let error as AtomicFile.WriteError {
+                    throw error  // standard output is gone: the other inputs cannot be printed either
                 } catch {
                     printError("ocslog: \(error)")
                     failed = true

@@ -6,8 +6,9 @@ import Testing
 @testable import LogParser
 
 /// Every signature's samples state what a scan of them yields — the exceptions (protocol and
-/// ports, the program, the service), the code of the finding, or nothing at all for noise — the
-/// way fail2ban's filter tests state theirs; the test scans each and compares exactly.
+/// ports, the program, the service), the code of every finding (another signature's named), or
+/// nothing at all for noise — the way fail2ban's filter tests state theirs; the test scans each
+/// and compares exactly. A field pattern's samples are fragments: their yield is what it captures.
 @Suite struct SampleYieldTests {
     /// The sample as a log of its format (an HTML step around it, an MSI or event text as is).
     static func log(_ sample: SignatureSample) -> (String, LogFormat) {
@@ -57,8 +58,10 @@ import Testing
             if let program = exception.program { out.append("program \(program)") }
             if let service = exception.service { out.append("service \(service)") }
         }
-        for finding in result.findings where finding.signature == signature.id {
-            out.append(finding.code.map { "code \($0)" } ?? "finding \(finding.severity.rawValue)")
+        // Every finding, whichever signature raised it: a noise sample yields none at all.
+        for finding in result.findings {
+            let what = finding.code.map { "code \($0)" } ?? "finding \(finding.severity.rawValue)"
+            out.append(finding.signature == signature.id ? what : "\(what) (\(finding.signature))")
         }
         return Array(Set(out)).sorted()
     }

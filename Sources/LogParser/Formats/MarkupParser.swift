@@ -214,14 +214,15 @@ struct MarkupParser {
                 // Text as written: '&' is kept as "&amp;" so that decoding the run gives it back.
                 let close = Bytes.find("]]>", in: bytes, from: index)
                 let end = close ?? bytes.count
-                if end > index {
+                // A long (or never closed) section is given out in runs, like long text: nothing is
+                // dropped, and the rest of a document after an unclosed opener is still read as text.
+                for byte in bytes[index..<end] {
                     if text.isEmpty {
                         textLine = line.number
                         textOffset = line.byteOffset
                     }
-                    for byte in bytes[index..<end] where text.count <= Self.maximumRunLength {
-                        if byte == 0x26 { text.append(contentsOf: Array("&amp;".utf8)) } else { text.append(byte) }
-                    }
+                    if byte == 0x26 { text.append(contentsOf: Array("&amp;".utf8)) } else { text.append(byte) }
+                    if text.count > Self.maximumRunLength { try flushText(emit) }
                 }
                 index = close.map { $0 + 3 } ?? bytes.count
                 if close != nil { state = .text }
