@@ -196,16 +196,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         var options = RuleOptions()
         options.allFirewallRules = true
         let plan = RulePlan.build(from: result, knowledge: builtIn, options: options)
-        let generator = Generator(version: "fuzz")
-        for output in [
-            NFTWriter.render(plan, options: options, generator: generator),
-            IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
-            IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator),
-        ] {
-            check(
-                output.utf8.allSatisfy { $0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) },
-                "a ruleset holds only printable ASCII")
-        }
+        checkPrintable(plan, options: options)
     }
 
     static func topology(_ bytes: [UInt8]) {
@@ -249,11 +240,26 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             }
         }
         let generator = Generator(version: "fuzz")
-        for output in [
+        checkPrintable([
             NFTWriter.render(plan, options: options, generator: generator),
             IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
             IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator),
-        ] {
+        ])
+    }
+
+    /// The host rulesets of a plan hold only printable ASCII.
+    static func checkPrintable(_ plan: RulePlan, options: RuleOptions) {
+        let generator = Generator(version: "fuzz")
+        checkPrintable([
+            NFTWriter.render(plan, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
+            IPTablesWriter.render(plan, family: .ipv6, options: options, generator: generator),
+        ])
+    }
+
+    /// Rulesets: printable ASCII only (attacker text is sanitized to a safe set before it gets here).
+    static func checkPrintable(_ outputs: [String]) {
+        for output in outputs {
             check(
                 output.utf8.allSatisfy { $0 == 0x0A || $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) },
                 "a ruleset holds only printable ASCII")
