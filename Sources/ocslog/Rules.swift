@@ -37,7 +37,7 @@ struct RuleArguments: ParsableArguments {
 
     @Option(
         help:
-            "The base chain's policy: accept (default: accept only what is listed, leave the rest to your ruleset) or drop."
+            "The base chain's policy: accept only what is listed and leave the rest to your ruleset, or drop the rest."
     )
     var policy: ChainPolicy = .accept
 

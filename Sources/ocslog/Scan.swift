@@ -77,12 +77,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     var explain = false
 
     @Option(
-        help: "Read every input in this encoding (utf-8, utf-16le, utf-16be, windows-1252) instead of detecting it.")
+        help: "Read every input in this encoding instead of detecting it (cp1252, latin1 and unicode are read too).")
     var encoding: TextEncoding?
 
     @Option(
         help:
-            "Read every input as this format (msi, html, xml, event, csv, text, reg, netsh, netsh-config, event-xml) instead of detecting it."
+            "Read every input as this format instead of detecting it."
     )
     var formatHint: LogFormat?
 
@@ -191,7 +191,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         )
         // Live text on a terminal: a line per finding as it is read, the summary at the end.
         let liveText = live && format == .text && isatty(STDOUT_FILENO) == 1
-        let lines = EventPrinter(format: format, explain: explain, live: live, liveText: liveText)
+        let lines = EventPrinter(format: format, explain: explain, liveText: liveText)
         if CommandSupport.analyze(
             inputs, with: analyzer, jobs: reading.jobs, progress: !live,
             onEvent: format == .jsonl || explain || liveText ? { lines.print($0) } : nil)

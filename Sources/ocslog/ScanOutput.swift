@@ -122,8 +122,6 @@ final class EventPrinter {
         return encoder
     }()
 
-    /// Whether the input is live (lines go out as they are found: each is one write(2) anyway).
-    let live: Bool
     /// The first line that could not be written (the scan goes on; the command then fails with it).
     private(set) var failure: AtomicFile.WriteError?
 
@@ -139,10 +137,10 @@ final class EventPrinter {
     /// Whether findings and exceptions are printed as text lines as they are found (live, on a terminal).
     let liveText: Bool
 
-    init(format: Scan.OutputFormat, explain: Bool, live: Bool = false, liveText: Bool = false) {
+    /// (Lines go out as they are found, live or not: each is one write(2), never buffered.)
+    init(format: Scan.OutputFormat, explain: Bool, liveText: Bool = false) {
         self.format = format
         self.explain = explain
-        self.live = live
         self.liveText = liveText
     }
 

@@ -28,16 +28,13 @@ extension FirewallException {
 }
 
 /// Where a firewall exception comes from (its JSON value: `log`, `firewall`, `documented`).
-public enum ExceptionOrigin: String, Sendable, Codable, Hashable, Comparable, CaseIterable {
+public enum ExceptionOrigin: String, Sendable, Codable, Hashable, CaseIterable {
     /// A log named the port.
     case log
     /// The server's own firewall record has it.
     case firewall
     /// A role's or program's documented ports (the log named no port).
     case documented
-
-    /// By the JSON value (documented, firewall, log): sorted output stays as it was with strings.
-    public static func < (lhs: ExceptionOrigin, rhs: ExceptionOrigin) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// A firewall exception setup added (origin `log`), the server's firewall has (`firewall`: an

@@ -132,6 +132,8 @@ struct MarkupParser {
     private static let olName = nameCode("ol")
     private static let dtName = nameCode("dt")
     private static let ddName = nameCode("dd")
+    /// `&amp;`: an ampersand of a CDATA section, as the run's decoder gives it back.
+    private static let escapedAmpersand = Array("&amp;".utf8)
     /// Reused buffers for a text run being decoded and collapsed.
     private var decoded: [UInt8] = []
     private var collapsed: [UInt8] = []
@@ -221,7 +223,7 @@ struct MarkupParser {
                         textLine = line.number
                         textOffset = line.byteOffset
                     }
-                    if byte == 0x26 { text.append(contentsOf: Array("&amp;".utf8)) } else { text.append(byte) }
+                    if byte == 0x26 { text.append(contentsOf: Self.escapedAmpersand) } else { text.append(byte) }
                     if text.count > Self.maximumRunLength { try flushText(emit) }
                 }
                 index = close.map { $0 + 3 } ?? bytes.count
