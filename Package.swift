@@ -20,9 +20,12 @@ let package = Package(
             providers: [.apt(["libpcre2-dev"])]
         ),
         .target(name: "PCRE2", dependencies: ["CPCRE2"]),
+        // The shared vocabulary of a scan's result (roles, ports, codes, evidence, findings): no
+        // dependencies, below the knowledge, the parser, the rule writers and the reports.
+        .target(name: "ScanModel"),
         .target(
             name: "Knowledge",
-            dependencies: ["PCRE2", "Yams"],
+            dependencies: ["ScanModel", "PCRE2", "Yams"],
             resources: [
                 .embedInCode("Data/roles.yaml"), .embedInCode("Data/ports.yaml"),
                 .embedInCode("Data/signatures.yaml"), .embedInCode("Data/known-issues.yaml"),
@@ -30,38 +33,40 @@ let package = Package(
                 .embedInCode("Data/firewall.yaml"),
             ]
         ),
-        .target(name: "LogParser", dependencies: ["PCRE2", "Knowledge"]),
-        .target(name: "RuleGen", dependencies: ["LogParser", "Knowledge", "Yams"]),
-        .target(name: "Report", dependencies: ["LogParser", "Knowledge"]),
+        .target(name: "LogParser", dependencies: ["ScanModel", "PCRE2", "Knowledge"]),
+        .target(name: "RuleGen", dependencies: ["ScanModel", "Knowledge", "Yams"]),
+        .target(name: "Report", dependencies: ["ScanModel", "Knowledge"]),
         // Fuzzing: the targets as a library (replayed by the tests), and the libFuzzer entry point
         // (built with -DFUZZING and the fuzzer sanitizer by fuzz/run.sh; a replay tool otherwise).
-        .target(name: "FuzzTargets", dependencies: ["LogParser", "RuleGen", "Knowledge"]),
+        .target(name: "FuzzTargets", dependencies: ["ScanModel", "LogParser", "RuleGen", "Knowledge"]),
         .executableTarget(name: "ocslog-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(
             name: "ocslog",
             dependencies: [
-                "LogParser", "RuleGen", "Report", "Knowledge",
+                "ScanModel", "LogParser", "RuleGen", "Report", "Knowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "ocslog-bench",
             dependencies: [
-                "LogParser", "PCRE2",
+                "ScanModel", "LogParser", "PCRE2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/Sources/ocslog-bench"
         ),
-        .testTarget(name: "LogParserTests", dependencies: ["LogParser", "PCRE2", "Knowledge", "Yams"]),
-        .testTarget(name: "KnowledgeTests", dependencies: ["Knowledge", "PCRE2"]),
+        .testTarget(name: "LogParserTests", dependencies: ["ScanModel", "LogParser", "PCRE2", "Knowledge", "Yams"]),
+        .testTarget(name: "KnowledgeTests", dependencies: ["ScanModel", "Knowledge", "PCRE2"]),
         .testTarget(
-            name: "RuleGenTests", dependencies: ["RuleGen", "Knowledge", "LogParser", "Report"],
+            name: "RuleGenTests", dependencies: ["ScanModel", "RuleGen", "Knowledge", "LogParser", "Report"],
             exclude: ["Golden", "netns-probe.sh", "netns-topology-probe.sh"]),
         .testTarget(
-            name: "ReportTests", dependencies: ["Report", "LogParser", "Knowledge", "Yams"], exclude: ["Golden"]),
-        .testTarget(name: "ocslogTests", dependencies: ["LogParser", "Knowledge", "Yams"]),
+            name: "ReportTests", dependencies: ["ScanModel", "Report", "LogParser", "Knowledge", "Yams"],
+            exclude: ["Golden"]),
+        .testTarget(name: "ocslogTests", dependencies: ["ScanModel", "LogParser", "Knowledge", "Yams"]),
         .testTarget(
-            name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "LogParser", "Knowledge", "RuleGen"],
+            name: "FuzzRegressionTests",
+            dependencies: ["ScanModel", "FuzzTargets", "LogParser", "Knowledge", "RuleGen"],
             exclude: ["Inputs"]),
     ],
     swiftLanguageModes: [.v6]

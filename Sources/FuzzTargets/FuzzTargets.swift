@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import RuleGen
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -212,7 +213,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         var exceptions: [FirewallException] = []
         for (index, role) in builtIn.roles.map(\.id).enumerated() {
             for server in [nil] + topology.servers.compactMap(\.name).prefix(3).map(Optional.some) {
-                for side in role == "edge" ? ["external", "internal", nil] : [nil] {
+                for side: EdgeInterface? in role == .edge ? [.external, .internal, nil] : [nil] {
                     exceptions.append(
                         FirewallException(
                             role: role, protocol: index % 2 == 0 ? .tcp : .udp, portFrom: 5061 + index,

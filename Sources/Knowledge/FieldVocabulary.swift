@@ -1,3 +1,5 @@
+import ScanModel
+
 /// The words of firewall-exception entries (fields.yaml `vocabulary`): what a log calls an
 /// entry's fields and how it writes their values. The field reader holds the mechanisms; this
 /// holds every word, so that a new language or wording is a data change.
@@ -24,7 +26,7 @@ public struct FieldVocabulary: Sendable, Equatable {
     /// Words between a port list and its protocol ("over", "using").
     public var joiners: [String] = []
     /// Edge sides: `external` and `internal`, each with its words.
-    public var interfaces: [String: [String]] = [:]
+    public var interfaces: [EdgeInterface: [String]] = [:]
     /// Direction values that make an entry outbound.
     public var outbound: [String] = []
     /// Action values that make an entry a block.

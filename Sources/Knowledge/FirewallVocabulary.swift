@@ -1,3 +1,5 @@
+import ScanModel
+
 /// The words of the Windows Firewall's own record (firewall.yaml `firewall`): the labels of
 /// `netsh` output and of firewall events' messages, their values in each language, the event ids
 /// of rule changes, and the words that make a rule OCS's. Parsers hold the shapes; this holds the

@@ -1,5 +1,6 @@
 import Foundation
 import PCRE2
+import ScanModel
 import Yams
 
 /// Whether a fact was seen in a public source or inferred.
@@ -11,7 +12,7 @@ public enum FactOrigin: String, Sendable, Codable {
 /// A server role and what identifies it in logs (roles.yaml).
 public struct Role: Sendable, Codable, Equatable {
     /// The public id: `front-end`, `edge`, … (a contract: see the README).
-    public var id: String
+    public var id: RoleID
     public var name: String
     /// How much other roles depend on this one (ranking).
     public var weight: Int
@@ -22,13 +23,13 @@ public struct Role: Sendable, Codable, Equatable {
     public var files: [String]
 
     /// The role of anything ocslog could not place.
-    public static let unknownID = "unknown"
+    public static let unknownID = RoleID.unknown
 }
 
 /// A documented port of a role (ports.yaml).
 public struct DocumentedPort: Sendable, Equatable {
-    public var role: String
-    public var interface: String?
+    public var role: RoleID
+    public var interface: EdgeInterface?
     public var range: PortRange
     public var protocols: [TransportProtocol]
     public var purpose: String
@@ -52,28 +53,28 @@ public enum ZoneKind: String, Sendable, CaseIterable, Hashable {
 /// Who connects to a documented port: a kind of zone, or the servers of a role (one Edge side).
 public enum PortPeer: Sendable, Hashable, CustomStringConvertible {
     case zone(ZoneKind)
-    case servers(role: String, interface: String?)
+    case servers(role: RoleID, interface: EdgeInterface?)
 
     /// `internet`, `front-end`, `edge:internal`.
-    public init?(_ text: String, roles: Set<String>) {
+    public init?(_ text: String, roles: Set<RoleID>) {
         if let kind = ZoneKind(rawValue: text) {
             self = .zone(kind)
             return
         }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2, roles.contains(parts[0]) else { return nil }
+        guard parts.count <= 2, roles.contains(RoleID(parts[0])) else { return nil }
         if parts.count == 2 {
-            guard ["external", "internal"].contains(parts[1]) else { return nil }
-            self = .servers(role: parts[0], interface: parts[1])
+            guard let interface = EdgeInterface(rawValue: parts[1]) else { return nil }
+            self = .servers(role: RoleID(parts[0]), interface: interface)
         } else {
-            self = .servers(role: parts[0], interface: nil)
+            self = .servers(role: RoleID(parts[0]), interface: nil)
         }
     }
 
     public var description: String {
         switch self {
         case .zone(let kind): kind.rawValue
-        case .servers(let role, let interface): role + (interface.map { ":" + $0 } ?? "")
+        case .servers(let role, let interface): role.rawValue + (interface.map { ":" + $0.rawValue } ?? "")
         }
     }
 }
@@ -91,8 +92,8 @@ public struct TranslationRule: Sendable, Equatable {
         case translated
         case severalServers = "several-servers"
     }
-    public var role: String
-    public var interface: String?
+    public var role: RoleID
+    public var interface: EdgeInterface?
     public var address: Address
     public var when: When
     public var message: String
@@ -149,7 +150,7 @@ public struct KnownIssue: Sendable {
     public var id: String
     public var title: String
     public var severity: String
-    public var roles: [String]
+    public var roles: [RoleID]
     public var codes: [String]
     public var events: [Int]
     public var signatures: [String]
@@ -170,29 +171,34 @@ public enum KnownIssueCondition: Sendable, Hashable, CustomStringConvertible {
     /// The firewall has an OCS rule no setup log mentions.
     case firewallRuleNotLogged
     /// A log of this role is in the scan.
-    case rolePresent(String)
+    case rolePresent(RoleID)
+
+    /// The data form of `rolePresent`, before the role's id.
+    public static let rolePresentPrefix = "role-present:"
+    /// The data forms of the conditions without a parameter.
+    private static let named: [(form: String, condition: KnownIssueCondition)] = [
+        ("activation-without-exceptions", .activationWithoutExceptions),
+        ("firewall-lacks-setup-exception", .firewallLacksSetupException),
+        ("firewall-rule-not-logged", .firewallRuleNotLogged),
+    ]
+    /// Every data form, as the knowledge's error messages list them.
+    public static var forms: [String] { named.map(\.form) + [rolePresentPrefix + "ROLE"] }
 
     /// Reads the data form (`activation-without-exceptions`, `role-present:ROLE`); nil when unknown.
-    public init?(_ text: String, roles: Set<String>) {
-        switch text {
-        case "activation-without-exceptions": self = .activationWithoutExceptions
-        case "firewall-lacks-setup-exception": self = .firewallLacksSetupException
-        case "firewall-rule-not-logged": self = .firewallRuleNotLogged
-        default:
-            let prefix = "role-present:"
-            guard text.hasPrefix(prefix), roles.contains(String(text.dropFirst(prefix.count))) else { return nil }
-            self = .rolePresent(String(text.dropFirst(prefix.count)))
+    public init?(_ text: String, roles: Set<RoleID>) {
+        if let named = Self.named.first(where: { $0.form == text }) {
+            self = named.condition
+            return
         }
+        let role = RoleID(String(text.dropFirst(Self.rolePresentPrefix.count)))
+        guard text.hasPrefix(Self.rolePresentPrefix), roles.contains(role) else { return nil }
+        self = .rolePresent(role)
     }
 
     /// The data form, also the signature of the findings it raises.
     public var description: String {
-        switch self {
-        case .activationWithoutExceptions: "activation-without-exceptions"
-        case .firewallLacksSetupException: "firewall-lacks-setup-exception"
-        case .firewallRuleNotLogged: "firewall-rule-not-logged"
-        case .rolePresent(let role): "role-present:" + role
-        }
+        if case .rolePresent(let role) = self { return Self.rolePresentPrefix + role.rawValue }
+        return Self.named.first { $0.condition == self }?.form ?? ""
     }
 }
 
@@ -230,7 +236,7 @@ public struct KnowledgeBase: Sendable {
     public var firewall = FirewallVocabulary()
 
     /// The role with this id.
-    public func role(_ id: String) -> Role? { roles.first { $0.id == id } }
+    public func role(_ id: RoleID) -> Role? { roles.first { $0.id == id } }
 
     /// What a normalized code means (several entries when the number means different things to MSI and Win32).
     public func meanings(of code: String) -> [CodeMeaning] { codes.filter { $0.code == code } }
@@ -239,7 +245,7 @@ public struct KnowledgeBase: Sendable {
     public func knownIssues(withCode code: String) -> [KnownIssue] { knownIssues.filter { $0.codes.contains(code) } }
 
     /// The valid role ids, including `unknown`.
-    public var roleIDs: [String] { roles.map(\.id) + [Role.unknownID] }
+    public var roleIDs: [RoleID] { roles.map(\.id) + [Role.unknownID] }
 
     /// The knowledge built into the binary.
     public static func embedded() throws(KnowledgeError) -> KnowledgeBase {

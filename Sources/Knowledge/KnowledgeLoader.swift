@@ -1,5 +1,6 @@
 import Foundation
 import PCRE2
+import ScanModel
 import Yams
 
 /// Reads knowledge files (YAML), lets later files replace entries of earlier ones by id, and
@@ -69,11 +70,11 @@ struct KnowledgeLoader {
             built.protocols[name] = words
         }
         for (name, words) in raw.interfaces ?? [:] {
-            guard ["external", "internal"].contains(name) else {
+            guard let side = EdgeInterface(rawValue: name) else {
                 throw KnowledgeError(
                     file: file, entry: "vocabulary.interfaces", message: "unknown side '\(name)' (external, internal)")
             }
-            built.interfaces[name] = words
+            built.interfaces[side] = words
         }
         built.ranges = raw.ranges ?? []
         built.lists = raw.lists ?? []
@@ -148,8 +149,17 @@ struct KnowledgeLoader {
 
     // MARK: - Validation
 
+    /// An entry's Edge side, when it names one.
+    private func edgeInterface(_ text: String?, file: String, entry: String) throws(KnowledgeError) -> EdgeInterface? {
+        guard let text else { return nil }
+        guard let interface = EdgeInterface(rawValue: text) else {
+            throw KnowledgeError(file: file, entry: entry, message: "interface must be external or internal")
+        }
+        return interface
+    }
+
     func build() throws(KnowledgeError) -> KnowledgeBase {
-        var seenRoles = Set<String>()
+        var seenRoles = Set<RoleID>()
         var builtRoles: [Role] = []
         for (file, raw) in roles {
             guard raw.id.first.map({ ("a"..."z").contains($0) }) == true,
@@ -158,12 +168,12 @@ struct KnowledgeLoader {
                 throw KnowledgeError(
                     file: file, entry: raw.id, message: "a role id is lower-case letters, digits and '-'")
             }
-            guard raw.id != Role.unknownID, seenRoles.insert(raw.id).inserted else {
+            guard RoleID(raw.id) != Role.unknownID, seenRoles.insert(RoleID(raw.id)).inserted else {
                 throw KnowledgeError(file: file, entry: raw.id, message: "duplicate or reserved role id")
             }
             builtRoles.append(
                 Role(
-                    id: raw.id, name: raw.name, weight: raw.weight ?? 1, steps: raw.steps ?? [],
+                    id: RoleID(raw.id), name: raw.name, weight: raw.weight ?? 1, steps: raw.steps ?? [],
                     products: raw.products ?? [],
                     programs: raw.programs ?? [], services: raw.services ?? [], files: raw.files ?? []))
         }
@@ -172,7 +182,7 @@ struct KnowledgeLoader {
         var builtPorts: [DocumentedPort] = []
         for (file, raw) in ports {
             let entry = "\(raw.role) \(raw.ports)"
-            guard roleIDs.contains(raw.role) else {
+            guard roleIDs.contains(RoleID(raw.role)) else {
                 throw KnowledgeError(file: file, entry: entry, message: "unknown role '\(raw.role)'")
             }
             let range: PortRange
@@ -187,9 +197,7 @@ struct KnowledgeLoader {
                 }
                 protocols.append(parsed)
             }
-            if let interface = raw.interface, !["external", "internal"].contains(interface) {
-                throw KnowledgeError(file: file, entry: entry, message: "interface must be external or internal")
-            }
+            let interface = try edgeInterface(raw.interface, file: file, entry: entry)
             var peers: [PortPeer] = []
             for text in raw.from ?? [] {
                 guard let peer = PortPeer(text, roles: roleIDs) else {
@@ -218,14 +226,15 @@ struct KnowledgeLoader {
             }
             builtPorts.append(
                 DocumentedPort(
-                    role: raw.role, interface: raw.interface, range: range, protocols: protocols, purpose: raw.purpose,
+                    role: RoleID(raw.role), interface: interface, range: range, protocols: protocols,
+                    purpose: raw.purpose,
                     origin: raw.origin ?? .likely, programs: raw.programs ?? [], from: peers, direction: direction,
                     to: targets, reference: raw.reference))
         }
         var builtTranslation: [TranslationRule] = []
         for (file, raw) in translation {
             let entry = "translation \(raw.role)"
-            guard roleIDs.contains(raw.role) else {
+            guard roleIDs.contains(RoleID(raw.role)) else {
                 throw KnowledgeError(file: file, entry: entry, message: "unknown role '\(raw.role)'")
             }
             guard let address = TranslationRule.Address(rawValue: raw.address) else {
@@ -236,7 +245,8 @@ struct KnowledgeLoader {
             }
             builtTranslation.append(
                 TranslationRule(
-                    role: raw.role, interface: raw.interface, address: address, when: when, message: raw.message,
+                    role: RoleID(raw.role), interface: try edgeInterface(raw.interface, file: file, entry: entry),
+                    address: address, when: when, message: raw.message,
                     reference: raw.reference))
         }
 
@@ -286,7 +296,7 @@ struct KnowledgeLoader {
 
         var builtIssues: [KnownIssue] = []
         for (file, raw) in knownIssues {
-            for role in raw.roles ?? [] where !roleIDs.contains(role) {
+            for role in raw.roles ?? [] where !roleIDs.contains(RoleID(role)) {
                 throw KnowledgeError(file: file, entry: raw.id, message: "unknown role '\(role)'")
             }
             for signature in raw.match.signatures ?? [] where !signatureIDs.contains(signature) {
@@ -298,8 +308,7 @@ struct KnowledgeLoader {
                     throw KnowledgeError(
                         file: file, entry: raw.id,
                         message:
-                            "unknown condition '\(condition)' (activation-without-exceptions, "
-                            + "firewall-lacks-setup-exception, firewall-rule-not-logged, role-present:ROLE)")
+                            "unknown condition '\(condition)' (\(KnownIssueCondition.forms.joined(separator: ", ")))")
                 }
                 conditions.append(parsed)
             }
@@ -310,7 +319,7 @@ struct KnowledgeLoader {
             for text in raw.match.patterns ?? [] { patterns.append(try compile(text, file: file, entry: raw.id)) }
             builtIssues.append(
                 KnownIssue(
-                    id: raw.id, title: raw.title, severity: raw.severity, roles: raw.roles ?? [],
+                    id: raw.id, title: raw.title, severity: raw.severity, roles: (raw.roles ?? []).map { RoleID($0) },
                     codes: (raw.match.codes ?? []).map { ErrorCode.normalize($0) }, events: raw.match.events ?? [],
                     signatures: raw.match.signatures ?? [], patterns: patterns, conditions: conditions,
                     explanation: raw.explanation, fix: raw.fix, references: raw.references ?? [],

@@ -1,6 +1,6 @@
 import Foundation
 import Knowledge
-import LogParser
+import ScanModel
 
 /// What changed between two scans of the same servers (before and after a fix): per role, the
 /// firewall exceptions added and removed, and the findings resolved, new and unchanged, matched
@@ -32,14 +32,14 @@ public struct ScanDiff: Sendable, Codable {
     public struct ExceptionRef: Sendable, Codable, Equatable {
         public var `protocol`: String
         public var ports: String
-        public var interface: String?
+        public var interface: EdgeInterface?
         public var service: String?
         public var origin: ExceptionOrigin
         public var evidence: Evidence
     }
 
     public struct RoleDiff: Sendable, Codable {
-        public var role: String
+        public var role: RoleID
         /// The server, when the logs stated it.
         public var server: String?
         public var exceptionsAdded: [ExceptionRef]
@@ -67,7 +67,7 @@ public struct ScanDiff: Sendable, Codable {
         self.old = side(old, oldLabel)
         self.new = side(new, newLabel)
         func exceptionKey(_ exception: FirewallException) -> String {
-            "\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)|\(exception.interface ?? "")"
+            "\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)|\(exception.interface?.rawValue ?? "")"
         }
         func exceptionRef(_ exception: FirewallException) -> ExceptionRef {
             ExceptionRef(
@@ -96,7 +96,7 @@ public struct ScanDiff: Sendable, Codable {
         groups.sort(by: ServerRole.precedes)
         roles = groups.map { group in
             let role = group.role
-            func mine(_ server: String?, _ itsRole: String) -> Bool {
+            func mine(_ server: String?, _ itsRole: RoleID) -> Bool {
                 itsRole == role && same(server) == same(group.server)
             }
             let oldExceptions = old.exceptions.filter { mine($0.server, $0.role) }
@@ -173,7 +173,7 @@ public struct ScanDiff: Sendable, Codable {
             "  \(summary.findingsResolved) resolved, \(summary.findingsNew) new, \(summary.findingsUnchanged) unchanged; "
         out += "exceptions +\(summary.exceptionsAdded) -\(summary.exceptionsRemoved)\n"
         for role in roles {
-            out += "\n\(ServerRole(server: role.server, role: role.role).heading(roleName: role.role))\n"
+            out += "\n\(ServerRole(server: role.server, role: role.role).heading(roleName: role.role.rawValue))\n"
             for finding in role.findingsResolved { out += "  resolved   \(Self.describe(finding))\n" }
             for finding in role.findingsNew {
                 out += "  new        \(Self.describe(finding))  [\(finding.evidence.location)]\n"
@@ -199,7 +199,8 @@ public struct ScanDiff: Sendable, Codable {
         out += "\(summary.findingsUnchanged) unchanged; firewall exceptions: \(summary.exceptionsAdded) added, "
         out += "\(summary.exceptionsRemoved) removed.\n"
         for role in roles {
-            out += "\n## \(escape(ServerRole(server: role.server, role: role.role).heading(roleName: role.role)))\n\n"
+            out +=
+                "\n## \(escape(ServerRole(server: role.server, role: role.role).heading(roleName: role.role.rawValue)))\n\n"
             func list(_ title: String, _ items: [String]) {
                 guard !items.isEmpty else { return }
                 out += "\(title):\n\n" + items.map { "- \($0)\n" }.joined() + "\n"

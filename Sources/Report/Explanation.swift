@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// What ocslog knows about an error code or a known-issue id (`ocslog explain`).
 public struct Explanation: Sendable, Codable {
@@ -20,7 +21,7 @@ public struct Explanation: Sendable, Codable {
         public var id: String
         public var title: String
         public var severity: String
-        public var roles: [String]
+        public var roles: [RoleID]
         public var explanation: String
         public var fix: String
         public var references: [String]
@@ -83,7 +84,7 @@ public struct Explanation: Sendable, Codable {
         }
         for issue in knownIssues {
             out += "\(code == nil ? "" : "\n")\(issue.id): \(issue.title) (\(issue.severity))\n"
-            if !issue.roles.isEmpty { out += "  roles: \(issue.roles.joined(separator: ", "))\n" }
+            if !issue.roles.isEmpty { out += "  roles: \(issue.roles.map(\.rawValue).joined(separator: ", "))\n" }
             out += "  why: \(issue.explanation)\n"
             out += "  fix: \(issue.fix)\n"
             if !issue.references.isEmpty { out += "  references: \(issue.references.joined(separator: ", "))\n" }

@@ -1,5 +1,5 @@
 import Knowledge
-import LogParser
+import ScanModel
 
 /// The report as one self-contained HTML file: inline styles and an inline SVG chart, no script,
 /// no network; printable. Every string from a log is escaped.
@@ -82,7 +82,7 @@ enum HTMLReport {
             out += "<span class=\"badge b-\(finding.severity.rawValue)\">\(finding.severity.rawValue)</span> "
             out += escape(finding.title)
             if finding.count > 1 { out += " (×\(finding.count))" }
-            out += "</h3>\n<p class=\"meta\">Role \(escape(finding.role))"
+            out += "</h3>\n<p class=\"meta\">Role \(escape(finding.role.rawValue))"
             if let code = finding.code {
                 out += " · code <code>\(escape(code))</code>"
                 if let meanings = document.codes[code] {
@@ -126,14 +126,15 @@ enum HTMLReport {
         out += "<h2>Firewall exceptions</h2>\n"
         if document.exceptions.isEmpty { out += "<p>None found.</p>\n" }
         for status in document.roles {
-            let role = ServerRole(server: status.server, role: status.role).heading(roleName: status.role)
+            let role = ServerRole(server: status.server, role: status.role).heading(roleName: status.role.rawValue)
             let exceptions = document.exceptions.filter { status.holds(role: $0.role, server: $0.server) }
             guard !exceptions.isEmpty else { continue }
             out += "<h3>\(escape(role))</h3>\n<table><thead><tr><th>Protocol</th><th>Port</th><th>Interface</th>"
             out += "<th>Service</th><th>Program</th><th>Origin</th><th>Evidence</th></tr></thead><tbody>\n"
             for exception in exceptions {
                 out += "<tr><td>\(exception.protocol.rawValue)</td><td>\(ReportDocument.ports(exception))</td>"
-                out += "<td>\(escape(exception.interface ?? ""))</td><td>\(escape(exception.service ?? ""))</td>"
+                out +=
+                    "<td>\(escape(exception.interface?.rawValue ?? ""))</td><td>\(escape(exception.service ?? ""))</td>"
                 out += "<td>\(escape(exception.program ?? ""))</td><td>\(escape(exception.origin.rawValue))"
                 if let note = exception.note { out += "<br><small>\(escape(note))</small>" }
                 out +=
@@ -161,7 +162,7 @@ enum HTMLReport {
             let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
             out += "<tr><td>\(escape(input.name))</td><td>\(escape(formats))</td>"
             out += "<td>\(escape(input.encodings?.joined(separator: "+") ?? input.encoding))</td>"
-            out += "<td class=\"n\">\(input.lines)</td><td>\(escape(input.role))</td>"
+            out += "<td class=\"n\">\(input.lines)</td><td>\(escape(input.role.rawValue))</td>"
             out += "<td>\(escape(ReportDocument.unread(input)))</td></tr>\n"
         }
         out += "</tbody></table>\n</body>\n</html>\n"

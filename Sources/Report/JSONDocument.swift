@@ -1,4 +1,5 @@
 import Foundation
+import ScanModel
 
 /// One JSON document as ocslog writes them all: pretty-printed, keys sorted (stable output for
 /// diffs and golden files), slashes left as they are.

@@ -1,6 +1,6 @@
 import Foundation
 import Knowledge
-import LogParser
+import ScanModel
 
 /// The report as JSON: the scan contract (inputs, exceptions, findings with their score and
 /// reasons, not understood, summary) plus the headline, the verdict and the status of each role.
@@ -54,7 +54,7 @@ enum SARIFReport {
         var properties: Properties
     }
     struct Properties: Encodable {
-        var role: String
+        var role: RoleID
         var code: String?
         var knownIssue: String?
         var count: Int
@@ -154,7 +154,7 @@ enum JUnitReport {
         out += "errors=\"0\" skipped=\"0\">\n"
         for role in document.roles {
             let findings = document.findings.filter { role.holds(role: $0.role, server: $0.server) }
-            out += "    <testcase classname=\"ocslog.\(escape(role.role))\" name=\"\(escape(role.name))\">\n"
+            out += "    <testcase classname=\"ocslog.\(escape(role.role.rawValue))\" name=\"\(escape(role.name))\">\n"
             for finding in findings where finding.severity == .error {
                 var message = "#\(finding.rank) \(finding.title)"
                 if let code = finding.code { message += " [\(code)]" }

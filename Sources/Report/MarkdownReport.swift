@@ -1,5 +1,5 @@
 import Knowledge
-import LogParser
+import ScanModel
 
 /// The report as Markdown for a change ticket: plain CommonMark, no HTML, narrow tables, every
 /// string from a log escaped or fenced so that it shows as written.
@@ -51,7 +51,7 @@ enum MarkdownReport {
             out += "### \(finding.rank). \(finding.severity.rawValue): \(escape(finding.title))"
             if finding.count > 1 { out += " (×\(finding.count))" }
             out += "\n\n"
-            out += "- Role: \(escape(finding.role))\n"
+            out += "- Role: \(escape(finding.role.rawValue))\n"
             if let code = finding.code {
                 out += "- Code: `\(code)`"
                 if let meanings = document.codes[code] {
@@ -78,7 +78,7 @@ enum MarkdownReport {
         out += "## Firewall exceptions\n\n"
         if document.exceptions.isEmpty { out += "None found.\n\n" }
         for status in document.roles {
-            let role = ServerRole(server: status.server, role: status.role).heading(roleName: status.role)
+            let role = ServerRole(server: status.server, role: status.role).heading(roleName: status.role.rawValue)
             let exceptions = document.exceptions.filter { status.holds(role: $0.role, server: $0.server) }
             guard !exceptions.isEmpty else { continue }
             out += "### \(escape(role))\n\n| Port | Service or program | Origin | Evidence |\n|---|---|---|---|\n"
@@ -107,7 +107,8 @@ enum MarkdownReport {
         for input in document.inputs {
             let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
             let encodings = input.encodings?.joined(separator: "+") ?? input.encoding
-            out += "| \(cell(input.name)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role)) | "
+            out +=
+                "| \(cell(input.name)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role.rawValue)) | "
             out += "\(cell(ReportDocument.unread(input))) |\n"
         }
         return out

@@ -1,5 +1,5 @@
 import Knowledge
-import LogParser
+import ScanModel
 
 /// Everything a report shows, computed once from a scan result and the knowledge, so that every
 /// format says the same thing: the verdict, the status of each role, and the ranked findings.
@@ -37,7 +37,7 @@ public struct ReportDocument: Sendable, Codable {
 
     /// How one role fared: its findings and its firewall exceptions against the documented ports.
     public struct RoleStatus: Sendable, Codable {
-        public var role: String
+        public var role: RoleID
         /// The server, when the logs stated it (each server's roles have a status of their own).
         public var server: String?
         public var name: String
@@ -57,7 +57,7 @@ public struct ReportDocument: Sendable, Codable {
         public var missing: [String]
 
         /// Whether a finding or exception of this role on this server belongs here.
-        public func holds(role: String, server: String?) -> Bool { self.role == role && self.server == server }
+        public func holds(role: RoleID, server: String?) -> Bool { self.role == role && self.server == server }
     }
 
     public init(result: ScanResult, knowledge: KnowledgeBase, generator: String) {
@@ -131,7 +131,8 @@ public struct ReportDocument: Sendable, Codable {
         }
         let total = documented.reduce(0) { $0 + $1.protocols.count }
         return RoleStatus(
-            role: role, server: group.server, name: group.heading(roleName: knowledge.role(role)?.name ?? role),
+            role: role, server: group.server,
+            name: group.heading(roleName: knowledge.role(role)?.name ?? role.rawValue),
             status: errors > 0 ? .failed : warnings > 0 ? .warnings : .ok, errors: errors, warnings: warnings,
             notes: findings.count - errors - warnings, exceptionsFromLogs: fromLogs.count,
             exceptionsInFirewall: hasRecord ? inFirewall : nil, documentedPorts: total,
@@ -144,9 +145,10 @@ public struct ReportDocument: Sendable, Codable {
             let roles = result.summary.roles.filter { $0 != Role.unknownID }
             return "No errors or warnings in \(inputs); \(result.summary.exceptions) firewall exception"
                 + "\(result.summary.exceptions == 1 ? "" : "s") found"
-                + (roles.isEmpty ? "" : " for \(roles.map { knowledge.role($0)?.name ?? $0 }.joined(separator: ", "))")
+                + (roles.isEmpty
+                    ? "" : " for \(roles.map { knowledge.role($0)?.name ?? $0.rawValue }.joined(separator: ", "))")
         }
-        let roleName = knowledge.role(top.role)?.name ?? top.role
+        let roleName = knowledge.role(top.role)?.name ?? top.role.rawValue
         let cause = top.knownIssue.flatMap { id in knowledge.knownIssues.first { $0.id == id }?.title } ?? top.title
         let isMSI = result.inputs.first { $0.path == top.evidence.first?.path }?.format == LogFormat.msiVerbose.rawValue
         let step = isMSI ? top.context.last.map { "action \($0)" } : top.context.first
@@ -183,7 +185,7 @@ public struct ReportDocument: Sendable, Codable {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         // The server (lower-cased) when the logs stated one: two Front Ends' same failure are two results.
         let server = finding.server.map { $0.lowercased() + "|" } ?? ""
-        for byte in (server + finding.role + "|" + finding.group).utf8 {
+        for byte in (server + finding.role.rawValue + "|" + finding.group).utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }

@@ -1,3 +1,4 @@
+import Foundation
 /// The script an administrator runs on each server to gather what ocslog reads: the deployment
 /// wizard's and LCSCmd's logs and the Windows Installer logs from every profile's temporary
 /// folder, the System, Application, OCS/Lync and firewall events as XML for a time window, the
@@ -5,7 +6,7 @@
 /// 2008 and later, chosen on the server), and the computer's name — into one folder named after
 /// the server, so that `ocslog scan ocslog-FE01/` finds everything. The script only reads and
 /// copies: it never changes the server. Every path it names is quoted.
-import Foundation
+import ScanModel
 
 public enum CollectScript {
     public enum Shell: String, Sendable, CaseIterable {

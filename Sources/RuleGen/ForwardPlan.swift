@@ -1,6 +1,6 @@
 import Foundation
 import Knowledge
-import LogParser
+import ScanModel
 
 /// What a Linux firewall in front of the servers accepts (forward hook), from a scan result and
 /// a topology: per server (and Edge side), the ports its logs opened, from the zones or servers
@@ -38,8 +38,8 @@ public struct ForwardPlan: Sendable {
         /// `fe01.contoso.com`, `every edge`.
         public var server: String
         /// The roles whose ports it carries.
-        public var roles: [String]
-        public var side: String?
+        public var roles: [RoleID]
+        public var side: EdgeInterface?
         public var addresses: [SourcePrefix]
         /// `fe01_contoso_com`, `edge01_contoso_com_external`: letters, digits and `_`.
         public var name: String
@@ -103,9 +103,9 @@ public struct ForwardPlan: Sendable {
                 continue
             }
             // The sides of an Edge: the log's, else where the knowledge documents the port.
-            var sides: [String?] = [nil]
+            var sides: [EdgeInterface?] = [nil]
             var documented: [DocumentedPort] = []
-            if server.isEdge && item.role == "edge" {
+            if server.isEdge && item.role == .edge {
                 if let interface = item.interface {
                     sides = [interface]
                 } else {
@@ -113,14 +113,14 @@ public struct ForwardPlan: Sendable {
                     let knownSides = Set(known.compactMap(\.interface)).sorted()
                     if !knownSides.isEmpty {
                         sides = knownSides.map(Optional.some)
-                        placed.append("\(port) on the \(knownSides.joined(separator: " and ")) side")
+                        placed.append("\(port) on the \(knownSides.map(\.rawValue).joined(separator: " and ")) side")
                     }
                 }
             }
             for side in sides {
                 let addresses = server.addresses(side: side)
                 guard !addresses.isEmpty else {
-                    noAddress.append("\(port) of \(server.label) (no \(side ?? "") addresses)")
+                    noAddress.append("\(port) of \(server.label) (no \(side?.rawValue ?? "") addresses)")
                     continue
                 }
                 documented = Self.documented(item, side: side, knowledge: knowledge)
@@ -144,7 +144,7 @@ public struct ForwardPlan: Sendable {
                         continue
                     }
                 }
-                let name = server.key + (side.map { "_" + $0 } ?? "")
+                let name = server.key + (side.map { "_" + $0.rawValue } ?? "")
                 var destination =
                     destinations[name]
                     ?? Destination(
@@ -225,7 +225,7 @@ public struct ForwardPlan: Sendable {
     }
 
     /// The documented ports of the item's role (and side) and protocol whose range holds its range.
-    static func documented(_ item: RulePlan.Item, side: String?, knowledge: KnowledgeBase) -> [DocumentedPort] {
+    static func documented(_ item: RulePlan.Item, side: EdgeInterface?, knowledge: KnowledgeBase) -> [DocumentedPort] {
         knowledge.ports.filter { port in
             port.role == item.role && port.protocols.contains(item.element.transport)
                 && (side == nil || port.interface == side)
@@ -252,7 +252,8 @@ public struct ForwardPlan: Sendable {
         case .servers(let role, let interface):
             let servers = topology.servers.filter { $0.role == role && !$0.addresses(side: interface).isEmpty }
             let zones = Array(Set(servers.map(\.zone))).sorted()
-            let base = (role + (interface.map { "_" + $0 } ?? "")).replacingOccurrences(of: "-", with: "_")
+            let base = (role.rawValue + (interface.map { "_" + $0.rawValue } ?? "")).replacingOccurrences(
+                of: "-", with: "_")
             return zones.map { zone in
                 let addresses = servers.filter { $0.zone == zone }.flatMap { $0.addresses(side: interface) }
                 return Peer(

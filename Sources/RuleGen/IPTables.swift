@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// iptables-restore / ip6tables-restore input: one chain per role (or per server and Edge side
 /// with a topology), `-m comment` provenance, multiport where it fits. The operator hooks the

@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// The pieces of an nftables ruleset before they are wrapped: in a table of their own with a
 /// base chain (a complete firewall, or one that only accepts), or added to the operator's own
@@ -168,7 +169,7 @@ public enum NFTWriter {
         plan.destinations.enumerated().map { index, destination in
             let side = destination.side.map { " \($0)" } ?? ""
             let text =
-                "\(destination.server)\(side) (\(destination.roles.joined(separator: ", "))): "
+                "\(destination.server)\(side) (\(destination.roles.map(\.rawValue).joined(separator: ", "))): "
                 + destination.addresses.map(\.description).joined(separator: ", ")
             return (index == 0 ? "Servers:   " : "           ") + Comment.sanitize(text, maximumLength: 200)
         }

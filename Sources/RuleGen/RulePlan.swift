@@ -1,5 +1,5 @@
 import Knowledge
-import LogParser
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -109,13 +109,13 @@ public struct SourcePrefix: Sendable, Hashable, Comparable, CustomStringConverti
 /// The options of a ruleset, validated.
 public struct RuleOptions: Sendable {
     /// Only these roles (all when empty).
-    public var roles: [String] = []
+    public var roles: [RoleID] = []
     /// Add the documented ports of each detected role that the logs did not show.
     public var documented = false
     /// Who may connect (everyone when empty).
     public var sources: [SourcePrefix] = []
     /// Edge interfaces: `external` and `internal` to interface names.
-    public var interfaces: [String: String] = [:]
+    public var interfaces: [EdgeInterface: String] = [:]
     /// The nftables table name.
     public var table = "ocslog"
     /// The base chain's priority.
@@ -150,10 +150,7 @@ public struct RuleOptions: Sendable {
         guard tableIsValid else {
             throw RuleError("table name '\(table)' must be a letter then up to 31 letters, digits or '_'")
         }
-        for (side, name) in interfaces {
-            guard side == "external" || side == "internal" else {
-                throw RuleError("interface side '\(side)' must be external or internal")
-            }
+        for name in interfaces.values {
             guard Self.isInterfaceName(name) else {
                 throw RuleError(
                     "interface name '\(name)' is not a valid Linux interface name (1-15 of A-Z a-z 0-9 _ . -)")
@@ -206,8 +203,8 @@ public struct ChainPlan: Sendable, Equatable {
         }
     }
 
-    public var role: String
-    public var interface: String?
+    public var role: RoleID
+    public var interface: EdgeInterface?
     /// What the chain accepts from any source (sets of ports).
     public var elements: [Element]
     /// What the chain accepts only from some addresses (one rule each), from firewall rules scoped to them.
@@ -215,7 +212,7 @@ public struct ChainPlan: Sendable, Equatable {
 
     /// `front_end`, `edge_external`: letters, digits and `_` only.
     public var name: String {
-        let base = role + (interface.map { "_" + $0 } ?? "")
+        let base = role.rawValue + (interface.map { "_" + $0.rawValue } ?? "")
         return String(base.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
 
@@ -232,8 +229,8 @@ public struct RulePlan: Sendable {
 
     /// One element a ruleset may open, with the server and role it is for.
     struct Item {
-        var role: String
-        var interface: String?
+        var role: RoleID
+        var interface: EdgeInterface?
         /// The computer name its log states.
         var server: String?
         var element: ChainPlan.Element
@@ -242,8 +239,8 @@ public struct RulePlan: Sendable {
     /// Builds the plan; the same result gives the same plan whatever the order of its inputs.
     public static func build(from result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions) -> RulePlan {
         struct ChainKey: Hashable {
-            var role: String
-            var interface: String?
+            var role: RoleID
+            var interface: EdgeInterface?
         }
         var entries: [ChainKey: [ChainPlan.Element]] = [:]
         let (items, collectedWarnings) = collect(from: result, knowledge: knowledge, options: options)
@@ -259,7 +256,9 @@ public struct RulePlan: Sendable {
                     role: role, interface: interface, elements: open,
                     scoped: mergeScoped(elements.filter(\.isScoped), open: open)))
         }
-        chains.sort { ($0.role, $0.interface ?? "") < ($1.role, $1.interface ?? "") }
+        chains.sort {
+            ($0.role.rawValue, $0.interface?.rawValue ?? "") < ($1.role.rawValue, $1.interface?.rawValue ?? "")
+        }
         var warnings = collectedWarnings
         let scopedCount = chains.reduce(0) { $0 + $1.scoped.count }
         if scopedCount > 0 {
@@ -289,7 +288,7 @@ public struct RulePlan: Sendable {
     /// What a ruleset may open, per role, Edge side and server, and what was left out (warnings).
     static func collect(from result: ScanResult, knowledge: KnowledgeBase, options: RuleOptions) -> ([Item], [String]) {
         var items: [Item] = []
-        func add(role: String, interface: String?, server: String?, _ element: ChainPlan.Element) {
+        func add(role: RoleID, interface: EdgeInterface?, server: String?, _ element: ChainPlan.Element) {
             items.append(Item(role: role, interface: interface, server: server, element: element))
         }
         let wanted = Set(options.roles)
@@ -339,7 +338,7 @@ public struct RulePlan: Sendable {
                 case .documented: "documented port of \(exception.role) (\(file):\(exception.evidence.line))"
                 }
             add(
-                role: exception.role, interface: exception.role == "edge" ? exception.interface : nil,
+                role: exception.role, interface: exception.role == .edge ? exception.interface : nil,
                 server: exception.server,
                 ChainPlan.Element(
                     transport: exception.protocol, range: range, comment: Comment.sanitize(comment),
@@ -347,7 +346,7 @@ public struct RulePlan: Sendable {
         }
         if options.documented {
             // Per server: each server gets the documented ports of the roles its logs show.
-            var detected: [String: Set<String>] = [:]
+            var detected: [String: Set<RoleID>] = [:]
             var computers: [String: String?] = [:]
             for (computer, role) in result.inputs.map({ ($0.server, $0.role) })
                 + result.exceptions.map({ ($0.server, $0.role) })

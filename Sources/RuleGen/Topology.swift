@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 import Yams
 
 /// Where the servers sit for a firewall in front of them (`--topology FILE`): zones (where
@@ -27,7 +28,7 @@ public struct Topology: Sendable {
     public struct Server: Sendable, Equatable {
         /// The computer name as the logs state it (nil: every log of ``role``).
         public var name: String?
-        public var role: String?
+        public var role: RoleID?
         public var zone: String
         /// A server's addresses (not an Edge's).
         public var addresses: [SourcePrefix]
@@ -48,7 +49,7 @@ public struct Topology: Sendable {
         /// Letters, digits and `_`, starting with a letter, at most 48 characters (a longer name
         /// is cut and ends in a hash of the whole): the server's name (or role) in rule names.
         public var key: String {
-            let source = (name ?? role ?? "server").lowercased()
+            let source = (name ?? role?.rawValue ?? "server").lowercased()
             var key = String(source.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
             if key.first?.isLetter != true || Topology.reservedKeys.contains(key) { key = "server_" + key }
             if key.count > 48 {
@@ -61,21 +62,21 @@ public struct Topology: Sendable {
         }
 
         /// Its addresses on one side (`external`, `internal`; nil: all of them).
-        public func addresses(side: String?) -> [SourcePrefix] {
+        public func addresses(side: EdgeInterface?) -> [SourcePrefix] {
             switch side {
-            case "external": external
-            case "internal": `internal`
-            default: isEdge ? external + `internal` : addresses
+            case .external: external
+            case .internal: `internal`
+            case nil: isEdge ? external + `internal` : addresses
             }
         }
 
         /// Whether a log of this computer name and role is this server's. A named server takes
         /// every role its logs show (roles share a server), but an Edge's logs only go to an Edge
         /// (their ports belong to a side) and an Edge takes no other role's.
-        func matches(computer: String?, role logRole: String) -> Bool {
+        func matches(computer: String?, role logRole: RoleID) -> Bool {
             if let name {
                 guard let computer, Topology.sameComputer(name, computer) else { return false }
-                return (logRole == "edge") == isEdge
+                return (logRole == .edge) == isEdge
             }
             return role == logRole
         }
@@ -94,7 +95,7 @@ public struct Topology: Sendable {
 
     /// The servers a log's exception may belong to: those named as the log names its computer
     /// (more than one when a short name is ambiguous), else the one for its role alone.
-    public func servers(computer: String?, role: String) -> [Server] {
+    public func servers(computer: String?, role: RoleID) -> [Server] {
         if let computer {
             let named = servers.filter { $0.name != nil && $0.matches(computer: computer, role: role) }
             if !named.isEmpty { return named }
@@ -103,7 +104,7 @@ public struct Topology: Sendable {
     }
 
     /// The one server a log's exception belongs to; nil when none or several match.
-    public func server(computer: String?, role: String) -> Server? {
+    public func server(computer: String?, role: RoleID) -> Server? {
         let found = servers(computer: computer, role: role)
         return found.count == 1 ? found[0] : nil
     }
@@ -131,7 +132,7 @@ public struct TopologyError: Error, CustomStringConvertible, Sendable {
 
 extension Topology {
     /// Parses and checks a topology file's text.
-    public static func parse(_ text: String, file: String, roles: Set<String>) throws(TopologyError) -> Topology {
+    public static func parse(_ text: String, file: String, roles: Set<RoleID>) throws(TopologyError) -> Topology {
         var reader = TopologyReader(file: file, roles: roles)
         return try reader.read(text)
     }
@@ -140,7 +141,7 @@ extension Topology {
 /// Reads the YAML node tree, so that every error can name its line.
 private struct TopologyReader {
     let file: String
-    let roles: Set<String>
+    let roles: Set<RoleID>
 
     func fail(_ node: Node?, _ message: String) -> TopologyError {
         TopologyError(file: file, line: node?.mark?.line, message: message)
@@ -192,7 +193,7 @@ private struct TopologyReader {
         // Zones and servers of a role are both peers in rule names (`front_end_from_internal_tcp`).
         var taken: [String: String] = [:]
         for role in roles {
-            let label = role.replacingOccurrences(of: "-", with: "_")
+            let label = role.rawValue.replacingOccurrences(of: "-", with: "_")
             for name in [label, label + "_external", label + "_internal"] { taken[name] = "the role \(role)" }
         }
         for (key, value) in mapping {
@@ -300,9 +301,10 @@ private struct TopologyReader {
                     }
                     server.name = name
                 case "role":
-                    let role = try string(value, "a role")
+                    let role = RoleID(try string(value, "a role"))
                     guard roles.contains(role) else {
-                        throw fail(value, "unknown role '\(role)' (\(roles.sorted().joined(separator: ", ")))")
+                        throw fail(
+                            value, "unknown role '\(role)' (\(roles.sorted().map(\.rawValue).joined(separator: ", ")))")
                     }
                     server.role = role
                 case "zone":

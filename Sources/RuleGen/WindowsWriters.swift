@@ -1,6 +1,6 @@
 import Foundation
 import Knowledge
-import LogParser
+import ScanModel
 
 /// The Windows Firewall rules for the servers themselves, per role: what setup added (or, when
 /// Windows Firewall was stopped during activation, what it would have added), and the Back-End
@@ -30,13 +30,13 @@ public struct WindowsPlan: Sendable {
     /// Firewall was stopped: known issue KI-01) get their documented ports; so does the Back End
     /// (activation never opens SQL), and, with `documented`, every role found.
     public static func build(
-        from result: ScanResult, knowledge: KnowledgeBase, roles wanted: [String], documented: Bool
+        from result: ScanResult, knowledge: KnowledgeBase, roles wanted: [RoleID], documented: Bool
     ) -> WindowsPlan {
         var rules: [Rule] = []
         var notes: [String] = []
         var seen = Set<String>()
         let wantedSet = Set(wanted)
-        func allowed(_ role: String) -> Bool { wantedSet.isEmpty || wantedSet.contains(role) }
+        func allowed(_ role: RoleID) -> Bool { wantedSet.isEmpty || wantedSet.contains(role) }
         func add(_ rule: Rule) {
             let key = "\(rule.group)|\(rule.transport)|\(rule.range)|\(rule.program ?? "")"
             if seen.insert(key).inserted { rules.append(rule) }
@@ -119,10 +119,12 @@ public struct WindowsPlan: Sendable {
     }
 
     /// `ocslog ROLE`: the role id is lower-case letters, digits and `-` (roles.yaml), checked again here.
-    static func group(_ role: String) -> String {
+    static func group(_ role: RoleID) -> String {
         "ocslog "
             + String(
-                role.unicodeScalars.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "-" })
+                role.rawValue.unicodeScalars.map {
+                    ("a"..."z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "-"
+                })
     }
 
     static func fileLine(_ evidence: Evidence) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// Who made a ruleset: printed in every file's header.
 public struct Generator: Sendable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import LogParser
 import Report
 import RuleGen
+import ScanModel
 
 // Options whose values are a closed list are typed: the parser checks them, and help and shell
 // completions list the values. Each accepts the synonyms its type reads (`cp1252`, `markdown`).
@@ -19,6 +20,11 @@ extension LogFormat: ExpressibleByArgument {
 }
 
 extension ChainPolicy: ExpressibleByArgument {}
+
+/// A role id; checked against the knowledge (which `--knowledge` can extend) when the command runs.
+extension RoleID: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
 
 extension ReportFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument == "markdown" ? "md" : argument) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RuleGen
+import ScanModel
 
 struct Collect: ParsableCommand {
     static let configuration = CommandConfiguration(

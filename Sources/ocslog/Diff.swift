@@ -4,6 +4,7 @@ import Knowledge
 import LogParser
 import Report
 import RuleGen
+import ScanModel
 
 struct Diff: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import Knowledge
 import LogParser
 import RuleGen
+import ScanModel
 
 @main
 struct OCSLog: ParsableCommand {
@@ -71,7 +72,7 @@ func printError(_ message: String) {
 enum CommandSupport {
     /// The built-in knowledge with `directory`'s files on top, and `roles` checked against it;
     /// problems are printed and end the command with status 2.
-    static func knowledge(from directory: String?, checking roles: [String]) throws -> KnowledgeBase {
+    static func knowledge(from directory: String?, checking roles: [RoleID]) throws -> KnowledgeBase {
         let knowledge: KnowledgeBase
         do {
             knowledge = try KnowledgeBase.load(overrides: directory)
@@ -80,7 +81,9 @@ enum CommandSupport {
             throw ExitStatus.inputError
         }
         for role in roles where !knowledge.roleIDs.contains(role) {
-            printError("ocslog: unknown role '\(role)'; valid roles: \(knowledge.roleIDs.joined(separator: ", "))")
+            printError(
+                "ocslog: unknown role '\(role)'; valid roles: \(knowledge.roleIDs.map(\.rawValue).joined(separator: ", "))"
+            )
             throw ExitStatus.inputError
         }
         return knowledge

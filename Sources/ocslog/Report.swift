@@ -4,6 +4,7 @@ import Knowledge
 import LogParser
 import Report
 import RuleGen
+import ScanModel
 
 struct ReportCommand: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
@@ -40,7 +41,7 @@ struct ReportCommand: ParsableCommand, TerminalConfigurable {
     var output: String?
 
     @Option(name: .customLong("role"), help: "Treat every input as this role (repeatable; the first is used).")
-    var roles: [String] = []
+    var roles: [RoleID] = []
 
     @Option(help: "A folder of YAML files that add to or replace the built-in knowledge.")
     var knowledge: String?

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Knowledge
 import Report
+import ScanModel
 
 struct Roles: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,7 @@ struct Roles: ParsableCommand, TerminalConfigurable {
     @OptionGroup(title: "Terminal") var terminal: TerminalOptions
 
     struct Entry: Encodable {
-        var id: String
+        var id: RoleID
         var name: String
         var weight: Int
         var steps: [String]
@@ -46,7 +47,7 @@ struct Roles: ParsableCommand, TerminalConfigurable {
     struct Port: Encodable {
         var protocols: [String]
         var ports: String
-        var interface: String?
+        var interface: EdgeInterface?
         var purpose: String
         var origin: String
     }

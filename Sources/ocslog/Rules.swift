@@ -3,6 +3,7 @@ import Foundation
 import Knowledge
 import LogParser
 import RuleGen
+import ScanModel
 
 /// The options every ruleset shares, for `ocslog rules` and `ocslog scan --nft/--iptables/--ip6tables`.
 struct RuleArguments: ParsableArguments {
@@ -70,7 +71,7 @@ struct RuleArguments: ParsableArguments {
     }
 
     /// The validated options, or a usage error naming what is wrong.
-    func options(roles: [String], topology parsed: Topology? = nil) throws -> RuleOptions {
+    func options(roles: [RoleID], topology parsed: Topology? = nil) throws -> RuleOptions {
         var options = RuleOptions()
         options.roles = roles
         options.documented = documented
@@ -86,7 +87,10 @@ struct RuleArguments: ParsableArguments {
                 guard parts.count == 2 else {
                     throw ValidationError("--interface wants external=IF,internal=IF, not '\(pair)'")
                 }
-                options.interfaces[parts[0]] = parts[1]
+                guard let side = EdgeInterface(rawValue: parts[0]) else {
+                    throw ValidationError("--interface: side '\(parts[0])' must be external or internal")
+                }
+                options.interfaces[side] = parts[1]
             }
         }
         options.baseChain = !noBaseChain
@@ -159,7 +163,7 @@ struct Rules: ParsableCommand, TerminalConfigurable {
     var output: String?
 
     @Option(name: .customLong("role"), help: "Only this role's rules (repeatable).")
-    var roles: [String] = []
+    var roles: [RoleID] = []
 
     @OptionGroup var rules: RuleArguments
 

@@ -4,6 +4,7 @@ import Knowledge
 import LogParser
 import Report
 import RuleGen
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -62,7 +63,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     var failOn: Threshold = .error
 
     @Option(name: .customLong("role"), help: "Treat every input as this role (repeatable; the first is used).")
-    var roles: [String] = []
+    var roles: [RoleID] = []
 
     @Option(
         help:

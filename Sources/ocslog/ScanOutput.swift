@@ -3,6 +3,7 @@ import Knowledge
 import LogParser
 import Report
 import RuleGen
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -148,7 +149,7 @@ final class EventPrinter {
         var type: String
         var exception: FirewallException?
         var severity: Severity?
-        var role: String?
+        var role: RoleID?
         var code: String?
         var title: String?
         var evidence: Evidence?

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogParser
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -95,6 +96,7 @@ struct Style {
     }
 
     func role(_ id: String) -> String { paint(id, "1;36") }
+    func role(_ id: RoleID) -> String { role(id.rawValue) }
     func heading(_ text: String) -> String { paint(text, "1") }
 }
 

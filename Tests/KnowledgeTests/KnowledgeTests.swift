@@ -1,5 +1,6 @@
 import Foundation
 import PCRE2
+import ScanModel
 import Testing
 
 @testable import Knowledge
@@ -44,7 +45,7 @@ import Testing
             ]))
         #expect(
             knowledge.ports.contains {
-                $0.role == "edge" && $0.interface == "external" && $0.range.description == "50000-59999"
+                $0.role == .edge && $0.interface == .external && $0.range.description == "50000-59999"
             })
         #expect(knowledge.knownIssues.contains { $0.id == "KI-09" && $0.codes.contains("0xC3EC796C") })
         // Edge ports always name their interface, and never merge external with internal.
@@ -59,7 +60,7 @@ import Testing
             #expect(!port.from.isEmpty, "\(port.role) \(port.range): no from:")
             #expect(port.reference?.isEmpty == false, "\(port.role) \(port.range): no reference:")
         }
-        let external = knowledge.ports.filter { $0.role == "edge" && $0.interface == "external" }
+        let external = knowledge.ports.filter { $0.role == .edge && $0.interface == .external }
         #expect(external.allSatisfy { $0.from == [.zone(.internet)] })
         #expect(external.first { $0.range.description == "50000-59999" }?.direction == .both)
         #expect(knowledge.ports.filter { $0.role == "back-end" }.allSatisfy { !$0.from.contains(.zone(.internet)) })

@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 import Testing
 import Yams
 

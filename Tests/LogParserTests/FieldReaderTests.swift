@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 import Testing
 
 @testable import LogParser
@@ -68,8 +69,8 @@ import Testing
 
     @Test func aSideNamedAsAnInterfaceWinsOverABareOne() {
         let entry = Self.reader.read(text: "TCP 5061 for internal servers on the external interface")
-        #expect(entry.interface == "external")
-        #expect(Self.reader.read(text: "Internal interface: allowed TCP ports 5061 and 8057").interface == "internal")
+        #expect(entry.interface == .external)
+        #expect(Self.reader.read(text: "Internal interface: allowed TCP ports 5061 and 8057").interface == .internal)
     }
 
     @Test func aPortThatCannotBeReadIsReportedNeverGuessed() {

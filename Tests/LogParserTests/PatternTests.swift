@@ -1,3 +1,4 @@
+import ScanModel
 import Testing
 
 @testable import LogParser

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import PCRE2
+import ScanModel
 import Testing
 
 @testable import LogParser

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import PCRE2
+import ScanModel
 import Testing
 import Yams
 
@@ -13,7 +14,7 @@ struct ScanExpectation: Decodable {
         let code: String?
         let knownIssue: String?
         let line: Int?
-        let role: String?
+        let role: RoleID?
         let event: Int?
         let consequence: Bool?
 
@@ -31,7 +32,7 @@ struct ScanExpectation: Decodable {
         }
     }
 
-    let role: String
+    let role: RoleID
     /// The computer the log states (nil: it states none).
     let server: String?
     let exceptions: [String]
@@ -62,7 +63,7 @@ enum ScanFixtures {
     }()
 
     static func scan(_ paths: [String], roles: [String] = []) throws -> ScanResult {
-        let analyzer = Analyzer(knowledge: knowledge, options: AnalysisOptions(roles: roles))
+        let analyzer = Analyzer(knowledge: knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }))
         let (inputs, errors) = InputFile.expand(paths)
         if let error = errors.first { throw error }
         for input in inputs { try analyzer.analyze(input) }
@@ -71,11 +72,11 @@ enum ScanFixtures {
 
     /// `edge tcp 443 external`, `front-end tcp 5072 documented`.
     static func describe(_ exception: FirewallException) -> String {
-        var parts = [exception.role, exception.protocol.rawValue]
+        var parts = [exception.role.rawValue, exception.protocol.rawValue]
         parts.append(
             exception.portFrom == exception.portTo
                 ? "\(exception.portFrom)" : "\(exception.portFrom)-\(exception.portTo)")
-        if let interface = exception.interface { parts.append(interface) }
+        if let interface = exception.interface { parts.append(interface.rawValue) }
         if exception.origin == .documented || exception.origin == .firewall { parts.append(exception.origin.rawValue) }
         if let remote = exception.remote { parts.append("from " + remote.joined(separator: ",")) }
         return parts.joined(separator: " ")
@@ -124,7 +125,7 @@ enum ScanFixtures {
         struct Table: Decodable {
             struct Log: Decodable {
                 let file: String
-                let role: String
+                let role: RoleID
                 let server: String?
                 let ports: [String]
             }

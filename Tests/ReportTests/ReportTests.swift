@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import ScanModel
 import Testing
 import Yams
 
@@ -23,7 +24,8 @@ enum ReportFixtures {
     }()
 
     static func document(_ paths: [String], roles: [String] = []) throws -> ReportDocument {
-        let analyzer = Analyzer(knowledge: knowledge, options: AnalysisOptions(roles: roles, surroundingRecords: 2))
+        let analyzer = Analyzer(
+            knowledge: knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }, surroundingRecords: 2))
         let (inputs, errors) = InputFile.expand(paths)
         if let error = errors.first { throw error }
         for input in inputs { try analyzer.analyze(input) }

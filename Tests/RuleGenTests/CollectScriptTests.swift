@@ -1,4 +1,5 @@
 import Foundation
+import ScanModel
 import Testing
 
 @testable import RuleGen

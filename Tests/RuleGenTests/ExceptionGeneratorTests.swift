@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import ScanModel
 import Testing
 
 @testable import RuleGen
@@ -30,13 +31,14 @@ import Testing
             shapes[generated.shape, default: 0] += 1
             let analyzer = Analyzer(
                 knowledge: RuleFixtures.knowledge,
-                options: AnalysisOptions(roles: generated.forceRole ? [generated.role] : []))
+                options: AnalysisOptions(roles: generated.forceRole ? [RoleID(generated.role)] : []))
             try analyzer.analyze(InputFile(path: generated.fileName, contents: generated.bytes))
             let result = analyzer.result()
             let found = Set(
                 result.exceptions.filter { $0.origin == .log }.map {
                     Expected(
-                        role: $0.role, transport: $0.protocol, low: $0.portFrom, high: $0.portTo, side: $0.interface)
+                        role: $0.role.rawValue, transport: $0.protocol, low: $0.portFrom, high: $0.portTo,
+                        side: $0.interface?.rawValue)
                 })
             var problems: [String] = []
             if found != generated.expected {
@@ -78,7 +80,7 @@ import Testing
             plan.chains.flatMap { chain in
                 chain.elements.map {
                     (
-                        chain.role, chain.interface, $0.transport, Int($0.range.lowerBound.rawValue),
+                        chain.role.rawValue, chain.interface?.rawValue, $0.transport, Int($0.range.lowerBound.rawValue),
                         Int($0.range.upperBound.rawValue)
                     )
                 }
@@ -723,7 +725,8 @@ struct CaseGenerator {
 
     /// Checks one input; returns the problems found.
     static func check(_ input: InputFile, roles: [String] = []) throws -> [String] {
-        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge, options: AnalysisOptions(roles: roles))
+        let analyzer = Analyzer(
+            knowledge: RuleFixtures.knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }))
         try analyzer.analyze(input)
         let result = analyzer.result()
         let lines = try lines(of: input)
@@ -744,7 +747,7 @@ struct CaseGenerator {
         let opened = ExceptionGeneratorTests.opened(by: result)
         let wanted = ExceptionGeneratorTests.intervals(
             stated.filter { $0.remote == nil && $0.local == nil }.map {
-                ($0.role, $0.role == "edge" ? $0.interface : nil, $0.protocol, $0.portFrom, $0.portTo)
+                ($0.role.rawValue, $0.role == .edge ? $0.interface?.rawValue : nil, $0.protocol, $0.portFrom, $0.portTo)
             })
         if opened != wanted { problems.append("\(input.path): the ruleset opens \(opened), the log states \(wanted)") }
         return problems

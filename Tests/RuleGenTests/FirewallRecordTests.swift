@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import ScanModel
 import Testing
 
 @testable import RuleGen

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import ScanModel
 import Testing
 
 @testable import RuleGen
@@ -134,7 +135,7 @@ enum RuleFixtures {
         var sources = RuleOptions()
         sources.sources = [SourcePrefix("192.0.2.0/24"), SourcePrefix("2001:db8::/32")].compactMap { $0 }
         var edge = RuleOptions()
-        edge.interfaces = ["external": "eth0", "internal": "eth1"]
+        edge.interfaces = [.external: "eth0", .internal: "eth1"]
         edge.policy = .drop
         edge.counters = true
         edge.table = "perimeter"
@@ -283,9 +284,7 @@ enum RuleFixtures {
         options.table = "ocslog; flush ruleset"
         #expect(throws: RuleError.self) { try options.validate() }
         options.table = "ocslog"
-        options.interfaces = ["external": "eth0\" accept"]
-        #expect(throws: RuleError.self) { try options.validate() }
-        options.interfaces = ["outside": "eth0"]
+        options.interfaces = [.external: "eth0\" accept"]
         #expect(throws: RuleError.self) { try options.validate() }
     }
 

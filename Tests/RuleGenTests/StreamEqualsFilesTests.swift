@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import Report
+import ScanModel
 import Testing
 
 @testable import RuleGen
@@ -132,14 +133,14 @@ import Testing
         return Comparable(
             inputs: result.inputs.map { "\($0.format) \($0.role) \($0.server ?? "-") \($0.title ?? "-")" },
             exceptions: result.exceptions.map {
-                "\($0.server ?? "-") \($0.role) \($0.protocol)/\($0.portFrom)-\($0.portTo) \($0.interface ?? "-") "
+                "\($0.server ?? "-") \($0.role) \($0.protocol)/\($0.portFrom)-\($0.portTo) \($0.interface?.rawValue ?? "-") "
                     + "\($0.origin) \($0.program ?? "-") \($0.service ?? "-") \($0.note ?? "-")"
             },
             findings: result.findings.map {
                 "#\($0.rank) \($0.severity) \($0.server ?? "-") \($0.role) \($0.code ?? "-") \($0.title) ×\($0.count) "
                     + "\($0.knownIssue ?? "-") \($0.consequence) \($0.causeRank.map(String.init) ?? "-") \($0.score)"
             },
-            roles: result.summary.roles + (result.summary.servers ?? []),
+            roles: result.summary.roles.map(\.rawValue) + (result.summary.servers ?? []),
             report: document.roles.map {
                 "\($0.name) \($0.status) \($0.errors) \($0.warnings) \($0.exceptionsFromLogs) \($0.documentedCovered)"
             } + [document.verdict.rawValue],

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import ScanModel
 import Testing
 
 @testable import RuleGen
@@ -323,7 +324,7 @@ enum TopologyFixtures {
             #expect(topology.zones.map(\.interfaces) == drawn.zones.map(\.interfaces), "\(text)")
             #expect(topology.zones.map { $0.networks.map(\.description) } == drawn.zones.map(\.networks), "\(text)")
             #expect(topology.servers.map(\.name) == drawn.servers.map(\.name), "\(text)")
-            #expect(topology.servers.map(\.role) == drawn.servers.map(\.role), "\(text)")
+            #expect(topology.servers.map { $0.role?.rawValue } == drawn.servers.map(\.role), "\(text)")
             #expect(topology.servers.map(\.zone) == drawn.servers.map(\.zone), "\(text)")
             #expect(
                 topology.servers.map { $0.addresses.map(\.description) } == drawn.servers.map(\.addresses), "\(text)")
@@ -384,7 +385,8 @@ enum TopologyFixtures {
     static func result(_ exceptions: [(String?, String, String?, TransportProtocol, Int, Int)]) -> ScanResult {
         let made = exceptions.enumerated().map { index, spec in
             FirewallException(
-                role: spec.1, protocol: spec.3, portFrom: spec.4, portTo: spec.5, interface: spec.2, program: nil,
+                role: RoleID(spec.1), protocol: spec.3, portFrom: spec.4, portTo: spec.5,
+                interface: spec.2.flatMap { EdgeInterface(rawValue: $0) }, program: nil,
                 service: nil, origin: .log, evidence: Evidence(path: "made.log", log: nil, line: index + 1, text: nil),
                 note: nil, server: spec.0)
         }
@@ -522,7 +524,7 @@ enum TopologyFixtures {
                 from: Self.result(specs), knowledge: RuleFixtures.knowledge, options: options, topology: topology)
             for destination in plan.destinations {
                 let server = try #require(topology.servers.first { $0.label == destination.server })
-                let own = specs.filter { topology.server(computer: $0.0, role: $0.1) == server }
+                let own = specs.filter { topology.server(computer: $0.0, role: RoleID($0.1)) == server }
                 for group in destination.inbound + destination.outbound {
                     for element in group.elements {
                         // Each accepted range is covered by ranges this server's logs opened.

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import LogParser
+import ScanModel
 import Testing
 
 @testable import RuleGen
@@ -8,7 +9,7 @@ import Testing
 @Suite struct WindowsTargetTests {
     static func render(_ result: ScanResult, documented: Bool = false, roles: [String] = []) -> (String, String) {
         let plan = WindowsPlan.build(
-            from: result, knowledge: RuleFixtures.knowledge, roles: roles, documented: documented)
+            from: result, knowledge: RuleFixtures.knowledge, roles: roles.map { RoleID($0) }, documented: documented)
         return (
             PowerShellWriter.render(plan, generator: RuleFixtures.generator),
             NetshWriter.render(plan, generator: RuleFixtures.generator)

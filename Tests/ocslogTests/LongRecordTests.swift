@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 import Testing
 
 /// A long line costs its length, not its length squared: lines of a megabyte built from every

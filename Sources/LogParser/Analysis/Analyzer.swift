@@ -1,13 +1,14 @@
 import Foundation
 import Knowledge
 import PCRE2
+import ScanModel
 
 /// What the analyzer reports as it goes (for `--format jsonl` and `--explain`).
 public enum ScanEvent: Sendable {
     /// A firewall exception found in a record.
     case exception(FirewallException, signature: String)
     /// An error, warning or note found in a record (not yet grouped or ranked).
-    case finding(severity: Severity, role: String, code: String?, title: String, evidence: Evidence, signature: String)
+    case finding(severity: Severity, role: RoleID, code: String?, title: String, evidence: Evidence, signature: String)
     /// A record that looked relevant but matched no signature.
     case notUnderstood(Evidence)
 }
@@ -33,7 +34,7 @@ extension ScanEvent {
 /// Options for an analysis.
 public struct AnalysisOptions: Sendable {
     /// Roles that override detection for every input (`--role`); the first is used.
-    public var roles: [String]
+    public var roles: [RoleID]
     public var readOptions: ReadOptions
     public var formatHint: LogFormat?
     /// How many records before and after each finding's first evidence to keep (0: none; reports use 2).
@@ -42,7 +43,7 @@ public struct AnalysisOptions: Sendable {
     public var server: String?
 
     public init(
-        roles: [String] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil,
+        roles: [RoleID] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil,
         surroundingRecords: Int = 0, server: String? = nil
     ) {
         self.server = server
@@ -87,7 +88,7 @@ public final class Analyzer {
     var activationInputs: [(input: Int, evidence: Evidence)] = []
     /// Where each input's role was first recognised (kept for the first input of each role only).
     var roleEvidence: [Int: Evidence] = [:]
-    var rolesWithEvidence: Set<String> = []
+    var rolesWithEvidence: Set<RoleID> = []
     /// Findings and exceptions of finished logs by where they land in the result (see ``compact(findingsFrom:exceptionsFrom:)``).
     var settledFindings: [SettledFindingKey: Int] = [:]
     var settledExceptions: [ExceptionKey: Int] = [:]
@@ -128,13 +129,13 @@ public final class Analyzer {
 
     struct PendingException {
         var exception: FirewallException
-        var explicitRole: String?
+        var explicitRole: RoleID?
         var input: Int
     }
 
     struct PendingFinding {
         var severity: Severity
-        var explicitRole: String?
+        var explicitRole: RoleID?
         var input: Int
         var code: String?
         var event: Int?
@@ -247,11 +248,11 @@ public final class Analyzer {
         var announced = false
         /// Events looked at for a computer name.
         var eventsLookedAt = 0
-        var stepRole: String?
-        var productRole: String?
-        var eventRoles: [String: Int] = [:]
+        var stepRole: RoleID?
+        var productRole: RoleID?
+        var eventRoles: [RoleID: Int] = [:]
         /// The roles of the programs exception entries named.
-        var programRoles: [String: Int] = [:]
+        var programRoles: [RoleID: Int] = [:]
         /// The first error of each failed wizard step and MSI action (its store key).
         var failedSteps: [String: FindingKey] = [:]
         var failedActions: [String: FindingKey] = [:]

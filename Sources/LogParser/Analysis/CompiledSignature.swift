@@ -1,5 +1,6 @@
 import Knowledge
 import PCRE2
+import ScanModel
 
 /// A signature with its matchers made and its condition in the form records are checked against
 /// (a class: it is read for every record, and is never copied).

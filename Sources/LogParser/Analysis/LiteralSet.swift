@@ -1,3 +1,5 @@
+import ScanModel
+
 /// A set of literal words searched for in bytes, ignoring case: the prefilter every line passes
 /// through, so it must cost a few instructions a byte (a PCRE2 alternation of twenty-odd caseless
 /// words costs ten times more).

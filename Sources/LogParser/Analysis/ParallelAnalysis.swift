@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 extension Analyzer {
     // MARK: - Several inputs at once

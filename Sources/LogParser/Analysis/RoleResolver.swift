@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -10,14 +11,14 @@ import Knowledge
 public struct RoleResolver: Sendable {
     private struct Identifier: Sendable {
         let lowered: [UInt8]
-        let role: String
+        let role: RoleID
     }
 
     private let steps: [Identifier]
     private let products: [Identifier]
     private let namesInText: [Identifier]
     private let files: [Identifier]
-    private let programs: [String: String]
+    private let programs: [String: RoleID]
 
     public init(_ knowledge: KnowledgeBase) {
         func identifiers(_ keyPath: KeyPath<Role, [String]>) -> [Identifier] {
@@ -30,7 +31,7 @@ public struct RoleResolver: Sendable {
         products = identifiers(\.products)
         namesInText = (identifiers(\.programs) + identifiers(\.services)).sorted { $0.lowered.count > $1.lowered.count }
         files = identifiers(\.files)
-        var programs: [String: String] = [:]
+        var programs: [String: RoleID] = [:]
         for role in knowledge.roles {
             for program in role.programs where programs[program.lowercased()] == nil {
                 programs[program.lowercased()] = role.id
@@ -56,7 +57,7 @@ public struct RoleResolver: Sendable {
     }
 
     /// The role of the longest identifier found in `text` as whole words ("Director" is not in "Directory").
-    private static func longest(_ identifiers: [Identifier], in text: String) -> String? {
+    private static func longest(_ identifiers: [Identifier], in text: String) -> RoleID? {
         let haystack = lowered(text)
         return identifiers.first { containsWord($0.lowered, in: haystack) }?.role
     }
@@ -99,22 +100,22 @@ public struct RoleResolver: Sendable {
     }
 
     /// The role of a wizard step or task name.
-    public func role(ofStep text: String) -> String? { Self.longest(steps, in: text) }
+    public func role(ofStep text: String) -> RoleID? { Self.longest(steps, in: text) }
 
     /// The role of an MSI product name.
-    public func role(ofProduct text: String) -> String? { Self.longest(products, in: text) }
+    public func role(ofProduct text: String) -> RoleID? { Self.longest(products, in: text) }
 
     /// The role of the programs and services a text names.
-    public func role(namedIn text: String) -> String? { Self.longest(namesInText, in: text) }
+    public func role(namedIn text: String) -> RoleID? { Self.longest(namesInText, in: text) }
 
     /// The role a log file's name suggests.
-    public func role(ofFileName path: String) -> String? {
+    public func role(ofFileName path: String) -> RoleID? {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         return Self.longest(files, in: name)
     }
 
     /// The role that owns a program (`RTCArch.exe` → archiving), by its file name.
-    public func role(ofProgram program: String) -> String? {
+    public func role(ofProgram program: String) -> RoleID? {
         let name = program.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? program
         return programs[name.lowercased()]
     }

@@ -1,3 +1,5 @@
+import ScanModel
+
 /// Masks the variable parts of a message (GUIDs, hex codes, numbers, paths, times, quoted
 /// names, host names) so that repeats of one failure group together, as Drain does.
 public enum Template {

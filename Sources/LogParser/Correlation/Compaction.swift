@@ -1,10 +1,11 @@
 import Knowledge
+import ScanModel
 
 /// Where a finding of a finished log will land in the result: what decides its server, its
 /// provisional role, and the grouping key.
 struct SettledFindingKey: Hashable {
     var server: String?
-    var role: String
+    var role: RoleID
     var group: String
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// A block rule of a firewall record: the allow rules it overlaps are not carried.
 struct FirewallBlock: Sendable {
@@ -414,7 +415,7 @@ extension Analyzer {
 
     /// The exceptions of one port range of an open rule (both protocols for a rule of any protocol).
     private func exception(
-        _ rule: FirewallRule, range: ClosedRange<Int>, role: String, remote: [String]?, local: [String]?,
+        _ rule: FirewallRule, range: ClosedRange<Int>, role: RoleID, remote: [String]?, local: [String]?,
         evidence: Evidence
     ) -> [FirewallException] {
         let transports: [TransportProtocol] =

@@ -1,17 +1,18 @@
 import Knowledge
+import ScanModel
 
 /// Identifies a finding while an input is read: the input, the role the record named, and the
 /// grouping template (findings differing only in variable parts share it).
 struct FindingKey: Hashable, Sendable {
     var input: Int
-    var explicitRole: String?
+    var explicitRole: RoleID?
     var group: String
 }
 
 /// Groups findings over the whole scan once roles are settled.
 struct GroupKey: Hashable, Sendable {
     var server: String?
-    var role: String
+    var role: RoleID
     var group: String
 }
 
@@ -19,17 +20,17 @@ struct GroupKey: Hashable, Sendable {
 /// per role, side, protocol and ports only.
 struct ExceptionKey: Hashable, Sendable {
     var input: Int?
-    var explicitRole: String?
+    var explicitRole: RoleID?
     var server: String?
-    var role: String
-    var interface: String?
+    var role: RoleID
+    var interface: EdgeInterface?
     var transport: TransportProtocol
     var portFrom: Int
     var portTo: Int
     var origin: ExceptionOrigin?
     var remote: [String]?
 
-    init(_ exception: FirewallException, input: Int?, explicitRole: String?, origin: Bool = true) {
+    init(_ exception: FirewallException, input: Int?, explicitRole: RoleID?, origin: Bool = true) {
         self.input = input
         self.explicitRole = explicitRole
         server = exception.server?.lowercased()

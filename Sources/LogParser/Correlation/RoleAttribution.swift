@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 /// Decides which role a record and an input belong to — the one place that knows the precedence:
 /// the role forced with `--role`, then what the record itself names (a wizard step in its context,
@@ -7,15 +8,15 @@ import Knowledge
 struct RoleAttribution {
     let resolver: RoleResolver
     /// The role forced for every input (`--role`).
-    let forced: String?
+    let forced: RoleID?
 
-    init(knowledge: KnowledgeBase, forced: String?) {
+    init(knowledge: KnowledgeBase, forced: RoleID?) {
         resolver = RoleResolver(knowledge)
         self.forced = forced
     }
 
     /// The role a record's enclosing wizard step names (or the forced one).
-    func stepRole(context: [String]) -> String? {
+    func stepRole(context: [String]) -> RoleID? {
         forced ?? context.lazy.compactMap { resolver.role(ofStep: $0) }.first
     }
 
@@ -25,7 +26,7 @@ struct RoleAttribution {
     /// Returns the role and whether it is the entry's own (not its input's): only a step's is; a
     /// name in the entry's text stands only until the input's role is known (it may be found later
     /// in the log: its programs, its events), and stays when the input's role stays unknown.
-    func entryRole(context: [String], text: String, inputRole: String?) -> (role: String?, explicit: String?) {
+    func entryRole(context: [String], text: String, inputRole: RoleID?) -> (role: RoleID?, explicit: RoleID?) {
         if let step = stepRole(context: context) { return (step, step) }
         if let inputRole { return (inputRole, nil) }
         return (resolver.role(namedIn: text), nil)
@@ -33,21 +34,21 @@ struct RoleAttribution {
 
     /// An exception's role once its input's role is settled: the step's it was in, else its input's,
     /// else the one its own text named.
-    func exceptionRole(explicit: String?, provisional: String, inputRole: String?) -> String {
+    func exceptionRole(explicit: RoleID?, provisional: RoleID, inputRole: RoleID?) -> RoleID {
         let settled = settledRole(explicit: explicit, inputRole: inputRole)
         return settled == Role.unknownID ? provisional : settled
     }
 
     /// The role a record names itself (nil: it belongs to its input's role).
-    func explicitRole(context: [String], text: String) -> String? {
+    func explicitRole(context: [String], text: String) -> RoleID? {
         stepRole(context: context) ?? resolver.role(namedIn: text)
     }
 
     /// The role of an input, from what it said as it was read.
     func inputRole(
-        step: String?, product: String?, path: String, programRoles: [String: Int], eventRoles: [String: Int]
-    ) -> String {
-        func common(_ counts: [String: Int]) -> String? {
+        step: RoleID?, product: RoleID?, path: String, programRoles: [RoleID: Int], eventRoles: [RoleID: Int]
+    ) -> RoleID {
+        func common(_ counts: [RoleID: Int]) -> RoleID? {
             counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
         }
         return forced ?? step ?? product ?? resolver.role(ofFileName: path) ?? common(programRoles) ?? common(
@@ -56,7 +57,7 @@ struct RoleAttribution {
     }
 
     /// A finding's or exception's role once every input's role is settled.
-    func settledRole(explicit: String?, inputRole: String?) -> String {
+    func settledRole(explicit: RoleID?, inputRole: RoleID?) -> RoleID {
         forced ?? explicit ?? inputRole ?? Role.unknownID
     }
 }

@@ -1,3 +1,5 @@
+import ScanModel
+
 extension Analyzer {
     /// A surrounding record as evidence, its text cut at `surroundingTextLimit` bytes.
     static func evidence(path: String, line: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Evidence {

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import PCRE2
+import ScanModel
 
 /// What one exception entry gave: the exceptions it states, and what could not be used.
 struct Extraction {
@@ -76,7 +77,7 @@ struct ExceptionExtractor {
     func isSection(_ context: [String]) -> Bool { context.contains(where: namesSection) }
 
     /// Reads an entry; `role` is the role the entry belongs to as far as known (nil: not yet known).
-    func extract(_ record: Record, role: String?, evidence: Evidence) -> Extraction {
+    func extract(_ record: Record, role: RoleID?, evidence: Evidence) -> Extraction {
         var fields = reader.read(text: record.text, fields: record.fields)
         var result = Extraction()
         if fields.program == nil, record.fields.isEmpty, let programMatcher {
@@ -190,7 +191,7 @@ struct ExceptionExtractor {
         return false
     }
 
-    func documentedProtocols(role: String?, range: PortRange) -> [TransportProtocol] {
+    func documentedProtocols(role: RoleID?, range: PortRange) -> [TransportProtocol] {
         var found: [TransportProtocol] = []
         for port in knowledge.ports where port.role == role && port.range == range {
             for transport in port.protocols where !found.contains(transport) { found.append(transport) }
@@ -199,7 +200,7 @@ struct ExceptionExtractor {
     }
 
     /// The Edge interface a port belongs to when the documentation names only one.
-    func edgeInterface(role: String?, range: PortRange, transport: TransportProtocol) -> String? {
+    func edgeInterface(role: RoleID?, range: PortRange, transport: TransportProtocol) -> EdgeInterface? {
         let interfaces = Set(
             knowledge.ports.filter { $0.role == role && $0.range == range && $0.protocols.contains(transport) }
                 .compactMap(\.interface))
@@ -208,7 +209,7 @@ struct ExceptionExtractor {
 
     /// The documented ports of the program itself (none when the documentation names no port for it:
     /// never "every port of the role").
-    func documentedPorts(role: String?, program: String) -> [DocumentedPort] {
+    func documentedPorts(role: RoleID?, program: String) -> [DocumentedPort] {
         let name = (program.split(whereSeparator: { $0 == "\\" || $0 == "/" }).last.map(String.init) ?? program)
             .lowercased()
         return knowledge.ports.filter { $0.role == role && $0.programs.contains { $0.lowercased() == name } }

@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// The fields of one firewall-exception entry, however the log wrote it.
 public struct EntryFields: Sendable, Equatable {
@@ -21,7 +22,7 @@ public struct EntryFields: Sendable, Equatable {
     public var program: String?
     public var name: String?
     /// `external` or `internal`, when the entry states a side.
-    public var interface: String?
+    public var interface: EdgeInterface?
     /// The entry is outbound or a block: it opens nothing inbound.
     public var opensNothing = false
     /// The entry says it failed ("could not add", "not added").
@@ -50,7 +51,7 @@ public struct FieldReader: Sendable {
     private let portWords: Set<String>
     private let joiners: Set<String>
     private let protocolPhrases: [(words: [String], protocols: Set<TransportProtocol>, numeric: Bool, bare: Bool)]
-    private let interfacePhrases: [(words: [String], side: String)]
+    private let interfacePhrases: [(words: [String], side: EdgeInterface)]
     private let failurePhrases: [[String]]
     private let outbound: Set<String>
     /// Direction words long enough to mean a direction in prose ("out" and "in" are everywhere).
@@ -688,12 +689,12 @@ public struct FieldReader: Sendable {
     }
 
     /// The Edge side a text names (`external`, `internal`), if it names one.
-    public func side(in text: String) -> String? { side(in: Self.tokenize(text)) }
+    public func side(in text: String) -> EdgeInterface? { side(in: Self.tokenize(text)) }
 
     /// The side a text names: one followed by an interface word ("on the external interface") wins
     /// over a bare one ("for internal servers"), else the first.
-    private func side(in tokens: [Token]) -> String? {
-        var first: String?
+    private func side(in tokens: [Token]) -> EdgeInterface? {
+        var first: EdgeInterface?
         var index = 0
         while index < tokens.count {
             for phrase in interfacePhrases where Self.matches(phrase.words, tokens, index) {

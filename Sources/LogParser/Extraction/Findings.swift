@@ -1,5 +1,6 @@
 import Knowledge
 import PCRE2
+import ScanModel
 
 extension Analyzer {
     // MARK: - Findings

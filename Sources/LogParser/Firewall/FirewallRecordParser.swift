@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import Knowledge
+import ScanModel
 
 /// The firewall vocabulary as the parsers look it up: indexes built once and shared by reference.
 public final class FirewallWords: Sendable {

@@ -1,3 +1,5 @@
+import ScanModel
+
 /// The firewall rule grammar of Windows Server 2008 and later ([MS-GPFAS] 2.2.2.19):
 /// `v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|Profile=Domain|LPort=5061|App=…|Name=…|`.
 /// Fields may repeat (`LPort`, `Profile`, `RA4`, `RA6`); the keywords are the grammar's, not a language's.

@@ -1,9 +1,10 @@
+import Knowledge
 /// Parses event-log exports: the text form (`wevtutil qe /f:text`: `Event[0]:` then `Key: value`
 /// lines and a `Description:` block; PowerShell's `Get-WinEvent | Format-List`: `TimeCreated :`,
 /// `ProviderName :`, `Id :`, `LevelDisplayName :`, an indented `Message :` and `MachineName :`) and
 /// Event Viewer's CSV (`Level,Date and Time,Source,Event ID,…`).
 /// One record per event, at the line where the event starts.
-import Knowledge
+import ScanModel
 
 struct EventParser {
     let path: String

@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 /// The field names of the knowledge's vocabulary as parsers look them up: shared by reference (a
 /// parser is copied per line; the vocabulary's lists are not), with a literal prefilter that rules

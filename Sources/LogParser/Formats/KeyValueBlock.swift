@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 /// Consecutive `Key: value` lines of a plain-text log, held until the block ends, so that a block
 /// that names an entry's port, protocol or program becomes one record with those fields — the

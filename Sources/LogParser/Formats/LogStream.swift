@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 /// Turns the lines of one input into records: detects the format of each log in it (an input may
 /// hold several logs concatenated through a pipe) and hands each line to that format's parser.

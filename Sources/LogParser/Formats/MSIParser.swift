@@ -1,10 +1,11 @@
+import Knowledge
 /// Parses verbose Windows Installer logs line by line, on bytes.
 ///
 /// It knows the line shapes of `../shared/reference/log-formats.md` §3 by their structure and
 /// numbers, not their English words where a localized log would differ: an action line is
 /// "label, time, colon, name, full stop"; a return value is the number that ends it; a summary's
 /// status is the number after its last colon.
-import Knowledge
+import ScanModel
 
 struct MSIParser {
     let path: String

@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 /// Parses the deployment wizard's HTML logs and LCSCmd's XML logs as a stream of text runs
 /// inside a tree of elements.

@@ -1,3 +1,5 @@
+import ScanModel
+
 /// A record as a parser produces it: borrowed bytes plus structure, valid only inside the callback.
 ///
 /// Parsers never make a `String` per line: a sink that cares about a record calls

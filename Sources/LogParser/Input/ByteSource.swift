@@ -1,3 +1,5 @@
+import ScanModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,5 @@
 import Foundation
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,5 @@
+import ScanModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -61,6 +63,8 @@ public final class LineReader {
     public static let defaultChunkSize = 256 << 10
     /// How many bytes are examined to detect the encoding.
     public static let detectionWindow = 4096
+    /// On a live input, how long (milliseconds) detection waits for more once some bytes came.
+    static let detectionPause: Int32 = 200
 
     private var source: any ByteSource
     private let chunkSize: Int
@@ -231,7 +235,10 @@ public final class LineReader {
                     let target = UnsafeMutableRawBufferPointer(
                         rebasing: bytes[filled..<min(window, filled + reader.chunkSize)])
                     guard let timeout = reader.idleTimeout else { return try reader.source.read(into: target) }
-                    return try reader.source.read(into: target, waitingAtMost: timeout)
+                    // Once some bytes came, a pause between a writer's lines decides: a log written a
+                    // line at a time is reported as it comes, not after the window fills.
+                    return try reader.source.read(
+                        into: target, waitingAtMost: filled > 0 ? min(timeout, LineReader.detectionPause) : timeout)
                 }
                 guard let count = piece else {
                     if filled > 0 { break }

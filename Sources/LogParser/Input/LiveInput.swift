@@ -1,3 +1,4 @@
+import ScanModel
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+import ScanModel
+
 /// The text encodings ocslog reads; everything is transcoded to UTF-8 as it streams in.
 public enum TextEncoding: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case utf8 = "utf-8"

@@ -1,3 +1,5 @@
+import ScanModel
+
 /// Converts a stream of UTF-16 or Windows-1252 bytes to UTF-8, one chunk at a time.
 ///
 /// A chunk may end anywhere: inside a UTF-16 code unit or between the halves of a surrogate

@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 extension Analyzer {
     // MARK: - The result
@@ -6,7 +7,7 @@ extension Analyzer {
     /// Groups, ranks and correlates everything found so far into the scan result.
     public func result() -> ScanResult {
         let inputs = settledServers()
-        func role(input: Int, explicit: String?) -> String {
+        func role(input: Int, explicit: RoleID?) -> RoleID {
             attribution.settledRole(explicit: explicit, inputRole: input < inputs.count ? inputs[input].role : nil)
         }
         func server(input: Int) -> String? { input < inputs.count ? inputs[input].server : nil }
@@ -67,11 +68,13 @@ extension Analyzer {
         }
         merged.sort { lhs, rhs in
             (
-                lhs.server?.lowercased() ?? "", lhs.role, lhs.interface ?? "", lhs.protocol.rawValue, lhs.portFrom,
+                lhs.server?.lowercased() ?? "", lhs.role.rawValue, lhs.interface?.rawValue ?? "", lhs.protocol.rawValue,
+                lhs.portFrom,
                 lhs.portTo
             )
                 < (
-                    rhs.server?.lowercased() ?? "", rhs.role, rhs.interface ?? "", rhs.protocol.rawValue, rhs.portFrom,
+                    rhs.server?.lowercased() ?? "", rhs.role.rawValue, rhs.interface?.rawValue ?? "",
+                    rhs.protocol.rawValue, rhs.portFrom,
                     rhs.portTo
                 )
         }
@@ -102,7 +105,7 @@ extension Analyzer {
         // Group repeats: count, first and last evidence.
         struct Group {
             var finding: PendingFinding
-            var role: String
+            var role: RoleID
             var server: String?
             var count: Int
             var last: Evidence
@@ -175,7 +178,7 @@ extension Analyzer {
                 causeRank: group.cause.flatMap { rankOfGroup[$0] }, score: group.score, reasons: group.reasons,
                 surrounding: options.surroundingRecords > 0 ? finding.surrounding : nil)
         }
-        var roles: [String] = []
+        var roles: [RoleID] = []
         for role in inputs.map(\.role) + merged.map(\.role) + ranked.map(\.role) where !roles.contains(role) {
             roles.append(role)
         }
@@ -272,8 +275,8 @@ extension Analyzer {
         // an MSI excerpt from the Edge is the Edge's); a server with several roles lends none.
         // A firewall record's role is only as good as its programs' (a Director and an Edge run
         // RTCSrv.exe too): the one role of its server's setup logs wins.
-        var rolesOfServer: [String: Set<String>] = [:]
-        var setupRolesOfServer: [String: Set<String>] = [:]
+        var rolesOfServer: [String: Set<RoleID>] = [:]
+        var setupRolesOfServer: [String: Set<RoleID>] = [:]
         for (index, input) in settled.enumerated() where input.role != Role.unknownID {
             if let server = input.server {
                 rolesOfServer[server.lowercased(), default: []].insert(input.role)
@@ -308,7 +311,7 @@ extension Analyzer {
     /// Ranking points, in tiers that never overlap: severity (error 2000, warning 1000, info 0) first;
     /// within a tier at most +650 (first error of its step +300, known issue +200, role weight × 10,
     /// repeats up to +50) and at least −300 (a consequence).
-    func score(_ finding: PendingFinding, role: String, count: Int) -> (Int, [String]) {
+    func score(_ finding: PendingFinding, role: RoleID, count: Int) -> (Int, [String]) {
         var score = 0
         var reasons: [String] = []
         func add(_ points: Int, _ reason: String) {

@@ -1,4 +1,5 @@
 import Knowledge
+import ScanModel
 
 #if canImport(Glibc)
     import Glibc
@@ -28,28 +29,7 @@ public struct InputSummary: Sendable, Equatable, Codable {
     public var skipped: Skipped
 
     /// Counts of text that was cut, replaced or re-read.
-    public struct Skipped: Sendable, Equatable, Codable {
-        /// Lines longer than the maximum line length.
-        public var longLines: Int
-        /// Bytes dropped from those lines.
-        public var bytes: Int
-        /// Lines that were not valid UTF-8 and were read as Windows-1252.
-        public var windows1252Lines: Int
-        /// Characters that could not be decoded (replaced by U+FFFD).
-        public var undecodable: Int
-        /// NUL bytes: binary data (an executable, a disk error) read as text.
-        public var binaryBytes: Int
-        /// Whether the input ended inside a record: in a tag, a comment or an open element of a
-        /// markup log, inside a quoted CSV field, or in an MSI action that never ended (a cut log).
-        public var endedInsideRecord: Bool
-        /// Records a parser cut at its size limit (a description longer than 64 KiB, a CSV row a
-        /// quote held open past 1 MiB), and the bytes it dropped; nil when none.
-        public var recordsCut: Int? = nil
-        public var recordBytesCut: Int? = nil
-        /// Pattern matches abandoned at PCRE2's match limit (their records were not fully
-        /// searched); nil when none.
-        public var matchesAbandoned: Int? = nil
-    }
+    public typealias Skipped = SkippedText
 }
 
 extension InputSummary.Skipped {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import LogParser
 import PCRE2
+import ScanModel
 
 @main
 struct Bench: ParsableCommand {

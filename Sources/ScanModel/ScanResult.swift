@@ -1,5 +1,3 @@
-import Knowledge
-
 /// Where something was found: the input and line, and the line's text when it is shown.
 public struct Evidence: Sendable, Codable, Hashable {
     public var path: String
@@ -40,12 +38,12 @@ public enum ExceptionOrigin: String, Sendable, Codable, Hashable, CaseIterable {
 /// A firewall exception setup added (origin `log`), the server's firewall has (`firewall`: an
 /// exported rule, a rule-change event, netsh output), or a role is documented to need (`documented`).
 public struct FirewallException: Sendable, Codable, Hashable {
-    public var role: String
+    public var role: RoleID
     public var `protocol`: TransportProtocol
     public var portFrom: Int
     public var portTo: Int
-    /// `external` or `internal`, for the Edge.
-    public var interface: String?
+    /// The Edge's side.
+    public var interface: EdgeInterface?
     public var program: String?
     public var service: String?
     /// `log` when the log named the port, `firewall` when the firewall's own record has it,
@@ -65,7 +63,8 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var local: [String]?
 
     public init(
-        role: String, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: String?, program: String?,
+        role: RoleID, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: EdgeInterface?,
+        program: String?,
         service: String?, origin: ExceptionOrigin, evidence: Evidence, note: String?, server: String? = nil
     ) {
         self.server = server
@@ -126,7 +125,7 @@ public struct Finding: Sendable, Codable {
     /// 1 for the most likely root cause.
     public var rank: Int
     public var severity: Severity
-    public var role: String
+    public var role: RoleID
     /// The computer the log ran on, when known.
     public var server: String?
     public var code: String?
@@ -156,6 +155,35 @@ public struct Finding: Sendable, Codable {
     public var reasons: [String]
     /// Records around the first evidence (before and after it), when the analysis kept them (reports).
     public var surrounding: [Evidence]?
+
+    public init(
+        rank: Int, severity: Severity, role: RoleID, server: String?, code: String?, event: Int?, title: String,
+        count: Int, evidence: [Evidence], context: [String], knownIssue: String?, explanation: String?, fix: String?,
+        references: [String], signature: String, group: String, consequence: Bool, causeRank: Int?, score: Int,
+        reasons: [String], surrounding: [Evidence]? = nil
+    ) {
+        self.rank = rank
+        self.severity = severity
+        self.role = role
+        self.server = server
+        self.code = code
+        self.event = event
+        self.title = title
+        self.count = count
+        self.evidence = evidence
+        self.context = context
+        self.knownIssue = knownIssue
+        self.explanation = explanation
+        self.fix = fix
+        self.references = references
+        self.signature = signature
+        self.group = group
+        self.consequence = consequence
+        self.causeRank = causeRank
+        self.score = score
+        self.reasons = reasons
+        self.surrounding = surrounding
+    }
 }
 
 /// Lines that looked relevant but matched no signature, grouped by their masked template.
@@ -163,6 +191,12 @@ public struct LineGroup: Sendable, Codable {
     public var template: String
     public var count: Int
     public var first: Evidence
+
+    public init(template: String, count: Int, first: Evidence) {
+        self.template = template
+        self.count = count
+        self.first = first
+    }
 }
 
 /// What was read from one log: an input, or one of the logs an input held one after another.
@@ -184,8 +218,8 @@ public struct InputResult: Sendable, Codable {
     public var encodings: [String]?
     public var lines: Int
     public var bytes: Int
-    public var role: String
-    public var skipped: InputSummary.Skipped
+    public var role: RoleID
+    public var skipped: SkippedText
     /// Lines that looked relevant (a firewall, a port and protocol, a failure, an error code) but matched no signature.
     public var notUnderstood: Int
     /// Lines that contain one of the prefilter's words (`ocslog roles --patterns`): what `rg -ci -f` counts.
@@ -196,6 +230,30 @@ public struct InputResult: Sendable, Codable {
     public var name: String {
         guard let log else { return path }
         return "\(path)#\(log)" + (title.map { " (\($0))" } ?? "")
+    }
+
+    public init(
+        path: String, log: Int?, offset: Int?, firstLine: Int?, title: String?, server: String?, format: String,
+        formats: [String], logs: Int, encoding: String, encodings: [String]?, lines: Int, bytes: Int, role: RoleID,
+        skipped: SkippedText, notUnderstood: Int, candidateLines: Int
+    ) {
+        self.path = path
+        self.log = log
+        self.offset = offset
+        self.firstLine = firstLine
+        self.title = title
+        self.server = server
+        self.format = format
+        self.formats = formats
+        self.logs = logs
+        self.encoding = encoding
+        self.encodings = encodings
+        self.lines = lines
+        self.bytes = bytes
+        self.role = role
+        self.skipped = skipped
+        self.notUnderstood = notUnderstood
+        self.candidateLines = candidateLines
     }
 }
 
@@ -223,11 +281,11 @@ public struct ScanResult: Sendable, Codable {
         public var errors: Int
         public var warnings: Int
         public var exceptions: Int
-        public var roles: [String]
+        public var roles: [RoleID]
         /// The servers the logs named, when any did.
         public var servers: [String]?
 
-        public init(errors: Int, warnings: Int, exceptions: Int, roles: [String], servers: [String]? = nil) {
+        public init(errors: Int, warnings: Int, exceptions: Int, roles: [RoleID], servers: [String]? = nil) {
             self.servers = servers
             self.errors = errors
             self.warnings = warnings
@@ -252,9 +310,9 @@ public struct ScanResult: Sendable, Codable {
 /// servers with the same role); the server is nil where no log stated it.
 public struct ServerRole: Sendable, Hashable, Codable {
     public var server: String?
-    public var role: String
+    public var role: RoleID
 
-    public init(server: String?, role: String) {
+    public init(server: String?, role: RoleID) {
         self.server = server
         self.role = role
     }
