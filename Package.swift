@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -23,9 +24,11 @@ let package = Package(
         // The shared vocabulary of a scan's result (roles, ports, codes, evidence, findings): no
         // dependencies, below the knowledge, the parser, the rule writers and the reports.
         .target(name: "ScanModel"),
+        // Every call to the operating system, in one file.
+        .target(name: "SystemCalls", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "Knowledge",
-            dependencies: ["ScanModel", "PCRE2", "Yams"],
+            dependencies: ["ScanModel", "SystemCalls", "PCRE2", "Yams"],
             resources: [
                 .embedInCode("Data/roles.yaml"), .embedInCode("Data/ports.yaml"),
                 .embedInCode("Data/signatures.yaml"), .embedInCode("Data/known-issues.yaml"),
@@ -33,17 +36,17 @@ let package = Package(
                 .embedInCode("Data/firewall.yaml"),
             ]
         ),
-        .target(name: "LogParser", dependencies: ["ScanModel", "PCRE2", "Knowledge"]),
-        .target(name: "RuleGen", dependencies: ["ScanModel", "Knowledge", "Yams"]),
+        .target(name: "LogParser", dependencies: ["ScanModel", "SystemCalls", "PCRE2", "Knowledge"]),
+        .target(name: "RuleGen", dependencies: ["ScanModel", "SystemCalls", "Knowledge", "Yams"]),
         .target(name: "Report", dependencies: ["ScanModel", "Knowledge"]),
         // Fuzzing: the targets as a library (replayed by the tests), and the libFuzzer entry point
         // (built with -DFUZZING and the fuzzer sanitizer by fuzz/run.sh; a replay tool otherwise).
-        .target(name: "FuzzTargets", dependencies: ["ScanModel", "LogParser", "RuleGen", "Knowledge"]),
+        .target(name: "FuzzTargets", dependencies: ["ScanModel", "SystemCalls", "LogParser", "RuleGen", "Knowledge"]),
         .executableTarget(name: "ocslog-fuzz", dependencies: ["FuzzTargets"]),
         .executableTarget(
             name: "ocslog",
             dependencies: [
-                "ScanModel", "LogParser", "RuleGen", "Report", "Knowledge",
+                "ScanModel", "SystemCalls", "LogParser", "RuleGen", "Report", "Knowledge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,10 +3,7 @@ import Knowledge
 import LogParser
 import RuleGen
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemCalls
 
 /// The fuzz targets: each takes arbitrary bytes, must never crash, hang or grow without bound,
 /// and checks the guarantees it can (a violated one stops the process, which the fuzzer reports).
@@ -133,8 +130,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func scanToRules(_ bytes: [UInt8]) {
         let path = temporaryPath()
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
-        defer { unlink(path) }
+        guard
+            (try? bytes.withUnsafeBytes { buffer throws(Errno) in
+                try OS.replaceAtomically(path, with: buffer, mode: 0o600)
+            }) != nil
+        else { return }
+        defer { OS.remove(path) }
         let analyzer = Analyzer(knowledge: builtIn)
         do {
             try analyzer.analyze(InputFile(path: path))
@@ -271,14 +272,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func temporaryPath() -> String {
         if let scratch { return scratch }
-        let path = NSTemporaryDirectory() + "ocslog-fuzz-\(getpid()).log"
+        let path = NSTemporaryDirectory() + "ocslog-fuzz-\(OS.processID).log"
         scratch = path
         return path
     }
 
     static func check(_ condition: Bool, _ message: @autoclosure () -> String) {
         if !condition {
-            FileHandle.standardError.write(Data("ocslog fuzz: guarantee broken: \(message())\n".utf8))
+            OS.writeError("ocslog fuzz: guarantee broken: \(message())\n")
             abort()
         }
     }

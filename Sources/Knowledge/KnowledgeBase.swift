@@ -1,6 +1,7 @@
 import Foundation
 import PCRE2
 import ScanModel
+import SystemCalls
 import Yams
 
 /// Whether a fact was seen in a public source or inferred.
@@ -275,15 +276,14 @@ public struct KnowledgeBase: Sendable {
         if let directory {
             let files: [String]
             do {
-                files = try FileManager.default.contentsOfDirectory(atPath: directory)
-                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                files = try OS.folderEntries(directory).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                    .sorted()
             } catch {
-                throw KnowledgeError(
-                    file: directory, entry: nil, message: "cannot read the folder: \(error.localizedDescription)")
+                throw KnowledgeError(file: directory, entry: nil, message: "cannot read the folder: \(error)")
             }
             for name in files {
-                let path = (directory as NSString).appendingPathComponent(name)
-                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+                guard let bytes = try? OS.readFile(path), let text = String(validating: bytes, as: UTF8.self) else {
                     throw KnowledgeError(file: path, entry: nil, message: "cannot read the file as UTF-8")
                 }
                 try loader.add(file: path, text: text)

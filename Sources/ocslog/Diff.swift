@@ -5,6 +5,7 @@ import LogParser
 import Report
 import RuleGen
 import ScanModel
+import SystemCalls
 
 struct Diff: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
@@ -58,11 +59,12 @@ struct Diff: ParsableCommand, TerminalConfigurable {
 
     /// A side: a scan result document when the path is a JSON file that decodes as one, else logs.
     private func side(_ path: String, knowledge: KnowledgeBase) throws -> ScanResult {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if exists, !isDirectory.boolValue, path.lowercased().hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                printError("ocslog: \(path): cannot read the file")
+        if (try? OS.status(ofPath: path))?.kind == .regular, path.lowercased().hasSuffix(".json") {
+            let data: Data
+            do {
+                data = Data(try OS.readFile(path))
+            } catch {
+                printError("ocslog: \(path): cannot read the file: \(error)")
                 throw ExitStatus.inputError
             }
             do {

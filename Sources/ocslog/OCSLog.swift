@@ -4,6 +4,7 @@ import Knowledge
 import LogParser
 import RuleGen
 import ScanModel
+import SystemCalls
 
 @main
 struct OCSLog: ParsableCommand {
@@ -65,7 +66,7 @@ enum ExitStatus {
 
 /// Writes a line to standard error.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    OS.writeError(message + "\n")
 }
 
 /// What every command that reads logs does first.

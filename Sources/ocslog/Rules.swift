@@ -4,6 +4,7 @@ import Knowledge
 import LogParser
 import RuleGen
 import ScanModel
+import SystemCalls
 
 /// The options every ruleset shares, for `ocslog rules` and `ocslog scan --nft/--iptables/--ip6tables`.
 struct RuleArguments: ParsableArguments {
@@ -57,9 +58,9 @@ struct RuleArguments: ParsableArguments {
         guard let topology else { return nil }
         let text: String
         do {
-            text = try String(contentsOfFile: topology, encoding: .utf8)
+            text = String(decoding: try OS.readFile(topology), as: UTF8.self)
         } catch {
-            printError("ocslog: \(topology): cannot read the topology file (\(error.localizedDescription))")
+            printError("ocslog: \(topology): cannot read the topology file (\(error))")
             throw ExitStatus.inputError
         }
         do {

@@ -5,10 +5,7 @@ import LogParser
 import Report
 import RuleGen
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemCalls
 
 struct Scan: ParsableCommand, TerminalConfigurable {
     static let configuration = CommandConfiguration(
@@ -139,8 +136,8 @@ struct Scan: ParsableCommand, TerminalConfigurable {
     var isLive: Bool {
         if follow { return true }
         guard paths.isEmpty || paths == ["-"] else { return false }
-        var info = stat()
-        return fstat(STDIN_FILENO, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+        guard let status = try? OS.status(of: OS.standardInput) else { return false }
+        return status.kind != .regular
     }
 
     func run() throws {
@@ -159,7 +156,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
         readOptions.firewall = knowledgeBase.firewall
         // Records are completed after a quiet second only where they are reported as they are read:
         // a batch `cat *.log | ocslog scan` waits for each record's end, whatever the pipe's pace.
-        let reportsAsRead = follow || format == .jsonl || (format == .text && isatty(STDOUT_FILENO) == 1)
+        let reportsAsRead = follow || format == .jsonl || (format == .text && OS.isTerminal(OS.standardOutput))
         if live {
             if reportsAsRead { readOptions.idleTimeout = 1000 }
             readOptions.onFileChange = { printError("ocslog: note: \($0)") }
@@ -191,7 +188,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
                 server: reading.server)
         )
         // Live text on a terminal: a line per finding as it is read, the summary at the end.
-        let liveText = live && format == .text && isatty(STDOUT_FILENO) == 1
+        let liveText = live && format == .text && OS.isTerminal(OS.standardOutput)
         let lines = EventPrinter(format: format, explain: explain, liveText: liveText)
         if CommandSupport.analyze(
             inputs, with: analyzer, jobs: reading.jobs, progress: !live,

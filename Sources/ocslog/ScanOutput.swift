@@ -5,10 +5,6 @@ import Report
 import RuleGen
 import ScanModel
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The human-readable scan summary: per role, its exceptions and findings.
 enum ScanText {
     static func render(_ result: ScanResult, style: Style = Style(enabled: false)) -> String {

@@ -2,10 +2,7 @@ import ArgumentParser
 import Foundation
 import LogParser
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemCalls
 
 /// `--color auto|always|never`.
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -76,11 +73,11 @@ struct Style {
             let environment = ProcessInfo.processInfo.environment
             if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return Style(enabled: false) }
             if environment["TERM"] == "dumb" { return Style(enabled: false) }
-            return Style(enabled: isatty(descriptor) == 1)
+            return Style(enabled: OS.isTerminal(descriptor))
         }
     }
 
-    static var forStandardOutput: Style { forDescriptor(STDOUT_FILENO) }
+    static var forStandardOutput: Style { forDescriptor(OS.standardOutput) }
 
     func paint(_ text: String, _ code: String) -> String {
         enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
@@ -126,14 +123,13 @@ final class Progress: @unchecked Sendable {
 
     /// A progress display for `inputs` (their sizes are summed when all are regular files).
     init(inputs: [InputFile], enabled: Bool = true) {
-        self.enabled = enabled && !Self.quiet && isatty(STDERR_FILENO) == 1
+        self.enabled = enabled && !Self.quiet && OS.isTerminal(OS.standardError)
         inputCount = inputs.count
         var total = 0
         var known = true
         for input in inputs {
-            var info = stat()
-            if input.path != "-", stat(input.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
-                total += Int(info.st_size)
+            if input.path != "-", let status = try? OS.status(ofPath: input.path), status.kind == .regular {
+                total += status.size
             } else {
                 known = false
             }
@@ -174,7 +170,7 @@ final class Progress: @unchecked Sendable {
             let remaining = Double(max(0, totalBytes - bytes)) / rate
             line += ", \(percent)%, ETA \(Self.duration(remaining))"
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        OS.writeError("\r\u{1B}[K\(line)")
         shown = true
     }
 
@@ -182,7 +178,7 @@ final class Progress: @unchecked Sendable {
     func clear() {
         lock.lock()
         defer { lock.unlock() }
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if shown { OS.writeError("\r\u{1B}[K") }
         shown = false
     }
 

@@ -1,10 +1,5 @@
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SystemCalls
 
 /// A stream of bytes read in pieces: a file descriptor, or memory in tests.
 public protocol ByteSource {
@@ -39,7 +34,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String { "\(path): \(reason)" }
 
     static func system(_ path: String, _ action: String, _ code: Int32) -> InputError {
-        InputError(path: path, reason: "\(action): \(String(cString: strerror(code)))", errno: code)
+        InputError(path: path, reason: "\(action): \(OS.describe(code))", errno: code)
     }
 }
 
@@ -56,20 +51,15 @@ public struct FileDescriptorSource: ByteSource {
     }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        guard buffer.count > 0 else { return 0 }
         while true {
-            #if canImport(Glibc)
-                let count = Glibc.read(descriptor, base, buffer.count)
-            #else
-                let count = Darwin.read(descriptor, base, buffer.count)
-            #endif
-            if count >= 0 { return count }
-            let code = errno
-            if code == EINTR {
+            do {
+                return try OS.read(descriptor, into: buffer)
+            } catch .interrupted {
                 if Interruption.isRequested { return 0 }  // Ctrl-C: the input ends here
-                continue
+            } catch {
+                throw InputError.system(path, "read failed", error.rawValue)
             }
-            throw InputError.system(path, "read failed", code)
         }
     }
 }

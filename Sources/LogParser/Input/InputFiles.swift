@@ -1,9 +1,5 @@
-import Foundation
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemCalls
 
 /// One input named on the command line, or found in a folder named there.
 public struct InputFile: Sendable, Equatable {
@@ -39,13 +35,16 @@ public struct InputFile: Sendable, Equatable {
 
     /// Opens the input for reading; the caller closes the descriptor.
     public func open() throws(InputError) -> FileDescriptorSource {
-        if isStandardInput { return FileDescriptorSource(descriptor: STDIN_FILENO, path: path) }
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw InputError.system(path, "cannot open", errno) }
-        var info = stat()
-        if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-            close(descriptor)
-            throw InputError(path: path, reason: "is a directory", errno: EISDIR)
+        if isStandardInput { return FileDescriptorSource(descriptor: OS.standardInput, path: path) }
+        let descriptor: Int32
+        do {
+            descriptor = try OS.openForReading(path)
+        } catch {
+            throw InputError.system(path, "cannot open", error.rawValue)
+        }
+        if (try? OS.status(of: descriptor))?.kind == .directory {
+            OS.close(descriptor)
+            throw InputError(path: path, reason: "is a directory", errno: Errno.isDirectory.rawValue)
         }
         return FileDescriptorSource(descriptor: descriptor, path: path)
     }
@@ -56,21 +55,19 @@ public struct InputFile: Sendable, Equatable {
         if paths.isEmpty { return ([.standardInput], []) }
         var inputs: [InputFile] = []
         var errors: [InputError] = []
-        let fileManager = FileManager.default
         for path in paths {
             if path == "-" {
                 inputs.append(.standardInput)
                 continue
             }
-            var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            guard let status = try? OS.status(ofPath: path) else {
                 errors.append(
                     InputError(
                         path: path, reason: "no such file or directory (check the path; a folder is read recursively)",
-                        errno: ENOENT))
+                        errno: Errno.noSuchFileOrDirectory.rawValue))
                 continue
             }
-            guard isDirectory.boolValue else {
+            guard status.kind == .directory else {
                 inputs.append(InputFile(path: path))
                 continue
             }
@@ -82,12 +79,12 @@ public struct InputFile: Sendable, Equatable {
     }
 
     /// The error for a folder entry that is not a file: what it is, and that it was not read.
-    private static func notAFile(_ path: String, _ mode: mode_t) -> InputError {
+    private static func notAFile(_ path: String, _ kind: OS.Status.Kind) -> InputError {
         let kind: String =
-            switch mode & S_IFMT {
-            case S_IFIFO: "a FIFO"
-            case S_IFSOCK: "a socket"
-            case S_IFCHR, S_IFBLK: "a device"
+            switch kind {
+            case .fifo: "a FIFO"
+            case .socket: "a socket"
+            case .device: "a device"
             default: "not a regular file"
             }
         return InputError(path: path, reason: "\(kind), not a log file: not read (name it on its own to read it)")
@@ -99,38 +96,40 @@ public struct InputFile: Sendable, Equatable {
         var errors: [InputError] = []
         var pending = [root]
         while let folder = pending.popLast() {
-            guard let directory = opendir(folder) else {
-                errors.append(InputError.system(folder, "cannot read folder", errno))
+            let names: [String]
+            do {
+                names = try OS.folderEntries(folder)
+            } catch {
+                errors.append(InputError.system(folder, "cannot read folder", error.rawValue))
                 continue
             }
-            defer { closedir(directory) }
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
+            for name in names {
                 let child = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-                var info = stat()
-                guard lstat(child, &info) == 0 else {
-                    errors.append(InputError.system(child, "cannot inspect", errno))
+                let status: OS.Status
+                do {
+                    status = try OS.status(ofPath: child, followingLinks: false)
+                } catch {
+                    errors.append(InputError.system(child, "cannot inspect", error.rawValue))
                     continue
                 }
-                switch info.st_mode & S_IFMT {
-                case S_IFDIR: pending.append(child)
-                case S_IFREG: files.append(child)
-                case S_IFLNK:
+                switch status.kind {
+                case .directory: pending.append(child)
+                case .regular: files.append(child)
+                case .link:
                     // Follow links to files, never links to folders (no loops through folders).
-                    var target = stat()
-                    if stat(child, &target) != 0 {
-                        errors.append(InputError.system(child, "cannot follow the link", errno))
-                    } else if target.st_mode & S_IFMT == S_IFREG {
-                        files.append(child)
-                    } else if target.st_mode & S_IFMT != S_IFDIR {
-                        errors.append(Self.notAFile(child, target.st_mode))
+                    do {
+                        let target = try OS.status(ofPath: child)
+                        if target.kind == .regular {
+                            files.append(child)
+                        } else if target.kind != .directory {
+                            errors.append(Self.notAFile(child, target.kind))
+                        }
+                    } catch {
+                        errors.append(InputError.system(child, "cannot follow the link", error.rawValue))
                     }
                 default:
                     // A FIFO would block the scan, a socket or device is no log: named, not read.
-                    errors.append(Self.notAFile(child, info.st_mode))
+                    errors.append(Self.notAFile(child, status.kind))
                 }
             }
         }

@@ -1,46 +1,17 @@
 import ScanModel
-import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SystemCalls
 
 /// Ctrl-C while live logs are read: the handler only sets a flag, the sources see it when their
 /// `read(2)` or wait is interrupted and end the input, so the scan finishes with what it read.
 public enum Interruption {
-    /// The signal received (0: none).
-    private static let received = Atomic<Int32>(0)
-
     /// Whether Ctrl-C (SIGINT) or SIGTERM was received since ``install()``.
-    public static var isRequested: Bool { received.load(ordering: .relaxed) != 0 }
+    public static var isRequested: Bool { OS.interruption != nil }
 
     /// The signal that was received, for the exit status (128 + its number), or nil.
-    public static var signal: Int32? {
-        let value = received.load(ordering: .relaxed)
-        return value == 0 ? nil : value
-    }
+    public static var signal: Int32? { OS.interruption }
 
-    /// Installs the handler (`sigaction(2)` without `SA_RESTART`, so a blocked `read(2)` returns `EINTR`).
-    public static func install() {
-        var action = sigaction()
-        #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = { Interruption.received.store($0, ordering: .relaxed) }
-        #else
-            action.__sigaction_u.__sa_handler = { Interruption.received.store($0, ordering: .relaxed) }
-        #endif
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(SIGINT, &action, nil)
-        sigaction(SIGTERM, &action, nil)
-        // A parent may have started us with them blocked (the mask is inherited): Ctrl-C must reach us.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
-    }
+    /// Installs the handler (without `SA_RESTART`, so a blocked `read(2)` returns `EINTR`).
+    public static func install() { OS.catchInterruptions() }
 }
 
 extension ByteSource {
@@ -59,15 +30,18 @@ extension FileDescriptorSource {
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer, waitingAtMost milliseconds: Int32)
         throws(InputError) -> Int?
     {
-        var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         while true {
             if Interruption.isRequested { return 0 }
-            let ready = poll(&request, 1, milliseconds)
-            if ready == 0 { return nil }
-            if ready > 0 { return try read(into: buffer) }
-            let code = errno
-            if code == EINTR { continue }
-            throw InputError.system(path, "poll failed", code)
+            let ready: Bool
+            do {
+                ready = try OS.waitForInput(descriptor, milliseconds: milliseconds)
+            } catch .interrupted {
+                continue
+            } catch {
+                throw InputError.system(path, "poll failed", error.rawValue)
+            }
+            guard ready else { return nil }
+            return try read(into: buffer)
         }
     }
 }
@@ -80,7 +54,8 @@ public final class FollowingSource: ByteSource {
     public let path: String
     private var descriptor: Int32
     private var position = 0
-    private var identity: (device: UInt64, inode: UInt64)
+    /// The file's device and inode (another file replaced under its name has others).
+    private var identity: [UInt64]
     /// How often the file is looked at while nothing new is in it.
     static let pollInterval: Int32 = 100
     /// How many times the file began again (truncated or replaced); the reader starts a new log.
@@ -90,25 +65,30 @@ public final class FollowingSource: ByteSource {
 
     public init(path: String) throws(InputError) {
         self.path = path
-        let opened = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard opened >= 0 else { throw InputError.system(path, "cannot open", errno) }
-        var info = stat()
-        guard fstat(opened, &info) == 0 else {
-            let code = errno
-            Glibc.close(opened)
-            throw InputError.system(path, "cannot stat", code)
+        let opened: Int32
+        let status: OS.Status
+        do {
+            opened = try OS.openForReading(path)
+        } catch {
+            throw InputError.system(path, "cannot open", error.rawValue)
         }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            Glibc.close(opened)
-            throw InputError(path: path, reason: "--follow reads a regular file", errno: EINVAL)
+        do {
+            status = try OS.status(of: opened)
+        } catch {
+            OS.close(opened)
+            throw InputError.system(path, "cannot stat", error.rawValue)
+        }
+        guard status.kind == .regular else {
+            OS.close(opened)
+            throw InputError(path: path, reason: "--follow reads a regular file", errno: Errno.invalidArgument.rawValue)
         }
         descriptor = opened
-        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+        identity = status.identity
     }
 
     /// Closes the file being read (the one reopened last, when it was replaced); once.
     public func close() {
-        if descriptor >= 0 { Glibc.close(descriptor) }
+        if descriptor >= 0 { OS.close(descriptor) }
         descriptor = -1
     }
 
@@ -123,36 +103,36 @@ public final class FollowingSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer, waitingAtMost milliseconds: Int32)
         throws(InputError) -> Int?
     {
-        guard let base = buffer.baseAddress, buffer.count > 0, descriptor >= 0 else { return 0 }
+        guard buffer.count > 0, descriptor >= 0 else { return 0 }
         var waited: Int32 = 0
         while true {
             if Interruption.isRequested { return 0 }
-            let count = Glibc.read(descriptor, base, buffer.count)
+            let count: Int
+            do {
+                count = try OS.read(descriptor, into: buffer)
+            } catch .interrupted {
+                continue
+            } catch {
+                throw InputError.system(path, "read failed", error.rawValue)
+            }
             if count > 0 {
                 position += count
                 return count
             }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw InputError.system(path, "read failed", code)
-            }
             // At the end: has the file been cut short, or replaced under its name?
-            var current = stat()
-            if fstatat(AT_FDCWD, path, &current, 0) == 0 {
-                if (UInt64(current.st_dev), UInt64(current.st_ino)) != identity {
-                    let reopened = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-                    if reopened >= 0 {
-                        Glibc.close(descriptor)
+            if let current = try? OS.status(ofPath: path) {
+                if current.identity != identity {
+                    if let reopened = try? OS.openForReading(path) {
+                        OS.close(descriptor)
                         descriptor = reopened
-                        identity = (UInt64(current.st_dev), UInt64(current.st_ino))
+                        identity = current.identity
                         position = 0
                         restarts += 1
                         onChange?("\(path) was replaced; reading the new file from its start")
                         continue
                     }
-                } else if Int(current.st_size) < position {
-                    lseek(descriptor, 0, SEEK_SET)
+                } else if current.size < position {
+                    try? OS.rewind(descriptor)
                     position = 0
                     restarts += 1
                     onChange?("\(path) was truncated; reading it again from its start")
@@ -160,8 +140,7 @@ public final class FollowingSource: ByteSource {
                 }
             }
             if waited >= milliseconds { return nil }
-            var pause = timespec(tv_sec: 0, tv_nsec: Int(Self.pollInterval) * 1_000_000)
-            nanosleep(&pause, nil)
+            OS.sleep(milliseconds: Self.pollInterval)
             waited += Self.pollInterval
         }
     }

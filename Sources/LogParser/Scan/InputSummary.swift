@@ -1,9 +1,6 @@
 import Knowledge
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemCalls
 
 /// What was read from one input: its encoding and how much of it could be read.
 public struct InputSummary: Sendable, Equatable, Codable {
@@ -106,7 +103,7 @@ extension InputFile {
                     encoding: options.encoding))
         }
         let source = try open()
-        defer { if !isStandardInput { close(source.descriptor) } }
+        defer { if !isStandardInput { OS.close(source.descriptor) } }
         return try body(
             LineReader(
                 source: source, chunkSize: options.chunkSize, maximumLineLength: options.maximumLineLength,
