@@ -77,5 +77,10 @@ let package = Package(
 
 // Every file imports the modules whose members it uses (not only those another file imported).
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    // Lines and records are non-escapable views of the reader's buffer (`Span`): they cannot
+    // outlive the callback they are given to.
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("MemberImportVisibility"), .enableExperimentalFeature("Lifetimes"),
+        ]
 }

@@ -131,7 +131,7 @@ enum Corpus {
             guard let data = FileManager.default.contents(atPath: path) else { return false }
             var first: [UInt8] = []
             _ = try? InputFile(path: path, contents: Array(data.prefix(8192))).read { line in
-                if first.isEmpty, !Bytes.trimmed(line.bytes).isEmpty { first = Array(line.bytes) }
+                if first.isEmpty, !Bytes.trimmed(line.buffer).isEmpty { first = Array(line.buffer) }
             }
             return first.withUnsafeBufferPointer { LogStream.logStart($0) != nil }
         }

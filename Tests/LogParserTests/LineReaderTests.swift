@@ -24,7 +24,8 @@ func readAll(
     var lines: [ReadLine] = []
     try reader.forEachLine { line in
         lines.append(
-            ReadLine(text: Array(line.bytes), number: line.number, offset: line.byteOffset, skipped: line.skippedBytes))
+            ReadLine(text: Array(line.buffer), number: line.number, offset: line.byteOffset, skipped: line.skippedBytes)
+        )
     }
     return (lines, reader)
 }

@@ -22,8 +22,8 @@ import Testing
         for path in try Corpus.logs() {
             _ = try InputFile(path: path).read { line in
                 lines += 1
-                let bytes = Array(line.bytes)
-                if literals.firstMatch(in: UnsafeRawBufferPointer(line.bytes)) { matches += 1 }
+                let bytes = Array(line.buffer)
+                if literals.firstMatch(in: UnsafeRawBufferPointer(line.buffer)) { matches += 1 }
                 #expect(bothAgree(bytes, literals, pattern), "\(path):\(line.number): \(line.text)")
             }
         }

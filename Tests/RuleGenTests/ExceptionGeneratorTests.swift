@@ -719,7 +719,7 @@ struct CaseGenerator {
     /// The decoded lines of an input, by number.
     static func lines(of input: InputFile) throws -> [Int: String] {
         var lines: [Int: String] = [:]
-        _ = try input.read { line in lines[line.number] = String(decoding: line.bytes, as: UTF8.self) }
+        _ = try input.read { line in lines[line.number] = line.text }
         return lines
     }
 

@@ -329,7 +329,7 @@ public final class Analyzer {
             // A log's header states its computer in its first lines, in any markup: read the line itself
             // (`<MachineName>FE01</MachineName>`, `<td>Computer:</td><td>FE01</td>`).
             if state.server == nil, headerServer == nil, current.number - state.firstLine < Self.serverLines,
-                let name = computerNames.name(in: current.bytes)
+                let name = computerNames.name(in: current.buffer)
             {
                 headerServer = (name, current.number)
             }
@@ -512,7 +512,7 @@ public final class Analyzer {
         if draft.kind == .event, let event = draft.event, let id = event.eventID,
             let kind = firewallWords.change(ofEvent: id), event.source.lowercased().contains("firewall")
         {
-            let text = Bytes.string(draft.bytes)
+            let text = Bytes.string(draft.buffer)
             let rule = ruleFromMessage(text, time: event.time)
             readFirewall(FirewallChange(kind: kind, rule: rule, time: event.time), draft, &state)
             return
@@ -545,10 +545,10 @@ public final class Analyzer {
             }
         }
         if state.productRole == nil, draft.kind == .property || draft.kind == .productOutcome || draft.kind == .summary,
-            Bytes.find("ProductName", in: draft.bytes) != nil || Bytes.find("Product: ", in: draft.bytes) != nil
-                || Bytes.find("Product Name", in: draft.bytes) != nil
+            Bytes.find("ProductName", in: draft.buffer) != nil || Bytes.find("Product: ", in: draft.buffer) != nil
+                || Bytes.find("Product Name", in: draft.buffer) != nil
         {
-            let text = Bytes.string(draft.bytes)
+            let text = Bytes.string(draft.buffer)
             state.productRole = resolver.role(ofProduct: text)
             if state.title == nil {
                 // "Property(S): ProductName = …", "Product: … -- Installation completed successfully."
@@ -579,14 +579,14 @@ public final class Analyzer {
             draft.kind == .text || draft.kind == .continuation,
             draft.format == .plainText || draft.format == .deploymentHTML || draft.format == .lcscmdXML
         {
-            let text = Bytes.string(draft.bytes)
+            let text = Bytes.string(draft.buffer)
             if let role = resolver.role(ofStep: text) ?? resolver.role(ofProduct: text) {
                 state.stepRole = role
                 roleEvidence[state.index] = Evidence(path: draft.path, line: draft.line, text: text)
             }
         }
 
-        let text = draft.bytes
+        let text = draft.buffer
         let raw = UnsafeRawBufferPointer(text)
         // A one-line record's text is its line (at most with a secret masked, which removes words,
         // never adds one): the line's answer holds. Markup and event records are text of their own.
@@ -676,7 +676,7 @@ public final class Analyzer {
                 name = computer.withUTF8 { ComputerNames.isHostName($0) } ? computer : nil
             }
         } else if draft.line - state.firstLine < Self.serverLines || draft.kind == .property {
-            name = computerNames.name(in: draft.bytes)
+            name = computerNames.name(in: draft.buffer)
         }
         if let name { state.server = name }
     }
@@ -736,7 +736,7 @@ public final class Analyzer {
     /// Every signature that matches a record (not only the first), for tests and for teaching:
     /// exception triggers, finding and noise signatures, and — on exception records — field extractors.
     public func signatures(matching draft: RecordDraft) -> [String] {
-        let raw = UnsafeRawBufferPointer(draft.bytes)
+        let raw = UnsafeRawBufferPointer(draft.buffer)
         let passesPrefilter = prefilter.firstMatch(in: raw)
         var found: [String] = []
         var isException = false

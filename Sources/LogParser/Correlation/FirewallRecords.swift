@@ -104,7 +104,7 @@ extension Analyzer {
         _ onEvent: (ScanEvent) -> Void = { _ in }
     ) {
         state.isFirewallRecord = true
-        let evidence = Evidence(path: draft.path, line: draft.line, text: Bytes.string(draft.bytes))
+        let evidence = Evidence(path: draft.path, line: draft.line, text: Bytes.string(draft.buffer))
         guard change.kind != .snapshot else {
             firewallSnapshotInputs.insert(state.index)
             openRule(change.rule, deleted: false, evidence: evidence, &state, onEvent)

@@ -12,7 +12,7 @@ extension Analyzer {
 
     /// Keeps a record for the surroundings of findings before and after it.
     func remember(_ draft: RecordDraft) {
-        let bytes = UnsafeBufferPointer(rebasing: draft.bytes[0..<min(draft.bytes.count, Self.surroundingTextLimit)])
+        let bytes = UnsafeBufferPointer(rebasing: draft.buffer[0..<min(draft.buffer.count, Self.surroundingTextLimit)])
         if !awaitingAfter.isEmpty {
             for index in awaitingAfter.indices {
                 let finding = awaitingAfter[index].finding

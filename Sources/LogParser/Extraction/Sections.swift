@@ -36,7 +36,7 @@ extension Analyzer {
             if draft.format == .msiVerbose { state.textSection = false }
             return
         }
-        let trimmed = Bytes.trimmed(draft.bytes)
+        let trimmed = Bytes.trimmed(draft.buffer)
         if trimmed.isEmpty {
             // A list under "…opened:" may start after a blank line; any other blank line ends a paragraph.
             if !state.lastEndedWithColon {
@@ -80,7 +80,7 @@ extension Analyzer {
         guard Self.isFreeText(draft) else {
             return nil
         }
-        let bytes = draft.bytes
+        let bytes = draft.buffer
         let hasTab = bytes.contains(0x09)
         let hasGap = Bytes.find("  ", in: bytes) != nil
         if let columns = state.columns {

@@ -114,7 +114,7 @@ struct FirewallRecordParser {
     private var continuing = false
 
     private mutating func parseRegistry(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let bytes = line.bytes
+        let bytes = line.buffer
         if continuing {
             continuing = bytes.last == UInt8(ascii: "\\")
             return
@@ -175,7 +175,7 @@ struct FirewallRecordParser {
         }
         if rule.id == nil { rule.id = name }
         try emitRule(
-            FirewallChange(kind: .snapshot, rule: rule), text: Array(line.bytes), line: line.number,
+            FirewallChange(kind: .snapshot, rule: rule), text: Array(line.buffer), line: line.number,
             offset: line.byteOffset, event: nil, emit)
     }
 
@@ -183,7 +183,7 @@ struct FirewallRecordParser {
         var rule = FirewallRule()
         rule.problems = [problem]
         try emitRule(
-            FirewallChange(kind: .snapshot, rule: rule), text: Array(line.bytes), line: line.number,
+            FirewallChange(kind: .snapshot, rule: rule), text: Array(line.buffer), line: line.number,
             offset: line.byteOffset, event: nil, emit)
     }
 
@@ -301,7 +301,7 @@ struct FirewallRecordParser {
     static let maximumBlockLines = 64
 
     private mutating func parseNetshRule(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let text = Bytes.string(line.bytes)
+        let text = Bytes.string(line.buffer)
         let trimmed = text.trimmingSpaces()
         if trimmed.isEmpty {
             try flushBlock(emit)
@@ -312,7 +312,7 @@ struct FirewallRecordParser {
             hasEnded = true
             return
         }
-        if LogStream.isRuler(Bytes.trimmed(line.bytes)) { return }
+        if LogStream.isRuler(Bytes.trimmed(line.buffer)) { return }
         guard let colon = text.firstIndex(of: ":"), text.distance(from: text.startIndex, to: colon) <= 48,
             !text.hasPrefix(" "), !text.hasPrefix("\t")
         else { return }  // an ICMP type table, a description's further lines
@@ -323,7 +323,7 @@ struct FirewallRecordParser {
         if block.isEmpty {
             // (A block cut from its "Rule Name:" line still names where it begins.)
             blockLine = (line.number, line.byteOffset)
-            blockText = Array(line.bytes.prefix(400))
+            blockText = Array(line.buffer.prefix(400))
         }
         guard block.count < Self.maximumBlockLines else { return }
         block.append((label, value))
@@ -405,9 +405,9 @@ struct FirewallRecordParser {
     }
 
     private mutating func parseNetshConfig(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let text = Bytes.string(line.bytes).trimmingSpaces()
+        let text = Bytes.string(line.buffer).trimmingSpaces()
         // "      Scope: LocalSubNet" (verbose = enable) belongs to the row above it.
-        if pendingRow != nil, line.bytes.first == 0x20 || line.bytes.first == 0x09,
+        if pendingRow != nil, line.buffer.first == 0x20 || line.buffer.first == 0x09,
             let colon = text.firstIndex(of: ":"), words.label(String(text[..<colon])) == "scope"
         {
             let scope = String(text[text.index(after: colon)...]).trimmingSpaces()
@@ -417,7 +417,7 @@ struct FirewallRecordParser {
             return
         }
         try flushRow(emit)
-        if text.isEmpty || LogStream.isRuler(Bytes.trimmed(line.bytes)) { return }
+        if text.isEmpty || LogStream.isRuler(Bytes.trimmed(line.buffer)) { return }
         if words.ends(text) {
             hasEnded = true
             return
@@ -446,7 +446,7 @@ struct FirewallRecordParser {
                 rule.problems = ["the firewall is off for this profile: every port is open, no rule says which"]
                 if let profile { rule.profiles = [profile] }
                 try emitRule(
-                    FirewallChange(kind: .snapshot, rule: rule), text: Array(line.bytes), line: line.number,
+                    FirewallChange(kind: .snapshot, rule: rule), text: Array(line.buffer), line: line.number,
                     offset: line.byteOffset, event: nil, emit)
             }
             return
@@ -486,7 +486,7 @@ struct FirewallRecordParser {
             }
             rule.id = rule.program
         }
-        pendingRow = (rule, Array(line.bytes), line.number, line.byteOffset)
+        pendingRow = (rule, Array(line.buffer), line.number, line.byteOffset)
     }
 
     /// The mode column (Enable/Disable) and, where the output has it, the traffic direction.
@@ -516,7 +516,7 @@ struct FirewallRecordParser {
     private var eventTooLong = false
 
     private mutating func parseEventXML(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let bytes = line.bytes
+        let bytes = line.buffer
         var index = 0
         while index < bytes.count {
             if eventBytes.isEmpty && !eventTooLong {

@@ -94,8 +94,8 @@ struct EventParser {
     /// Reads one line of a text export on bytes: only the fields ocslog uses become strings, and
     /// the description's lines are gathered as bytes.
     private mutating func parseText(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let text = Bytes.trimmed(line.bytes)
-        let startsList = Self.isListRecordStart(line.bytes)
+        let text = Bytes.trimmed(line.buffer)
+        let startsList = Self.isListRecordStart(line.buffer)
         let startsEvent =
             (Bytes.hasPrefix(text, "Event[") && text.count >= 8 && text[text.count - 2] == 0x5D
                 && text[text.count - 1] == 0x3A)
@@ -112,7 +112,7 @@ struct EventParser {
         if inDescription {
             // A Format-List record's next key starts at the line's start; its message's lines are indented.
             let endsMessage =
-                isList && line.bytes.first.map(Bytes.isLetter) == true && text.firstIndex(of: 0x3A) != nil
+                isList && line.buffer.first.map(Bytes.isLetter) == true && text.firstIndex(of: 0x3A) != nil
             if !endsMessage {
                 appendMessage(text)
                 return
@@ -217,7 +217,7 @@ struct EventParser {
     // MARK: - CSV exports
 
     private mutating func parseCSV(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        var bytes = line.bytes
+        var bytes = line.buffer
         if Bytes.hasPrefix(bytes, "\u{FEFF}") { bytes = UnsafeBufferPointer(rebasing: bytes[3...]) }
         if columns.isEmpty {
             let names = Self.splitCSV(Bytes.string(bytes)).map { $0.lowercased().trimmingSpaces() }

@@ -52,10 +52,11 @@ struct KeyValueBlock {
 
     /// Takes a line into the block; false when the line is no `Key: value` line (the caller flushes first).
     mutating func take(_ line: Line) -> Bool {
-        guard let (key, valueStart) = Self.split(line.bytes) else { return false }
+        guard let (key, valueStart) = Self.split(line.buffer) else { return false }
         entries.append(
             Entry(
-                bytes: Array(line.bytes), line: line.number, offset: line.byteOffset, key: key, valueStart: valueStart))
+                bytes: Array(line.buffer), line: line.number, offset: line.byteOffset, key: key, valueStart: valueStart)
+        )
         return true
     }
 
@@ -92,6 +93,7 @@ struct KeyValueBlock {
         }
     }
 
+    @_lifetime(borrow bytes)
     private static func draft(_ bytes: UnsafeBufferPointer<UInt8>, path: String, line: Int, offset: Int) -> RecordDraft
     {
         RecordDraft(

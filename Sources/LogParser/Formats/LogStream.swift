@@ -54,31 +54,31 @@ public struct LogStream {
     public mutating func parse(
         _ line: Line, _ emit: (RecordDraft) throws -> Void, onLogStart: (LogStart) throws -> Void
     ) rethrows {
-        if formatHint == nil, !sawContent, currentFormat == .lcscmdXML, logStart(line.bytes) == .eventXML {
+        if formatHint == nil, !sawContent, currentFormat == .lcscmdXML, logStart(line.buffer) == .eventXML {
             // "<?xml …?>" then "<Events>": an event export, not an LCSCmd log.
             switchFormat(to: .eventXML)
-        } else if formatHint == nil, let starting = logStart(line.bytes), !(starting == currentFormat && !sawContent) {
+        } else if formatHint == nil, let starting = logStart(line.buffer), !(starting == currentFormat && !sawContent) {
             // A new log begins here: a second MSI header, a new HTML or XML document, an export header.
             // ("<!DOCTYPE html>" then "<html>" is one document: nothing was read between them.)
             try begin(starting, at: line, announced: true, newFile: startPending, emit, onLogStart)
         } else if parser == nil || startPending {
-            let trimmed = Bytes.trimmed(line.bytes)
+            let trimmed = Bytes.trimmed(line.buffer)
             if trimmed.isEmpty { return }  // leading blank lines decide nothing
             try begin(
                 formatHint ?? guessFormat(trimmed), at: line, announced: startPending, newFile: startPending, emit,
                 onLogStart)
         } else if formatHint == nil, firewallBetweenRecords, let current = currentFormat,
-            FirewallRecordParser.endsBefore(line.bytes, format: current)
+            FirewallRecordParser.endsBefore(line.buffer, format: current)
         {
             // A registry export ends where its lines stop being keys and values: the next log begins.
             try begin(
-                guessFormat(Bytes.trimmed(line.bytes)), at: line, announced: false, newFile: false, emit, onLogStart)
+                guessFormat(Bytes.trimmed(line.buffer)), at: line, announced: false, newFile: false, emit, onLogStart)
         } else if formatHint == nil, hasEnded, let current = currentFormat {
             // After a log's end (`</html>`, the XML root's end tag, "Logging stopped", a transcript's
             // footer) text of another shape begins the next log, header or not. A ruler ("****")
             // decides nothing; MSI lines after "Logging stopped" and markup after a closed document
             // are still the same log's (a malformed XML log has several roots).
-            let trimmed = Bytes.trimmed(line.bytes)
+            let trimmed = Bytes.trimmed(line.buffer)
             // (An MSI log's own closing lines — "=== Verbose logging stopped: … ===" — come after it too.)
             let msiClosing = current == .msiVerbose && Bytes.hasPrefix(trimmed, "=== ")
             if !trimmed.isEmpty, !Self.isRuler(trimmed), !msiClosing {
@@ -93,7 +93,7 @@ public struct LogStream {
         } else if formatHint == nil, case .plain = parser, linesInLog < Self.fragmentWindow {
             // A fragment pasted with a line of text before it ("Here is the log:"): the first lines
             // with a shape of their own decide, without a header.
-            let trimmed = Bytes.trimmed(line.bytes)
+            let trimmed = Bytes.trimmed(line.buffer)
             let guessed = trimmed.isEmpty ? .plainText : guessFormat(trimmed)
             if guessed == .msiVerbose || guessed == .deploymentHTML || guessed == .netshAdvfirewall
                 || guessed == .netshFirewall
@@ -101,7 +101,7 @@ public struct LogStream {
                 if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
                 switchFormat(to: guessed)
             }
-        } else if formatHint == nil, case .plain = parser, Self.isMSIEngineLine(line.bytes) {
+        } else if formatHint == nil, case .plain = parser, Self.isMSIEngineLine(line.buffer) {
             // Past its first lines, a plain-text log does not turn into an MSI log: Windows Installer's
             // own lines ("MSI (s) (1C:F4) [15:40:02:118]: …") begin one of their own (an MSI excerpt
             // after a text log in a pipe; a few MSI lines quoted in a note are read as what they are).
@@ -109,11 +109,13 @@ public struct LogStream {
         }
         linesInLog += 1
         if !sawContent {
-            let trimmed = Bytes.trimmed(line.bytes)
+            let trimmed = Bytes.trimmed(line.buffer)
             // (A DOCTYPE, a comment or a processing instruction is no content: the root element decides.)
             let declaration =
                 Bytes.hasPrefix(trimmed, "<!") || Bytes.hasPrefix(trimmed, "<?")
-            if !trimmed.isEmpty, !Self.isRuler(trimmed), !declaration, logStart(line.bytes) == nil { sawContent = true }
+            if !trimmed.isEmpty, !Self.isRuler(trimmed), !declaration, logStart(line.buffer) == nil {
+                sawContent = true
+            }
         }
         switch parser {
         case .msi(var msi):
@@ -139,9 +141,9 @@ public struct LogStream {
             parser = .firewall(record)
         case .plain:
             // A transcript's footer ("Windows PowerShell transcript end", "End time: …") closes with a ruler.
-            if let vocabulary, vocabulary.endsLog(line.bytes) {
+            if let vocabulary, vocabulary.endsLog(line.buffer) {
                 plainEnding = true
-            } else if plainEnding, Self.isRuler(Bytes.trimmed(line.bytes)) {
+            } else if plainEnding, Self.isRuler(Bytes.trimmed(line.buffer)) {
                 hasEnded = true
             }
             // "Key: value" lines are held as a block (netsh rule listings, transcripts); others go out now.
@@ -152,7 +154,7 @@ public struct LogStream {
                 }
                 if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
             }
-            let bytes = line.bytes
+            let bytes = line.buffer
             try emit(
                 RecordDraft(
                     bytes: bytes, path: path, line: line.number, byteOffset: line.byteOffset, format: .plainText,
@@ -319,7 +321,7 @@ public struct LogStream {
         _ onLogStart: (LogStart) throws -> Void
     ) rethrows {
         try finish(emit)
-        currentIsList = format == .eventText && EventParser.isListRecordStart(line.bytes)
+        currentIsList = format == .eventText && EventParser.isListRecordStart(line.buffer)
         startPending = false
         let previousEndedInsideRecord = logCount > 0 && endedInsideRecord
         linesInLog = 0

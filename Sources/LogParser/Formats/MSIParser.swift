@@ -33,7 +33,7 @@ struct MSIParser {
     static let secretWords: [StaticString] = ["PASSWORD", "PASSWD", "PWD", "SECRET", "KEY", "TOKEN", "CREDENTIAL"]
 
     mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        var bytes = line.bytes
+        var bytes = line.buffer
         // A BOM at the start of a concatenated log.
         if Bytes.hasPrefix(bytes, "\u{FEFF}") { bytes = UnsafeBufferPointer(rebasing: bytes[3...]) }
         var kind = RecordKind.continuation

@@ -158,7 +158,7 @@ struct MarkupParser {
     }
 
     mutating func parse(_ line: Line, _ emit: (RecordDraft) throws -> Void) rethrows {
-        let bytes = line.bytes
+        let bytes = line.buffer
         var index = 0
         while index < bytes.count {
             switch state {

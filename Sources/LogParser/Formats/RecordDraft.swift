@@ -1,12 +1,18 @@
 import ScanModel
 
-/// A record as a parser produces it: borrowed bytes plus structure, valid only inside the callback.
+/// A record as a parser produces it: borrowed bytes plus structure, non-escapable so that it
+/// cannot be kept past the callback it is given to.
 ///
 /// Parsers never make a `String` per line: a sink that cares about a record calls
 /// ``materialize()``; the others look at ``kind`` and ``bytes`` and move on.
-public struct RecordDraft {
+public struct RecordDraft: ~Escapable {
     /// The record's text in UTF-8 (tags stripped and entities decoded for markup; secrets masked).
-    public let bytes: UnsafeBufferPointer<UInt8>
+    public var bytes: Span<UInt8> {
+        @_lifetime(borrow self)
+        get { buffer.span }
+    }
+    /// The same bytes for this module's parsers and sinks, which look at them only while the draft lives.
+    let buffer: UnsafeBufferPointer<UInt8>
     public let path: String
     public let line: Int
     public let byteOffset: Int
@@ -29,11 +35,32 @@ public struct RecordDraft {
     }
     var firewallBox: FirewallChangeBox? = nil
 
+    @_lifetime(borrow bytes)
+    init(
+        bytes: UnsafeBufferPointer<UInt8>, path: String, line: Int, byteOffset: Int, format: LogFormat,
+        kind: RecordKind, context: [String], clock: LogClock?, inRollback: Bool, outcome: Outcome?, number: Int?,
+        event: EventInfo?, fields: [RecordField] = []
+    ) {
+        buffer = bytes
+        self.path = path
+        self.line = line
+        self.byteOffset = byteOffset
+        self.format = format
+        self.kind = kind
+        self.context = context
+        self.clock = clock
+        self.inRollback = inRollback
+        self.outcome = outcome
+        self.number = number
+        self.event = event
+        self.fields = fields
+    }
+
     /// The record as a value that outlives the callback.
     public func materialize() -> Record {
         var record = Record(
             path: path, line: line, byteOffset: byteOffset, format: format, kind: kind,
-            text: String(decoding: bytes, as: UTF8.self), context: context, time: clock?.iso8601,
+            text: String(decoding: buffer, as: UTF8.self), context: context, time: clock?.iso8601,
             inRollback: inRollback, outcome: outcome, number: number, event: event, fields: fields)
         record.firewall = firewall
         return record

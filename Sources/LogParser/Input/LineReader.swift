@@ -6,10 +6,13 @@ import ScanModel
     import Darwin
 #endif
 
-/// One line of an input, as UTF-8 bytes that are valid only inside the reader's callback.
-public struct Line {
+/// One line of an input, as a view of the reader's buffer: non-escapable, so that it cannot be
+/// kept past the callback it is given to (the buffer is reused for the next line).
+public struct Line: ~Escapable {
     /// The line's text in UTF-8, without its line terminator (LF, CRLF, or a final lone CR).
-    public let bytes: UnsafeBufferPointer<UInt8>
+    public let bytes: Span<UInt8>
+    /// The same bytes for this module's parsers, which look at them only while the line lives.
+    let buffer: UnsafeBufferPointer<UInt8>
     /// The line number in its input, from 1.
     public let number: Int
     /// The offset in the original input (before transcoding) of the line's first byte.
@@ -17,11 +20,20 @@ public struct Line {
     /// How many UTF-8 bytes of this line were dropped because it was longer than the maximum.
     public let skippedBytes: Int
 
+    @_lifetime(borrow buffer)
+    public init(buffer: UnsafeBufferPointer<UInt8>, number: Int, byteOffset: Int, skippedBytes: Int) {
+        self.buffer = buffer
+        self.bytes = buffer.span
+        self.number = number
+        self.byteOffset = byteOffset
+        self.skippedBytes = skippedBytes
+    }
+
     /// The bytes as a raw buffer, the form ``Matcher`` takes.
-    public var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(bytes) }
+    var rawBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(buffer) }
 
     /// The line as a `String` (allocates: only for lines that matter).
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var text: String { String(decoding: buffer, as: UTF8.self) }
 }
 
 /// What a ``LineReader`` read: counts for the summary and the JSON result.
@@ -447,13 +459,13 @@ public final class LineReader {
                 try scratch.withUnsafeBufferPointer { converted in
                     try body(
                         Line(
-                            bytes: converted, number: lineNumber, byteOffset: origin, skippedBytes: skipped))
+                            buffer: converted, number: lineNumber, byteOffset: origin, skippedBytes: skipped))
                 }
                 return
             }
             try body(
                 Line(
-                    bytes: text, number: lineNumber, byteOffset: origin, skippedBytes: skipped))
+                    buffer: text, number: lineNumber, byteOffset: origin, skippedBytes: skipped))
         }
 
         /// The largest offset ≤ `stop` that does not split a UTF-8 sequence.

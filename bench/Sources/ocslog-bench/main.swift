@@ -213,7 +213,7 @@ struct Read: ParsableCommand {
         var matches = 0
         let start = DispatchTime.now().uptimeNanoseconds
         let summary = try InputFile(path: path).read { line in
-            if let matcher, matcher.firstMatch(in: line.rawBytes) { matches += 1 }
+            if let matcher, line.bytes.withUnsafeBytes({ matcher.firstMatch(in: $0) }) { matches += 1 }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let megabytes = Double(summary.bytes) / 1e6
