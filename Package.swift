@@ -58,15 +58,21 @@ let package = Package(
             ],
             path: "bench/Sources/ocslog-bench"
         ),
-        .testTarget(name: "LogParserTests", dependencies: ["ScanModel", "LogParser", "PCRE2", "Knowledge", "Yams"]),
-        .testTarget(name: "KnowledgeTests", dependencies: ["ScanModel", "Knowledge", "PCRE2"]),
+        // What the test targets share: the binary runner, fixtures, snapshots.
+        .target(name: "TestSupport", dependencies: ["Knowledge"], path: "Tests/TestSupport"),
         .testTarget(
-            name: "RuleGenTests", dependencies: ["ScanModel", "RuleGen", "Knowledge", "LogParser", "Report"],
+            name: "LogParserTests",
+            dependencies: ["ScanModel", "TestSupport", "LogParser", "PCRE2", "Knowledge", "Yams"]),
+        .testTarget(name: "KnowledgeTests", dependencies: ["ScanModel", "TestSupport", "Knowledge", "PCRE2"]),
+        .testTarget(
+            name: "RuleGenTests",
+            dependencies: ["ScanModel", "TestSupport", "RuleGen", "Knowledge", "LogParser", "Report"],
             exclude: ["Golden", "netns-probe.sh", "netns-topology-probe.sh"]),
         .testTarget(
-            name: "ReportTests", dependencies: ["ScanModel", "Report", "LogParser", "Knowledge", "Yams"],
-            exclude: ["Golden"]),
-        .testTarget(name: "ocslogTests", dependencies: ["ScanModel", "LogParser", "Knowledge", "Yams"]),
+            name: "ReportTests",
+            dependencies: ["ScanModel", "TestSupport", "Report", "LogParser", "Knowledge", "Yams"],
+            exclude: ["Snapshots"]),
+        .testTarget(name: "ocslogTests", dependencies: ["ScanModel", "TestSupport", "LogParser", "Knowledge", "Yams"]),
         .testTarget(
             name: "FuzzRegressionTests",
             dependencies: ["ScanModel", "FuzzTargets", "LogParser", "Knowledge", "RuleGen"],

@@ -69,8 +69,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 previous = line.number
                 check(line.bytes.count <= maximumLineLength * 4 + 4, "a line stays within its maximum")
                 // Every line the reader hands on is valid UTF-8.
-                let valid = line.bytes.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) != nil }
-                check(valid, "lines are valid UTF-8")
+                var copy = [UInt8]()
+                copy.reserveCapacity(line.bytes.count)
+                for index in line.bytes.indices { copy.append(line.bytes[index]) }
+                check(String(validating: copy, as: UTF8.self) != nil, "lines are valid UTF-8")
             }
         } catch {
             // A memory source never fails.
@@ -131,11 +133,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func scanToRules(_ bytes: [UInt8]) {
         let path = temporaryPath()
-        guard
-            (try? bytes.withUnsafeBytes { buffer throws(Errno) in
+        let written = bytes.withUnsafeBytes { buffer -> Bool in
+            do throws(Errno) {
                 try OS.replaceAtomically(path, with: buffer, mode: 0o600)
-            }) != nil
-        else { return }
+                return true
+            } catch {
+                return false
+            }
+        }
+        guard written else { return }
         defer { OS.remove(path) }
         let analyzer = Analyzer(knowledge: builtIn)
         do {

@@ -1,5 +1,6 @@
 import Knowledge
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import LogParser
@@ -7,10 +8,12 @@ import Testing
 /// The field reader on single entries: what each wording yields, written out (the generator in
 /// RuleGenTests covers the shapes at random; these pin the edges a review found).
 @Suite struct FieldReaderTests {
-    static let reader = FieldReader(vocabulary: ScanFixtures.knowledge.vocabulary)
+    let reader: FieldReader
+
+    init() throws { reader = FieldReader(vocabulary: try ScanFixtures.knowledge.vocabulary) }
 
     /// "tcp 5061", "udp 50000-59999", sorted; "-" when the entry opens nothing.
-    static func read(_ text: String) -> String {
+    func read(_ text: String) -> String {
         let entry = reader.read(text: text)
         guard !entry.opensNothing, !entry.failed else { return "-" }
         var items: [String] = []
@@ -48,12 +51,12 @@ import Testing
         ("New-NetFirewallRule -DisplayName 'Telnet' -Protocol TCP -LocalPort 23 -Action Block", "-"),
     ])
     func readsWhatTheEntryStates(text: String, expected: String) {
-        #expect(Self.read(text) == expected, "\(text)")
+        #expect(read(text) == expected, "\(text)")
     }
 
     /// A port cell written as prose is read as prose; a cell nobody can read stays unreadable.
     @Test func aPortCellWrittenAsProse() {
-        let entry = Self.reader.read(
+        let entry = reader.read(
             text: "",
             fields: [
                 RecordField(name: "Ports", value: "port 443 (TCP), port 3478 (UDP), ports 50000-59999 (UDP)")
@@ -63,19 +66,19 @@ import Testing
         }
         #expect(read.sorted() == ["tcp 443-443", "udp 3478-3478", "udp 50000-59999"])
         #expect(entry.unreadable.isEmpty)
-        let dynamic = Self.reader.read(text: "", fields: [RecordField(name: "Port", value: "dynamic (RPC)")])
+        let dynamic = reader.read(text: "", fields: [RecordField(name: "Port", value: "dynamic (RPC)")])
         #expect(dynamic.mentions.isEmpty && dynamic.unreadable == ["port dynamic (RPC)"])
     }
 
     @Test func aSideNamedAsAnInterfaceWinsOverABareOne() {
-        let entry = Self.reader.read(text: "TCP 5061 for internal servers on the external interface")
+        let entry = reader.read(text: "TCP 5061 for internal servers on the external interface")
         #expect(entry.interface == .external)
-        #expect(Self.reader.read(text: "Internal interface: allowed TCP ports 5061 and 8057").interface == .internal)
+        #expect(reader.read(text: "Internal interface: allowed TCP ports 5061 and 8057").interface == .internal)
     }
 
     @Test func aPortThatCannotBeReadIsReportedNeverGuessed() {
-        #expect(Self.reader.read(text: "Port=dynamic Protocol=TCP").unreadable == ["port dynamic"])
-        #expect(Self.reader.read(text: "Added firewall exception: TCP port <auto>").unreadable == ["port <auto>"])
-        #expect(Self.reader.read(text: "Port=dynamic Protocol=TCP").mentions.isEmpty)
+        #expect(reader.read(text: "Port=dynamic Protocol=TCP").unreadable == ["port dynamic"])
+        #expect(reader.read(text: "Added firewall exception: TCP port <auto>").unreadable == ["port <auto>"])
+        #expect(reader.read(text: "Port=dynamic Protocol=TCP").mentions.isEmpty)
     }
 }

@@ -2,13 +2,16 @@ import Foundation
 import Knowledge
 import PCRE2
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import LogParser
 
 /// The literal prefilter answers exactly as the prefilter pattern (PCRE2, caseless) does.
 @Suite struct LiteralSetTests {
-    let knowledge = ScanFixtures.knowledge
+    let knowledge: KnowledgeBase
+
+    init() throws { knowledge = try ScanFixtures.knowledge }
 
     func bothAgree(_ text: [UInt8], _ literals: LiteralSet, _ pattern: Matcher) -> Bool {
         text.withUnsafeBytes { literals.firstMatch(in: $0) == pattern.firstMatch(in: $0) }

@@ -1,6 +1,7 @@
 import Foundation
 import Knowledge
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import LogParser
@@ -9,7 +10,7 @@ import Testing
 /// the README names, each in a few lines.
 @Suite struct LogBoundaryTests {
     static func scan(_ text: String, path: String = "-", server: String? = nil) throws -> ScanResult {
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge, options: AnalysisOptions(server: server))
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge, options: AnalysisOptions(server: server))
         try analyzer.analyze(InputFile(path: path, contents: Array(text.utf8)))
         return analyzer.result()
     }

@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import PCRE2
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import LogParser
@@ -45,7 +46,7 @@ import Testing
             }
         }
         let (text, format) = log(sample)
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge, options: AnalysisOptions(formatHint: format))
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge, options: AnalysisOptions(formatHint: format))
         try analyzer.analyze(InputFile(path: "sample.log", contents: Array(text.utf8)))
         let result = analyzer.result()
         var out: [String] = []
@@ -69,7 +70,7 @@ import Testing
 
     @Test func everySampleYieldsWhatItStates() throws {
         var missing: [String] = []
-        for signature in ScanFixtures.knowledge.signatures {
+        for signature in try ScanFixtures.knowledge.signatures {
             for (index, sample) in signature.samples.enumerated() {
                 let actual = try Self.yields(sample, of: signature)
                 guard let stated = sample.yields else {

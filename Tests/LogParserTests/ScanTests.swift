@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import PCRE2
 import ScanModel
+import TestSupport
 import Testing
 import Yams
 
@@ -54,16 +55,11 @@ struct ScanExpectation: Decodable {
 }
 
 enum ScanFixtures {
-    static let knowledge: KnowledgeBase = {
-        do {
-            return try KnowledgeBase.embedded()
-        } catch {
-            fatalError("the embedded knowledge does not load: \(error)")
-        }
-    }()
+    /// The built-in knowledge (a load failure fails the test that reads it).
+    static var knowledge: KnowledgeBase { get throws { try Fixtures.knowledge() } }
 
     static func scan(_ paths: [String], roles: [String] = []) throws -> ScanResult {
-        let analyzer = Analyzer(knowledge: knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }))
+        let analyzer = Analyzer(knowledge: try knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }))
         let (inputs, errors) = InputFile.expand(paths)
         if let error = errors.first { throw error }
         for input in inputs { try analyzer.analyze(input) }
@@ -196,7 +192,7 @@ enum ScanFixtures {
             <div>Firewall exception: Name=Mediation SIP; Port=dynamic; Protocol=TCP</div>
             <div>Execution Result: &lt;Success&gt;</div></div></div></body></html>
             """
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge)
         try analyzer.analyze(InputFile(path: "Activate Mediation Server.html", contents: Array(log.utf8)))
         let result = analyzer.result()
         #expect(result.exceptions.isEmpty)
@@ -258,7 +254,7 @@ enum ScanFixtures {
 @Suite struct SignatureCoverageTests {
     /// Parses a signature's sample as the format it names and returns its records' matching signatures.
     static func signaturesMatching(_ sample: SignatureSample) throws -> [[String]] {
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge)
         var text = sample.text
         var hint = LogFormat.plainText
         switch sample.format {
@@ -279,7 +275,7 @@ enum ScanFixtures {
     }
 
     @Test func everySampleMatchesItsSignature() throws {
-        for signature in ScanFixtures.knowledge.signatures {
+        for signature in try ScanFixtures.knowledge.signatures {
             for sample in signature.samples {
                 if signature.type == .field {
                     // Field extractors run on exception records; their samples are fragments of one.
@@ -297,8 +293,9 @@ enum ScanFixtures {
     }
 
     @Test func everyPatternSamplePassesThePrefilter() throws {
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
-        for signature in ScanFixtures.knowledge.signatures where signature.pattern != nil && signature.type != .field {
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge)
+        for signature in try ScanFixtures.knowledge.signatures
+        where signature.pattern != nil && signature.type != .field {
             for sample in signature.samples where sample.format == nil {
                 #expect(analyzer.passesPrefilter(sample.text), "\(signature.id): \(sample.text)")
             }
@@ -306,12 +303,12 @@ enum ScanFixtures {
     }
 
     @Test func everySignatureMatchesSomethingInTheCorpus() throws {
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge)
         var seen = Set<String>()
         for path in try Corpus.logs() {
             _ = try InputFile(path: path).parse { seen.formUnion(analyzer.signatures(matching: $0)) }
         }
-        let unused = ScanFixtures.knowledge.signatures.map(\.id).filter { !seen.contains($0) }
+        let unused = try ScanFixtures.knowledge.signatures.map(\.id).filter { !seen.contains($0) }
         #expect(unused.isEmpty, "signatures with no sample in corpus/logs: \(unused)")
     }
 
@@ -331,10 +328,10 @@ enum ScanFixtures {
             <div name="Start services"><div>Execution Result: Success</div></div>
             </div></body></html>
             """
-        let analyzer = Analyzer(knowledge: ScanFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try ScanFixtures.knowledge)
         try analyzer.analyze(InputFile(path: "Activate.html", contents: Array(activation.utf8)))
         reached.formUnion(analyzer.result().findings.compactMap(\.knownIssue))
-        for issue in ScanFixtures.knowledge.knownIssues {
+        for issue in try ScanFixtures.knowledge.knownIssues {
             #expect(reached.contains(issue.id), "\(issue.id) (\(issue.title)) is reached by no log")
             #expect(!issue.fix.isEmpty && !issue.explanation.isEmpty, "\(issue.id)")
         }
@@ -360,7 +357,7 @@ enum ScanFixtures {
     }
 
     @Test func aWordAddedInAKnowledgeFolderMakesANewShapeWork() throws {
-        #expect(try Self.exceptions(ScanFixtures.knowledge).isEmpty, "the built-in words do not read Dutch")
+        #expect(try Self.exceptions(try ScanFixtures.knowledge).isEmpty, "the built-in words do not read Dutch")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import ScanModel
+import TestSupport
 import Testing
 import Yams
 
@@ -14,22 +15,18 @@ import Yams
 enum ReportFixtures {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("corpus")
-    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-    static let knowledge: KnowledgeBase = {
-        do {
-            return try KnowledgeBase.embedded()
-        } catch {
-            fatalError("the embedded knowledge does not load: \(error)")
-        }
-    }()
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots")
+    /// The built-in knowledge (a load failure fails the test that reads it).
+    static var knowledge: KnowledgeBase { get throws { try Fixtures.knowledge() } }
 
     static func document(_ paths: [String], roles: [String] = []) throws -> ReportDocument {
         let analyzer = Analyzer(
-            knowledge: knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }, surroundingRecords: 2))
+            knowledge: try knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }, surroundingRecords: 2))
         let (inputs, errors) = InputFile.expand(paths)
         if let error = errors.first { throw error }
         for input in inputs { try analyzer.analyze(input) }
-        return ReportDocument(result: analyzer.result(), knowledge: knowledge, generator: "ocslog (test)")
+        return ReportDocument(result: analyzer.result(), knowledge: try knowledge, generator: "ocslog (test)")
     }
 
     /// A temporary folder holding files with the given contents.
@@ -89,9 +86,8 @@ enum ReportFixtures {
             #expect(first.causeRank == nil && !first.consequence, "\(scenario)")
             #expect(document.verdict == .failed)
             // The headline names the known issue's title (or the finding's) and the role.
-            let title =
-                knownIssue.flatMap { id in ReportFixtures.knowledge.knownIssues.first { $0.id == id }?.title }
-                ?? first.title
+            let issues = try ReportFixtures.knowledge.knownIssues
+            let title = knownIssue.flatMap { id in issues.first { $0.id == id }?.title } ?? first.title
             #expect(document.headline.contains(title), "\(scenario): \(document.headline)")
         }
     }
@@ -136,8 +132,6 @@ enum ReportFixtures {
 }
 
 @Suite struct ReportFormatTests {
-    static let update = ProcessInfo.processInfo.environment["OCSLOG_UPDATE_GOLDEN"] == "1"
-
     /// The corpus report, its absolute corpus path replaced so that goldens do not depend on the checkout.
     static func corpusReport(_ format: ReportFormat) throws -> String {
         let document = try ReportFixtures.document([ReportFixtures.corpus.appendingPathComponent("logs").path])
@@ -145,21 +139,24 @@ enum ReportFixtures {
         return try format.render(document).replacingOccurrences(of: prefix, with: "corpus/")
     }
 
-    @Test(arguments: ReportFormat.allCases)
-    func goldenFiles(format: ReportFormat) throws {
-        let text = try Self.corpusReport(format)
-        let name =
-            switch format {
-            case .markdown: "corpus.md"
-            case .html: "corpus.html"
-            case .json: "corpus.json"
-            case .sarif: "corpus.sarif"
-            case .junit: "corpus.junit.xml"
-            }
-        let file = ReportFixtures.golden.appendingPathComponent(name)
-        if Self.update { try text.write(to: file, atomically: true, encoding: .utf8) }
-        let expected = try String(contentsOf: file, encoding: .utf8)
-        #expect(text == expected, "\(name) differs from its golden file (OCSLOG_UPDATE_GOLDEN=1 rewrites it)")
+    /// Scenarios whose reports are kept as snapshots, each a folder of `corpus/logs`: an MSI
+    /// failure, an Edge, a known issue, a server's firewall record against its setup, and a whole
+    /// deployment of several servers. One file per scenario and format, so that a ranking change
+    /// rewrites the scenarios it touches, not one file for the whole corpus.
+    static let scenarios = ["msi-failure", "edge", "kb974571", "firewall-fe01", "contoso-deployment"]
+
+    static func scenarioReport(_ scenario: String, _ format: ReportFormat) throws -> String {
+        let folder = Fixtures.corpus.appendingPathComponent("logs/\(scenario)")
+        let document = try ReportFixtures.document([folder.path])
+        return try format.render(document).replacingOccurrences(of: Fixtures.corpus.path + "/", with: "corpus/")
+    }
+
+    @Test(arguments: scenarios, ReportFormat.allCases)
+    func snapshots(scenario: String, format: ReportFormat) throws {
+        let text = try Self.scenarioReport(scenario, format)
+        let file = ReportFixtures.snapshots.appendingPathComponent("\(scenario).\(format.fileExtension)")
+        let mismatch = try Snapshot.mismatch(text, file: file)
+        #expect(mismatch == nil, "\(mismatch ?? "")")
     }
 
     @Test func sarifHasTheRequiredStructureOfVersion210() throws {
@@ -310,7 +307,9 @@ enum ReportFixtures {
 }
 
 @Suite struct ExplainTests {
-    let knowledge = ReportFixtures.knowledge
+    let knowledge: KnowledgeBase
+
+    init() throws { knowledge = try ReportFixtures.knowledge }
 
     @Test func anOCSCodeInAnySpellingNamesItsKnownIssue() throws {
         for spelling in ["0xC3EC796C", "0xc3ec796c", "3287054700", "-1007912596"] {
@@ -351,7 +350,7 @@ enum ReportFixtures {
 /// bytes must be those of the whole document encoded at once.
 @Suite struct StreamedJSONTests {
     @Test func writingTheInputsOneAtATimeGivesTheSameBytes() throws {
-        let analyzer = Analyzer(knowledge: ReportFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try ReportFixtures.knowledge)
         let (inputs, _) = InputFile.expand([ReportFixtures.corpus.appendingPathComponent("logs").path])
         for input in inputs { try analyzer.analyze(input) }
         let result = analyzer.result()
@@ -371,4 +370,9 @@ enum ReportFixtures {
             #expect(String(decoding: written, as: UTF8.self) == (try JSONDocument.render(cut)) + "\n")
         }
     }
+}
+
+extension ReportFormat {
+    /// The snapshot file's extension.
+    var fileExtension: String { self == .junit ? "junit.xml" : rawValue }
 }

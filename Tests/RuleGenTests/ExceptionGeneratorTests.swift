@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import RuleGen
@@ -30,7 +31,7 @@ import Testing
             let generated = generator.makeCase()
             shapes[generated.shape, default: 0] += 1
             let analyzer = Analyzer(
-                knowledge: RuleFixtures.knowledge,
+                knowledge: try RuleFixtures.knowledge,
                 options: AnalysisOptions(roles: generated.forceRole ? [RoleID(generated.role)] : []))
             try analyzer.analyze(InputFile(path: generated.fileName, contents: generated.bytes))
             let result = analyzer.result()
@@ -50,7 +51,7 @@ import Testing
                 problems.append("an entry was reported as not understood")
             }
             // The ruleset opens exactly the generated ports (documented ones are left out).
-            let opened = Self.opened(by: result)
+            let opened = try Self.opened(by: result)
             let wanted = Self.intervals(generated.expected.map { ($0.role, $0.side, $0.transport, $0.low, $0.high) })
             if opened != wanted { problems.append("ruleset opens \(opened), want \(wanted)") }
             if !problems.isEmpty {
@@ -74,8 +75,8 @@ import Testing
     }
 
     /// What the ruleset built from a scan (without --documented) opens, as merged intervals.
-    static func opened(by result: ScanResult) -> [String: [ClosedRange<Int>]] {
-        let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: RuleOptions())
+    static func opened(by result: ScanResult) throws -> [String: [ClosedRange<Int>]] {
+        let plan = RulePlan.build(from: result, knowledge: try RuleFixtures.knowledge, options: RuleOptions())
         return intervals(
             plan.chains.flatMap { chain in
                 chain.elements.map {
@@ -726,7 +727,7 @@ struct CaseGenerator {
     /// Checks one input; returns the problems found.
     static func check(_ input: InputFile, roles: [String] = []) throws -> [String] {
         let analyzer = Analyzer(
-            knowledge: RuleFixtures.knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }))
+            knowledge: try RuleFixtures.knowledge, options: AnalysisOptions(roles: roles.map { RoleID($0) }))
         try analyzer.analyze(input)
         let result = analyzer.result()
         let lines = try lines(of: input)
@@ -744,7 +745,7 @@ struct CaseGenerator {
                 problems.append("\(input.path):\(exception.evidence.line): port \(port) is not written there")
             }
         }
-        let opened = ExceptionGeneratorTests.opened(by: result)
+        let opened = try ExceptionGeneratorTests.opened(by: result)
         let wanted = ExceptionGeneratorTests.intervals(
             stated.filter { $0.remote == nil && $0.local == nil }.map {
                 ($0.role.rawValue, $0.role == .edge ? $0.interface?.rawValue : nil, $0.protocol, $0.portFrom, $0.portTo)

@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import RuleGen
@@ -359,7 +360,7 @@ import Testing
     // MARK: - The comparison
 
     static func read(_ bytes: [UInt8], name: String) throws -> ScanResult {
-        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try RuleFixtures.knowledge)
         try analyzer.analyze(InputFile(path: name, contents: bytes))
         return analyzer.result()
     }
@@ -423,7 +424,7 @@ import Testing
             // its rule names (a keyword's addresses never), nothing else.
             var everything = RuleOptions()
             everything.allFirewallRules = true
-            let plan = RulePlan.build(from: result, knowledge: RuleFixtures.knowledge, options: everything)
+            let plan = RulePlan.build(from: result, knowledge: try RuleFixtures.knowledge, options: everything)
             var model: [(transport: String, low: Int, high: Int, from: String)] = []
             for item in Self.dedupe(wantOCS + wantOther) {
                 let parts = item.split(separator: " ", maxSplits: 3).map(String.init)
@@ -468,7 +469,7 @@ import Testing
                 // What the record opens makes valid rulesets, OCS's and everyone's.
                 var options = RuleOptions()
                 options.allFirewallRules = true
-                let rendered = RuleFixtures.render(result, options)
+                let rendered = try RuleFixtures.render(result, options)
                 let nft = try RuleFixtures.checkNFT(rendered.nft)
                 #expect(nft.status == 0, "\(context): \(nft.output)")
                 for (text, tool) in [(rendered.v4, "iptables-restore"), (rendered.v6, "ip6tables-restore")] {
@@ -527,7 +528,7 @@ import Testing
         #expect(FirewallRecordTests.opened(result.exceptions) == ["udp 3478-3478"])
         let lines = Self.notRead(result).map(\.line).sorted()
         #expect(lines == [4, 5, 6, 7], "\(Self.notRead(result))")
-        let rendered = RuleFixtures.render(result, RuleOptions())
+        let rendered = try RuleFixtures.render(result, RuleOptions())
         #expect(try RuleFixtures.checkNFT(rendered.nft).status == 0)
     }
 
@@ -572,7 +573,7 @@ import Testing
         // namespace nft's netlink batch holds only a few hundred rules: checked where root.)
         var options = RuleOptions()
         options.allFirewallRules = true
-        let rendered = RuleFixtures.render(result, options)
+        let rendered = try RuleFixtures.render(result, options)
         #expect(rendered.nft.components(separatedBy: " saddr ").count > 20_000)
         let iptables = try RuleFixtures.checkIPTables(rendered.v4, tool: "iptables-restore")
         #expect(iptables.status == 0, "\(iptables.output.prefix(300))")
@@ -593,7 +594,7 @@ import Testing
         for all in [false, true] {
             var options = RuleOptions()
             options.allFirewallRules = all
-            let rendered = RuleFixtures.render(result, options)
+            let rendered = try RuleFixtures.render(result, options)
             let nft = try RuleFixtures.checkNFT(rendered.nft)
             #expect(nft.status == 0, "\(scenario): \(nft.output)")
             for (text, tool) in [(rendered.v4, "iptables-restore"), (rendered.v6, "ip6tables-restore")] {
@@ -669,7 +670,7 @@ extension FirewallCorpusTests {
             .replacingOccurrences(of: "Computer: fe01.example.com", with: "Started by: administrator")
         try setup.write(
             to: root.appendingPathComponent("logs/Administrator/Activate.log"), atomically: true, encoding: .utf8)
-        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try RuleFixtures.knowledge)
         let (inputs, errors) = InputFile.expand([root.path])
         #expect(errors.isEmpty)
         for input in inputs { try analyzer.analyze(input) }
@@ -733,7 +734,7 @@ extension HostileFirewallRecordTests {
                 #""{A}"="v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|Name=Lync Server {A}|""#
             ])
         ).write(to: root.appendingPathComponent("FirewallPolicy.reg"))
-        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try RuleFixtures.knowledge)
         for input in InputFile.expand([root.path]).inputs { try analyzer.analyze(input) }
         let result = analyzer.result()
         #expect(FirewallRecordTests.opened(result.exceptions) == ["tcp 5061-5061"])

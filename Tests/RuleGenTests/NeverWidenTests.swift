@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import RuleGen
@@ -12,11 +13,11 @@ import Testing
 @Suite struct NeverWidenTests {
     /// What the nftables plan opens for a log, as "protocol port(s)" strings, sorted.
     static func opened(_ log: String, name: String, documented: Bool = false) throws -> [String] {
-        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try RuleFixtures.knowledge)
         try analyzer.analyze(InputFile(path: name, contents: Array(log.utf8)))
         var options = RuleOptions()
         options.documented = documented
-        let plan = RulePlan.build(from: analyzer.result(), knowledge: RuleFixtures.knowledge, options: options)
+        let plan = RulePlan.build(from: analyzer.result(), knowledge: try RuleFixtures.knowledge, options: options)
         return plan.chains.flatMap { chain in chain.elements.map { "\($0.transport.rawValue) \($0.range)" } }.sorted()
     }
 
@@ -134,15 +135,15 @@ import Testing
 
     /// The Windows scripts follow the same rule: a program's documented ports only with --documented.
     @Test func windowsScriptsLeaveDocumentedPortsOut() throws {
-        let analyzer = Analyzer(knowledge: RuleFixtures.knowledge)
+        let analyzer = Analyzer(knowledge: try RuleFixtures.knowledge)
         let log = "Adding Windows Firewall exception for program C:\\OCS\\Server\\Core\\RTCSrv.exe\n"
         try analyzer.analyze(InputFile(path: "fe.txt", contents: Array(log.utf8)))
         let result = analyzer.result()
         #expect(!result.exceptions.isEmpty && result.exceptions.allSatisfy { $0.origin == .documented })
-        let plain = WindowsPlan.build(from: result, knowledge: RuleFixtures.knowledge, roles: [], documented: false)
+        let plain = WindowsPlan.build(from: result, knowledge: try RuleFixtures.knowledge, roles: [], documented: false)
         #expect(plain.rules.isEmpty)
         #expect(plain.notes.contains { $0.contains("no log line states") })
-        let asked = WindowsPlan.build(from: result, knowledge: RuleFixtures.knowledge, roles: [], documented: true)
+        let asked = WindowsPlan.build(from: result, knowledge: try RuleFixtures.knowledge, roles: [], documented: true)
         #expect(!asked.rules.isEmpty)
     }
 

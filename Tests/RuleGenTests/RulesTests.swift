@@ -2,6 +2,7 @@ import Foundation
 import Knowledge
 import LogParser
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import RuleGen
@@ -17,19 +18,14 @@ enum RuleFixtures {
     static let logs = root.appendingPathComponent("corpus/logs")
     static let golden = root.appendingPathComponent("Tests/RuleGenTests/Golden")
     static let probe = root.appendingPathComponent("Tests/RuleGenTests/netns-probe.sh").path
-    static let knowledge: KnowledgeBase = {
-        do {
-            return try KnowledgeBase.embedded()
-        } catch {
-            fatalError("the embedded knowledge does not load: \(error)")
-        }
-    }()
+    /// The built-in knowledge (a load failure fails the test that reads it).
+    static var knowledge: KnowledgeBase { get throws { try Fixtures.knowledge() } }
     static let generator = Generator(version: "test")
     static let isRoot = geteuid() == 0
 
     /// Scans folders of the corpus, with paths relative to the package root (stable golden files).
     static func scan(_ scenarios: [String]) throws -> ScanResult {
-        let analyzer = Analyzer(knowledge: knowledge)
+        let analyzer = Analyzer(knowledge: try knowledge)
         for scenario in scenarios {
             let (inputs, errors) = InputFile.expand([logs.appendingPathComponent(scenario).path])
             if let error = errors.first { throw error }
@@ -115,10 +111,10 @@ enum RuleFixtures {
             input: text)
     }
 
-    static func render(_ result: ScanResult, _ options: RuleOptions) -> (
+    static func render(_ result: ScanResult, _ options: RuleOptions) throws -> (
         nft: String, v4: String, v6: String, ufw: String, firewalld: String
     ) {
-        let plan = RulePlan.build(from: result, knowledge: knowledge, options: options)
+        let plan = RulePlan.build(from: result, knowledge: try knowledge, options: options)
         return (
             NFTWriter.render(plan, options: options, generator: generator),
             IPTablesWriter.render(plan, family: .ipv4, options: options, generator: generator),
@@ -157,7 +153,7 @@ enum RuleFixtures {
         documented.documented = true
         documented.sources = [SourcePrefix("192.0.2.0/24"), SourcePrefix("2001:db8::/32")].compactMap { $0 }
         for (suffix, options) in [("", RuleOptions()), ("-documented", documented)] {
-            let rendered = RuleFixtures.render(result, options)
+            let rendered = try RuleFixtures.render(result, options)
             for (name, text) in [
                 ("corpus\(suffix).nft", rendered.nft), ("corpus\(suffix).v4", rendered.v4),
                 ("corpus\(suffix).v6", rendered.v6),
@@ -176,7 +172,7 @@ enum RuleFixtures {
     @Test func everyVariantPassesTheKernelChecks() throws {
         let result = try RuleFixtures.scan(RuleFixtures.allScenarios)
         for (name, options) in Self.variants {
-            let rendered = RuleFixtures.render(result, options)
+            let rendered = try RuleFixtures.render(result, options)
             let nft = try RuleFixtures.checkNFT(rendered.nft)
             #expect(nft.status == 0, "\(name): nft -c: \(nft.output)")
             let v4 = try RuleFixtures.checkIPTables(rendered.v4, tool: "iptables-restore")
@@ -190,8 +186,8 @@ enum RuleFixtures {
         let forward = try RuleFixtures.scan(RuleFixtures.allScenarios)
         let backward = try RuleFixtures.scan(RuleFixtures.allScenarios.reversed())
         for (name, options) in Self.variants {
-            let one = RuleFixtures.render(forward, options)
-            let other = RuleFixtures.render(backward, options)
+            let one = try RuleFixtures.render(forward, options)
+            let other = try RuleFixtures.render(backward, options)
             #expect(one.nft == other.nft, "\(name)")
             #expect(one.v4 == other.v4, "\(name)")
             #expect(one.v6 == other.v6, "\(name)")
@@ -203,12 +199,12 @@ enum RuleFixtures {
     @Test func edgeSidesStayApartAndMSMQAndSQLOnlyWithTheirRoles() throws {
         var options = RuleOptions()
         options.documented = true
-        let edgeOnly = RuleFixtures.render(try RuleFixtures.scan(["edge"]), options).nft
+        let edgeOnly = try RuleFixtures.render(try RuleFixtures.scan(["edge"]), options).nft
         #expect(edgeOnly.contains("chain edge_external"))
         #expect(edgeOnly.contains("chain edge_internal"))
         #expect(!edgeOnly.contains("1801"))
         #expect(!edgeOnly.contains("1433"))
-        let withBackEnd = RuleFixtures.render(try RuleFixtures.scan(["back-end"]), options).nft
+        let withBackEnd = try RuleFixtures.render(try RuleFixtures.scan(["back-end"]), options).nft
         #expect(withBackEnd.contains("1433 comment \"documented port of back-end"))
         #expect(!withBackEnd.contains("2103"))
     }
@@ -226,7 +222,7 @@ enum RuleFixtures {
             result.exceptions[index].evidence.path = text
         }
         result.inputs[0].path = hostile[1]
-        let rendered = RuleFixtures.render(result, RuleOptions())
+        let rendered = try RuleFixtures.render(result, RuleOptions())
         #expect(try RuleFixtures.checkNFT(rendered.nft).status == 0)
         #expect(try RuleFixtures.checkIPTables(rendered.v4, tool: "iptables-restore").status == 0)
         for text in [rendered.nft, rendered.v4] {
@@ -331,7 +327,7 @@ struct NamespaceTests {
 
     @Test(arguments: ["nft", "iptables"])
     func frontEndRulesPassExactlyTheOpenedPorts(kind: String) throws {
-        let rendered = RuleFixtures.render(try RuleFixtures.scan(["front-end"]), Self.dropping)
+        let rendered = try RuleFixtures.render(try RuleFixtures.scan(["front-end"]), Self.dropping)
         let rules = kind == "nft" ? rendered.nft : rendered.v4
         var ports = ["tcp:5061", "tcp:8057", "udp:50000", "tcp:5999", "udp:5998", "tcp:1433"]
         if kind == "nft" { ports += ["tcp6:5061", "tcp6:5999"] }
@@ -345,7 +341,7 @@ struct NamespaceTests {
 
     @Test(arguments: ["nft", "iptables"])
     func edgeRulesPassExactlyTheOpenedPorts(kind: String) throws {
-        let rendered = RuleFixtures.render(try RuleFixtures.scan(["edge"]), Self.dropping)
+        let rendered = try RuleFixtures.render(try RuleFixtures.scan(["edge"]), Self.dropping)
         let rules = kind == "nft" ? rendered.nft : rendered.v4
         let seen = try probe(kind, rules, ["tcp:443", "udp:3478", "tcp:50010", "tcp:8057", "tcp:5060", "udp:3479"])
         #expect(
@@ -356,7 +352,7 @@ struct NamespaceTests {
     }
 
     @Test func loadingTheSameNFTFileTwiceLeavesOneCopy() throws {
-        let rendered = RuleFixtures.render(try RuleFixtures.scan(["front-end", "edge"]), RuleOptions())
+        let rendered = try RuleFixtures.render(try RuleFixtures.scan(["front-end", "edge"]), RuleOptions())
         let path = try RuleFixtures.temporaryFile(rendered.nft, name: "twice.nft")
         defer { unlink(path) }
         let namespace = "ocsidem\(getpid())"
@@ -373,7 +369,7 @@ struct NamespaceTests {
     }
 
     @Test func restoringTheSameIPTablesFileTwiceWithNoflushLeavesOneCopy() throws {
-        let rendered = RuleFixtures.render(try RuleFixtures.scan(["front-end", "edge"]), RuleOptions())
+        let rendered = try RuleFixtures.render(try RuleFixtures.scan(["front-end", "edge"]), RuleOptions())
         let namespace = "ocsipt\(getpid())"
         try RuleFixtures.run(["ip", "netns", "add", namespace])
         defer { _ = try? RuleFixtures.run(["ip", "netns", "del", namespace]) }

@@ -3,6 +3,7 @@ import Knowledge
 import LogParser
 import Report
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import RuleGen
@@ -126,8 +127,8 @@ import Testing
         }
     }
 
-    static func comparable(_ result: ScanResult) -> Comparable {
-        let knowledge = RuleFixtures.knowledge
+    static func comparable(_ result: ScanResult) throws -> Comparable {
+        let knowledge = try RuleFixtures.knowledge
         let document = ReportDocument(result: result, knowledge: knowledge, generator: "test")
         let plan = RulePlan.build(from: result, knowledge: knowledge, options: RuleOptions())
         return Comparable(
@@ -156,11 +157,11 @@ import Testing
     /// Scans the logs as files (each in a folder of its own and named `log`: no server from a sibling,
     /// no role from a file name — a stream has neither) and as one stream.
     static func scanBothWays(_ logs: [Log]) throws -> (files: ScanResult, stream: ScanResult) {
-        let files = Analyzer(knowledge: RuleFixtures.knowledge)
+        let files = Analyzer(knowledge: try RuleFixtures.knowledge)
         for (index, log) in logs.enumerated() {
             try files.analyze(InputFile(path: "f\(index)/log", contents: log.bytes))
         }
-        let stream = Analyzer(knowledge: RuleFixtures.knowledge)
+        let stream = Analyzer(knowledge: try RuleFixtures.knowledge)
         try stream.analyze(InputFile(path: "-", contents: Array(logs.map(\.bytes).joined())))
         return (files.result(), stream.result())
     }
@@ -179,8 +180,8 @@ import Testing
             let (files, stream) = try Self.scanBothWays(order)
             #expect(stream.inputs.count == order.count, "order \(number) (seed \(seed))")
             #expect(stream.inputs.allSatisfy { $0.path == "-" && $0.log != nil })
-            let want = Self.comparable(files)
-            let got = Self.comparable(stream)
+            let want = try Self.comparable(files)
+            let got = try Self.comparable(stream)
             #expect(got == want, "order \(number) (seed \(seed)): \(Self.firstDifference(got, want))")
         }
     }
@@ -196,8 +197,8 @@ import Testing
             let (files, stream) = try Self.scanBothWays(order)
             let names = order.map(\.name).joined(separator: ", ")
             #expect(stream.inputs.count == order.count, "subset \(number) (seed \(seed)): \(names)")
-            let want = Self.comparable(files)
-            let got = Self.comparable(stream)
+            let want = try Self.comparable(files)
+            let got = try Self.comparable(stream)
             #expect(got == want, "subset \(number) (seed \(seed)): \(names)\n\(Self.firstDifference(got, want))")
         }
     }

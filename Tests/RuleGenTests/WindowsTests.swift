@@ -2,14 +2,17 @@ import Foundation
 import Knowledge
 import LogParser
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import RuleGen
 
 @Suite struct WindowsTargetTests {
-    static func render(_ result: ScanResult, documented: Bool = false, roles: [String] = []) -> (String, String) {
+    static func render(_ result: ScanResult, documented: Bool = false, roles: [String] = []) throws -> (String, String)
+    {
         let plan = WindowsPlan.build(
-            from: result, knowledge: RuleFixtures.knowledge, roles: roles.map { RoleID($0) }, documented: documented)
+            from: result, knowledge: try RuleFixtures.knowledge, roles: roles.map { RoleID($0) }, documented: documented
+        )
         return (
             PowerShellWriter.render(plan, generator: RuleFixtures.generator),
             NetshWriter.render(plan, generator: RuleFixtures.generator)
@@ -18,7 +21,7 @@ import Testing
 
     @Test func goldenFilesForBothWindowsTargets() throws {
         let result = try RuleFixtures.scan(RuleFixtures.allScenarios)
-        let (powershell, netsh) = Self.render(result)
+        let (powershell, netsh) = try Self.render(result)
         for (name, text) in [("corpus.ps1", powershell), ("corpus.cmd", netsh)] {
             let url = RuleFixtures.golden.appendingPathComponent(name)
             if ProcessInfo.processInfo.environment["OCSLOG_UPDATE_GOLDEN"] == "1" {
@@ -31,7 +34,7 @@ import Testing
 
     @Test func groupsAreRemovedThenAddedAndProgramsKept() throws {
         let result = try RuleFixtures.scan(["front-end", "back-end", "firewall-stopped"])
-        let (powershell, netsh) = Self.render(result)
+        let (powershell, netsh) = try Self.render(result)
         // Each group is removed before its rules are added.
         let remove = try #require(powershell.range(of: "Get-NetFirewallRule -Group 'ocslog front-end'"))
         let add = try #require(powershell.range(of: "New-NetFirewallRule -Group 'ocslog front-end'"))
@@ -73,7 +76,7 @@ import Testing
     }
 
     @Test func powershellQuotingKeepsHostileTextInert() throws {
-        let (powershell, _) = Self.render(hostileResult())
+        let (powershell, _) = try Self.render(hostileResult())
         for line in powershell.split(separator: "\n") where line.hasPrefix("New-NetFirewallRule") {
             // Outside single-quoted strings only the command's own words remain.
             var outside = ""
@@ -115,7 +118,7 @@ import Testing
     }
 
     @Test func netshQuotingKeepsHostileTextInert() throws {
-        let (_, netsh) = Self.render(hostileResult())
+        let (_, netsh) = try Self.render(hostileResult())
         for line in netsh.components(separatedBy: "\r\n") where line.hasPrefix("netsh ") {
             #expect(line.filter { $0 == "\"" }.count % 2 == 0, "balanced quotes: \(line)")
             // Outside double quotes: no cmd metacharacters.

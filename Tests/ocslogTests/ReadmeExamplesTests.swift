@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The README's examples are real: every ```console block's `$ ocslog …` commands are run from

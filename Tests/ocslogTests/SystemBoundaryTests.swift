@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every call to the operating system is made in `Sources/SystemCalls/SystemCalls.swift`: no

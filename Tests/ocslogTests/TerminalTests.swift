@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The binary in a pseudo-terminal (util-linux `script`): progress and colour appear there, and

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every write is checked — standard output included — and a failure ends the command with

@@ -5,41 +5,45 @@ import Foundation
 #endif
 
 /// Runs the built `ocslog` binary as a user would, capturing its output, status and peak memory.
-struct BinaryRunner {
-    struct Outcome {
-        let status: Int32
-        let standardOutput: String
-        let standardError: String
+public struct BinaryRunner {
+    public struct Outcome {
+        public let status: Int32
+        public let standardOutput: String
+        public let standardError: String
         /// Peak resident set size of the child, in KiB (from `wait4`'s rusage).
-        let peakResidentKiB: Int
+        public let peakResidentKiB: Int
     }
 
     /// The package root, found from this file's path.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The binary: `$OCSLOG_BIN`, or the debug build in `.build`.
-    static var binary: String {
+    /// The binary: `$OCSLOG_BIN`, else the `ocslog` built beside the running test bundle (debug or
+    /// release, whatever build folder `swift test` used), else the package's debug build.
+    public static var binary: String {
         if let path = ProcessInfo.processInfo.environment["OCSLOG_BIN"] { return path }
+        let running = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let beside = running.deletingLastPathComponent().appendingPathComponent("ocslog").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return packageRoot.appendingPathComponent(".build/debug/ocslog").path
     }
 
     /// A fresh temporary folder for one test.
-    static func temporaryFolder() throws -> URL {
+    public static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ocslog-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
     /// Runs `ocslog arguments…` with `standardInput` (a file path, or /dev/null).
-    static func run(
+    public static func run(
         _ arguments: [String], standardInput: String = "/dev/null", environment: [String: String] = [:]
     ) throws -> Outcome {
         try spawn(binary, arguments, standardInput: standardInput, environment: environment)
     }
 
     /// Runs any program with `standardInput`, capturing its output, status and peak memory.
-    static func spawn(
+    public static func spawn(
         _ binary: String, _ arguments: [String], standardInput: String = "/dev/null",
         environment: [String: String] = [:]
     ) throws -> Outcome {
