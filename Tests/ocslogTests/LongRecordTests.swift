@@ -141,6 +141,24 @@ import Testing
     }
 }
 
+/// An event CSV whose quote never closes, shorter than the row limit: the quote's line is a row
+/// of its own and every line after it is read as the row it is (its finding, on its own line).
+@Suite struct UnbalancedQuoteTests {
+    @Test func aQuoteThatNeverClosesLosesNoRowAfterIt() throws {
+        let text =
+            "Level,Date and Time,Source,Event ID,Task Category,Message\n"
+            + "Error,1/1/2010 10:00:00 AM,MSSQLSERVER,17058,None,\"Server unbalanced\n"
+            + "Information,1/1/2010 10:00:01 AM,OCS Server,12300,None,Service started\n"
+            + "Error,1/1/2010 10:00:02 AM,OCS Server,12345,None,Activation failed: Failure [0xC3EC796C]\n"
+            + "Information,1/1/2010 10:00:03 AM,OCS Server,12301,None,Service stopped\n"
+        let (_, document) = try BoundedRecordTests.scan(text, name: "events.csv")
+        let finding = try #require(AdversarialTests.findings(document).first { $0["code"] as? String == "0xC3EC796C" })
+        let evidence = try #require((finding["evidence"] as? [[String: Any]])?.first)
+        #expect(evidence["line"] as? Int == 4)
+        #expect(try AdversarialTests.skipped(document)["endedInsideRecord"] as? Bool == true)
+    }
+}
+
 /// A pattern that gives up at PCRE2's match limit is said per input, like every thing not read.
 @Suite struct MatchLimitTests {
     @Test func anAbandonedMatchIsCountedInSkipped() throws {
@@ -168,5 +186,42 @@ import Testing
         // Without the slow pattern nothing is abandoned, and the field stays out of the JSON.
         let plain = try AdversarialTests.run(["scan", "--format", "json", log])
         #expect(!plain.standardOutput.contains("matchesAbandoned"))
+    }
+
+    /// In a file of several logs, a cut record and an abandoned match are counted on the log that
+    /// held them, not on the last.
+    @Test func cutsAndAbandonedMatchesLandOnTheirOwnLog() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let knowledge = folder.appendingPathComponent("knowledge")
+        try FileManager.default.createDirectory(at: knowledge, withIntermediateDirectories: true)
+        try """
+        signatures:
+          - id: slow-pattern
+            type: error
+            title: a pattern that backtracks without end
+            pattern: '(?i)error (?:a+)+b'
+            samples: ["error aab"]
+        """.write(to: knowledge.appendingPathComponent("slow.yaml"), atomically: true, encoding: .utf8)
+        let msi = { (time: String, line: String) in
+            "=== Verbose logging started: 1/1/2010  \(time)  Build type: SHIP UNICODE 3.01.4000.4042 ===\n"
+                + "MSI (s) (A8:5C) [\(time):100]: \(line)\n"
+        }
+        let events =
+            "Event[0]:\n  Log Name: Application\n  Source: OCS Server\n  Event ID: 12345\n  Level: Error\n"
+            + "  Description:\n" + String(repeating: "  a description far longer than any event's\n", count: 3000)
+        let text =
+            msi("10:00:00", "error \(String(repeating: "a", count: 40))!b") + events
+            + msi("11:00:00", "Doing action: INSTALL")
+        let log = folder.appendingPathComponent("three.log").path
+        try text.write(toFile: log, atomically: true, encoding: .utf8)
+        let json = try AdversarialTests.run(["scan", "--format", "json", "--knowledge", knowledge.path, log])
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let inputs = try #require(document["inputs"] as? [[String: Any]])
+        #expect(inputs.count == 3, "\(inputs.map { $0["format"] ?? "" })")
+        let skipped = inputs.map { $0["skipped"] as? [String: Any] ?? [:] }
+        #expect(skipped.map { $0["matchesAbandoned"] as? Int } == [1, nil, nil])
+        #expect(skipped.map { $0["recordsCut"] as? Int } == [nil, 1, nil])
     }
 }

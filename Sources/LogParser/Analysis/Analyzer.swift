@@ -237,6 +237,8 @@ public final class Analyzer {
         var byteOffset = 0
         var encoding: TextEncoding?
         var statistics = ReaderStatistics()
+        /// The input's counts of cut records, their bytes and abandoned matches before this log began.
+        var cutBefore = (records: 0, bytes: 0, abandoned: 0)
         var startFormat: LogFormat?
         var formats: [LogFormat] = []
         /// Lines of the log that hold a prefilter word.
@@ -334,6 +336,7 @@ public final class Analyzer {
                 headerServer = (name, current.number)
             }
         }
+        let abandonedBefore = AbandonedMatches.onThisThread
         let onLogStart: (LogStart) -> Void = { start in
             if start.index > 1 {
                 let lines = start.line - state.firstLine
@@ -346,9 +349,13 @@ public final class Analyzer {
                 // The line that begins the new log was counted before the log began.
                 let carried = line.isCandidate && line.number == start.line ? 1 : 0
                 state.candidates -= carried
+                var skipped = InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord)
+                skipped.recordsCut = start.recordsCutBefore
+                skipped.recordBytesCut = start.recordBytesCutBefore
+                skipped.matchesAbandoned = AbandonedMatches.onThisThread - abandonedBefore
                 self.finishLog(
                     &state, firstOfInput: first, lines: lines, bytes: start.byteOffset - state.byteOffset,
-                    skipped: InputSummary.Skipped(start.statistics, endedInsideRecord: start.previousEndedInsideRecord))
+                    skipped: skipped)
                 // Two logs finished (a trailer merged back is none): the input holds several, so its logs
                 // are numbered and what the finished ones found can be folded now (memory stays flat for a
                 // file of many logs too). A stream's logs are numbered from the first.
@@ -371,13 +378,15 @@ public final class Analyzer {
             state.byteOffset = start.byteOffset
             state.encoding = start.encoding
             state.statistics = start.statistics
+            state.cutBefore = (
+                start.recordsCutBefore, start.recordBytesCutBefore, AbandonedMatches.onThisThread - abandonedBefore
+            )
             state.startFormat = start.format
             state.announced = start.announced
         }
         var readOptions = options.readOptions
         readOptions.vocabulary = knowledge.vocabulary
         readOptions.firewall = knowledge.firewall
-        let abandonedBefore = AbandonedMatches.onThisThread
         var summary = try input.parse(
             options: readOptions, formatHint: options.formatHint, onLine: onLine, onLogStart: onLogStart
         ) { draft in
@@ -398,11 +407,14 @@ public final class Analyzer {
                 progress(draft.byteOffset, draft.line)
             }
         }
-        let abandoned = AbandonedMatches.onThisThread - abandonedBefore
-        if abandoned > 0 { summary.skipped.matchesAbandoned = abandoned }
+        var end = summary.skipped
+        end.matchesAbandoned = AbandonedMatches.onThisThread - abandonedBefore
+        end.recordsCut = end.recordsCut ?? 0
+        end.recordBytesCut = end.recordBytesCut ?? 0
+        if (end.matchesAbandoned ?? 0) > 0 { summary.skipped.matchesAbandoned = end.matchesAbandoned }
         finishLog(
             &state, firstOfInput: first, lines: summary.lines - state.firstLine + 1,
-            bytes: summary.bytes - state.byteOffset, skipped: summary.skipped)
+            bytes: summary.bytes - state.byteOffset, skipped: end)
 
         if inputs.count - first == 1 {
             // One log: the input's own summary (its encodings, every format it switched to).
@@ -454,6 +466,14 @@ public final class Analyzer {
         skipped.windows1252Lines -= state.statistics.windows1252Lines
         skipped.undecodable -= state.statistics.replacedCharacters
         skipped.binaryBytes -= state.statistics.nulBytes
+        // Cut records and abandoned matches come as the input's totals so far: this log's are what grew.
+        func own(_ total: Int?, _ before: Int) -> Int? {
+            let count = (total ?? 0) - before
+            return count > 0 ? count : nil
+        }
+        skipped.recordsCut = own(end.recordsCut, state.cutBefore.records)
+        skipped.recordBytesCut = own(end.recordBytesCut, state.cutBefore.bytes)
+        skipped.matchesAbandoned = own(end.matchesAbandoned, state.cutBefore.abandoned)
         if inputs.count > firstOfInput, isTrivial(state, lines: lines) {
             let last = inputs.count - 1
             inputs[last].lines += lines
@@ -465,9 +485,12 @@ public final class Analyzer {
             inputs[last].skipped.undecodable += skipped.undecodable
             inputs[last].skipped.binaryBytes += skipped.binaryBytes
             inputs[last].skipped.endedInsideRecord = skipped.endedInsideRecord
-            inputs[last].skipped.recordsCut = skipped.recordsCut
-            inputs[last].skipped.recordBytesCut = skipped.recordBytesCut
-            inputs[last].skipped.matchesAbandoned = skipped.matchesAbandoned
+            func add(_ count: Int?, to total: inout Int?) {
+                if let count { total = (total ?? 0) + count }
+            }
+            add(skipped.recordsCut, to: &inputs[last].skipped.recordsCut)
+            add(skipped.recordBytesCut, to: &inputs[last].skipped.recordBytesCut)
+            add(skipped.matchesAbandoned, to: &inputs[last].skipped.matchesAbandoned)
             return
         }
         let role = attribution.inputRole(

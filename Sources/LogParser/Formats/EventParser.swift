@@ -40,6 +40,8 @@ struct EventParser {
     private var columnIndexes = CSVColumns()
     private var pendingRow: [UInt8] = []
     private var pendingQuotes = 0
+    /// Where each line of the pending row begins in it, with its line number and input offset.
+    private var pendingLines: [(start: Int, line: Int, offset: Int)] = []
     private var cells: [Range<Int>] = []
     private var cellBytes: [UInt8] = []
     private var flattened: [UInt8] = []
@@ -83,6 +85,8 @@ struct EventParser {
 
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         if format == .eventCSV {
+            // A quote that never closed: its line is one row, and the lines it held are read again as rows.
+            while isInsideRecord { try rereadUnbalancedRow(emit) }
             if !pendingRow.isEmpty { try emitPendingRow(emit) }
         } else {
             try emitEvent(emit)
@@ -225,19 +229,50 @@ struct EventParser {
             columnIndexes = CSVColumns(columns)
             return
         }
+        try gather(bytes, line: line.number, offset: line.byteOffset, emit)
+    }
+
+    /// Adds a line to the row being gathered. A quoted field may hold line breaks: the row ends
+    /// when the quotes balance. A quote still open past the limit never closes: its line is given
+    /// out as a row of its own and the lines after it are read again as rows (nothing they state
+    /// is lost, and memory stays bounded).
+    private mutating func gather(
+        _ bytes: UnsafeBufferPointer<UInt8>, line: Int, offset: Int, _ emit: (RecordDraft) throws -> Void
+    ) rethrows {
         if pendingRow.isEmpty {
-            startLine = line.number
-            startOffset = line.byteOffset
+            startLine = line
+            startOffset = offset
         } else {
             pendingRow.append(0x0A)
         }
+        pendingLines.append((pendingRow.count, line, offset))
         pendingRow.append(contentsOf: bytes)
         for byte in bytes where byte == 0x22 { pendingQuotes += 1 }
-        // A quoted field may hold line breaks: the row ends when the quotes balance, or at the
-        // limit (a quote that never closes is given out as read, and the next line starts a row).
-        if pendingQuotes % 2 == 1 && pendingRow.count > Self.maximumRowLength { cut.records += 1 }
-        guard pendingQuotes % 2 == 0 || pendingRow.count > Self.maximumRowLength else { return }
+        if pendingQuotes % 2 == 1 && pendingRow.count > Self.maximumRowLength {
+            cut.records += 1
+            try rereadUnbalancedRow(emit)
+            return
+        }
+        guard pendingQuotes % 2 == 0 else { return }
         try emitPendingRow(emit)
+    }
+
+    /// Gives out the first line of a row whose quote never closed as a row of its own, and reads
+    /// the lines after it again (they may gather a row of their own).
+    private mutating func rereadUnbalancedRow(_ emit: (RecordDraft) throws -> Void) rethrows {
+        let row = pendingRow
+        let lines = pendingLines
+        let firstEnd = lines.count > 1 ? lines[1].start - 1 : row.count
+        pendingRow = Array(row[0..<firstEnd])
+        pendingLines = [lines[0]]
+        try emitPendingRow(emit)
+        try row.withUnsafeBufferPointer { all in
+            for (index, next) in lines.enumerated().dropFirst() {
+                let end = index + 1 < lines.count ? lines[index + 1].start - 1 : all.count
+                try gather(
+                    UnsafeBufferPointer(rebasing: all[next.start..<end]), line: next.line, offset: next.offset, emit)
+            }
+        }
     }
 
     /// Emits the row gathered so far, read in place: cells are found on bytes, and only the level,
@@ -245,6 +280,7 @@ struct EventParser {
     private mutating func emitPendingRow(_ emit: (RecordDraft) throws -> Void) rethrows {
         defer {
             pendingRow.removeAll(keepingCapacity: true)
+            pendingLines.removeAll(keepingCapacity: true)
             pendingQuotes = 0
         }
         cells.removeAll(keepingCapacity: true)

@@ -336,7 +336,8 @@ public struct LogStream {
         try onLogStart(
             LogStart(
                 index: logCount, format: format, line: line.number, byteOffset: line.byteOffset, announced: announced,
-                newFile: newFile, previousEndedInsideRecord: previousEndedInsideRecord))
+                newFile: newFile, previousEndedInsideRecord: previousEndedInsideRecord, recordsCutBefore: cut.records,
+                recordBytesCutBefore: cut.bytes))
     }
 
     // MARK: - Detection
@@ -463,6 +464,9 @@ public struct LogStart: Sendable, Equatable {
     /// The encoding the log is read in, and the reader's counts before its first line (set by ``InputFile/parse(options:formatHint:onLine:onLogStart:_:)``).
     public var encoding: TextEncoding?
     public var statistics = ReaderStatistics()
+    /// Records the input's parsers had cut at their size limits before this log, and their bytes.
+    public var recordsCutBefore = 0
+    public var recordBytesCutBefore = 0
 }
 
 extension InputFile {
