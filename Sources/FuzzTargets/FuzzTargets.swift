@@ -222,10 +222,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         for (index, role) in builtIn.roles.map(\.id).enumerated() {
             for server in [nil] + topology.servers.compactMap(\.name).prefix(3).map(Optional.some) {
                 for side: EdgeInterface? in role == .edge ? [.external, .internal, nil] : [nil] {
+                    guard let port = Port(rawValue: 5061 + index) else { continue }
                     exceptions.append(
                         FirewallException(
-                            role: role, protocol: index % 2 == 0 ? .tcp : .udp, portFrom: 5061 + index,
-                            portTo: 5061 + index, interface: side, program: nil, service: nil, origin: .log,
+                            role: role, protocol: index % 2 == 0 ? .tcp : .udp, range: PortRange(port),
+                            interface: side, program: nil, service: nil, origin: .log,
                             evidence: Evidence(path: "fuzz.log", line: index + 1), note: nil, server: server))
                 }
             }

@@ -18,11 +18,12 @@ public struct Evidence: Sendable, Codable, Hashable {
 }
 
 extension FirewallException {
-    /// Its ports as a range (always valid: the analyzer makes only valid exceptions).
-    public var range: PortRange? { PortRange(from: portFrom, to: portTo) }
+    /// The first and last port (the JSON's `portFrom` and `portTo`).
+    public var portFrom: Int { Int(range.lowerBound.rawValue) }
+    public var portTo: Int { Int(range.upperBound.rawValue) }
 
     /// `5061` or `50000-59999`.
-    public var ports: String { range?.description ?? "\(portFrom)-\(portTo)" }
+    public var ports: String { range.description }
 }
 
 /// Where a firewall exception comes from (its JSON value: `log`, `firewall`, `documented`).
@@ -40,8 +41,8 @@ public enum ExceptionOrigin: String, Sendable, Codable, Hashable, CaseIterable {
 public struct FirewallException: Sendable, Codable, Hashable {
     public var role: RoleID
     public var `protocol`: TransportProtocol
-    public var portFrom: Int
-    public var portTo: Int
+    /// The ports it opens: a valid range by construction (written in JSON as `portFrom`, `portTo`).
+    public var range: PortRange
     /// The Edge's side.
     public var interface: EdgeInterface?
     public var program: String?
@@ -63,21 +64,69 @@ public struct FirewallException: Sendable, Codable, Hashable {
     public var local: [String]?
 
     public init(
-        role: RoleID, protocol: TransportProtocol, portFrom: Int, portTo: Int, interface: EdgeInterface?,
-        program: String?,
+        role: RoleID, protocol: TransportProtocol, range: PortRange, interface: EdgeInterface?, program: String?,
         service: String?, origin: ExceptionOrigin, evidence: Evidence, note: String?, server: String? = nil
     ) {
         self.server = server
         self.role = role
         self.protocol = `protocol`
-        self.portFrom = portFrom
-        self.portTo = portTo
+        self.range = range
         self.interface = interface
         self.program = program
         self.service = service
         self.origin = origin
         self.evidence = evidence
         self.note = note
+    }
+}
+
+extension FirewallException {
+    enum CodingKeys: String, CodingKey {
+        case role, `protocol`, portFrom, portTo, interface, program, service, origin, evidence, note, server, rule
+        case profiles, remote, local
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let from = try container.decode(Int.self, forKey: .portFrom)
+        let to = try container.decode(Int.self, forKey: .portTo)
+        guard let range = PortRange(from: from, to: to) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .portTo, in: container, debugDescription: "\(from)-\(to) is not a port range")
+        }
+        self.init(
+            role: try container.decode(RoleID.self, forKey: .role),
+            protocol: try container.decode(TransportProtocol.self, forKey: .protocol), range: range,
+            interface: try container.decodeIfPresent(EdgeInterface.self, forKey: .interface),
+            program: try container.decodeIfPresent(String.self, forKey: .program),
+            service: try container.decodeIfPresent(String.self, forKey: .service),
+            origin: try container.decode(ExceptionOrigin.self, forKey: .origin),
+            evidence: try container.decode(Evidence.self, forKey: .evidence),
+            note: try container.decodeIfPresent(String.self, forKey: .note),
+            server: try container.decodeIfPresent(String.self, forKey: .server))
+        rule = try container.decodeIfPresent(String.self, forKey: .rule)
+        profiles = try container.decodeIfPresent([String].self, forKey: .profiles)
+        remote = try container.decodeIfPresent([String].self, forKey: .remote)
+        local = try container.decodeIfPresent([String].self, forKey: .local)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(role, forKey: .role)
+        try container.encode(`protocol`, forKey: .protocol)
+        try container.encode(portFrom, forKey: .portFrom)
+        try container.encode(portTo, forKey: .portTo)
+        try container.encodeIfPresent(interface, forKey: .interface)
+        try container.encodeIfPresent(program, forKey: .program)
+        try container.encodeIfPresent(service, forKey: .service)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(evidence, forKey: .evidence)
+        try container.encodeIfPresent(note, forKey: .note)
+        try container.encodeIfPresent(server, forKey: .server)
+        try container.encodeIfPresent(rule, forKey: .rule)
+        try container.encodeIfPresent(profiles, forKey: .profiles)
+        try container.encodeIfPresent(remote, forKey: .remote)
+        try container.encodeIfPresent(local, forKey: .local)
     }
 }
 

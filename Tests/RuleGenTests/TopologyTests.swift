@@ -385,9 +385,10 @@ enum TopologyFixtures {
 
     /// A scan result of exceptions made here, for plans without logs.
     static func result(_ exceptions: [(String?, String, String?, TransportProtocol, Int, Int)]) -> ScanResult {
-        let made = exceptions.enumerated().map { index, spec in
-            FirewallException(
-                role: RoleID(spec.1), protocol: spec.3, portFrom: spec.4, portTo: spec.5,
+        let made = exceptions.enumerated().compactMap { index, spec -> FirewallException? in
+            guard let range = PortRange(from: spec.4, to: spec.5) else { return nil }
+            return FirewallException(
+                role: RoleID(spec.1), protocol: spec.3, range: range,
                 interface: spec.2.flatMap { EdgeInterface(rawValue: $0) }, program: nil,
                 service: nil, origin: .log, evidence: Evidence(path: "made.log", log: nil, line: index + 1, text: nil),
                 note: nil, server: spec.0)

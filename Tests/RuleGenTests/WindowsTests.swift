@@ -64,9 +64,10 @@ import Testing
     ]
 
     func hostileResult() -> ScanResult {
-        let exceptions = Self.hostile.enumerated().map { index, program in
-            FirewallException(
-                role: "front-end", protocol: .tcp, portFrom: 5000 + index, portTo: 5000 + index, interface: nil,
+        let exceptions = Self.hostile.enumerated().compactMap { index, program -> FirewallException? in
+            guard let port = Port(rawValue: 5000 + index) else { return nil }
+            return FirewallException(
+                role: "front-end", protocol: .tcp, range: PortRange(port), interface: nil,
                 program: program, service: "Svc `$(whoami)`; \"x\" 'y'\nz %TEMP%", origin: .log,
                 evidence: Evidence(path: "logs/evil\";$(x).log", line: index + 1), note: nil)
         }

@@ -389,8 +389,8 @@ extension Analyzer {
                     for transport in port.protocols
                     where rule.protocolNumber == nil || rule.protocolNumber == (transport == .tcp ? 6 : 17) {
                         var documented = FirewallException(
-                            role: role, protocol: transport, portFrom: Int(port.range.lowerBound.rawValue),
-                            portTo: Int(port.range.upperBound.rawValue), interface: port.interface, program: program,
+                            role: role, protocol: transport, range: port.range, interface: port.interface,
+                            program: program,
                             service: rule.service, origin: .documented,
                             evidence: Evidence(path: evidence.path, line: evidence.line),
                             note: "the firewall allows the program on any port; documented ports of \(role), "
@@ -418,6 +418,8 @@ extension Analyzer {
         _ rule: FirewallRule, range: ClosedRange<Int>, role: RoleID, remote: [String]?, local: [String]?,
         evidence: Evidence
     ) -> [FirewallException] {
+        // (The rule parser keeps only ports 1-65535 in order: a range that is not one opens nothing.)
+        guard let ports = PortRange(from: range.lowerBound, to: range.upperBound) else { return [] }
         let transports: [TransportProtocol] =
             switch rule.protocolNumber {
             case 6?: [.tcp]
@@ -426,7 +428,7 @@ extension Analyzer {
             }
         return transports.map { transport in
             var made = FirewallException(
-                role: role, protocol: transport, portFrom: range.lowerBound, portTo: range.upperBound, interface: nil,
+                role: role, protocol: transport, range: ports, interface: nil,
                 program: rule.program, service: rule.service, origin: .firewall,
                 evidence: Evidence(path: evidence.path, line: evidence.line),
                 note: [

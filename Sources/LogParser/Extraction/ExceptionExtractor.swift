@@ -130,8 +130,7 @@ struct ExceptionExtractor {
                 for transport in protocols {
                     result.exceptions.append(
                         FirewallException(
-                            role: role ?? Role.unknownID, protocol: transport, portFrom: Int(low.rawValue),
-                            portTo: Int(high.rawValue),
+                            role: role ?? Role.unknownID, protocol: transport, range: range,
                             interface: fields.interface
                                 ?? edgeInterface(role: role, range: range, transport: transport),
                             program: fields.program, service: service, origin: .log, evidence: evidence, note: note))
@@ -144,8 +143,7 @@ struct ExceptionExtractor {
                 for transport in port.protocols {
                     result.exceptions.append(
                         FirewallException(
-                            role: role ?? Role.unknownID, protocol: transport,
-                            portFrom: Int(port.range.lowerBound.rawValue), portTo: Int(port.range.upperBound.rawValue),
+                            role: role ?? Role.unknownID, protocol: transport, range: port.range,
                             interface: port.interface, program: program, service: service, origin: .documented,
                             evidence: evidence,
                             note:

@@ -45,11 +45,9 @@ extension Analyzer {
             // Interfaces are the Edge's: elsewhere "(External)" is part of a name, not a side of the server.
             if exception.role != "edge" {
                 exception.interface = nil
-            } else if exception.interface == nil,
-                let range = exception.range
-            {
+            } else if exception.interface == nil {
                 exception.interface = extractor.edgeInterface(
-                    role: exception.role, range: range, transport: exception.protocol)
+                    role: exception.role, range: exception.range, transport: exception.protocol)
             }
             let key = ExceptionKey(exception, input: nil, explicitRole: nil, origin: false)
             if let existing = index[key] {
