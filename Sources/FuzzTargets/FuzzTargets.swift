@@ -135,7 +135,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let path = temporaryPath()
         let written = bytes.withUnsafeBytes { buffer -> Bool in
             do throws(Errno) {
-                try OS.replaceAtomically(path, with: buffer, mode: 0o600)
+                try OS.writeScratch(path, buffer)
                 return true
             } catch {
                 return false

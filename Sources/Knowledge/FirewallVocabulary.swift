@@ -4,7 +4,7 @@ import ScanModel
 /// `netsh` output and of firewall events' messages, their values in each language, the event ids
 /// of rule changes, and the words that make a rule OCS's. Parsers hold the shapes; this holds the
 /// words, so that another language is a data change.
-public struct FirewallVocabulary: Sendable, Equatable, Decodable {
+public struct FirewallVocabulary: Sendable, Equatable, Codable {
     /// Canonical label → the words it goes by (`rule-name`: ["Rule Name", "Regelname"]).
     public var labels: [String: [String]] = [:]
     /// Values: `yes`, `no`, `in`, `out`, `allow`, `block`, `any`, each with its words.
@@ -57,6 +57,19 @@ public struct FirewallVocabulary: Sendable, Equatable, Decodable {
         ownerWords = try container.decodeIfPresent([String].self, forKey: .ownerWords) ?? []
         endWords = try container.decodeIfPresent([String].self, forKey: .endWords) ?? []
         windowsGroups = try container.decodeIfPresent([String].self, forKey: .windowsGroups) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(labels, forKey: .labels)
+        try container.encode(values, forKey: .values)
+        try container.encode(events, forKey: .events)
+        try container.encode(profileHeadings, forKey: .profileHeadings)
+        try container.encode(programHeadings, forKey: .programHeadings)
+        try container.encode(portHeadings, forKey: .portHeadings)
+        try container.encode(ownerWords, forKey: .ownerWords)
+        try container.encode(endWords, forKey: .endWords)
+        try container.encode(windowsGroups, forKey: .windowsGroups)
     }
 
     /// What is wrong with it, if anything: an unknown label, value or event kind, or an empty word.

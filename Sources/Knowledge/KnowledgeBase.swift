@@ -251,28 +251,34 @@ public struct KnowledgeBase: Sendable {
     /// The knowledge built into the binary.
     public static func embedded() throws(KnowledgeError) -> KnowledgeBase {
         var loader = KnowledgeLoader()
-        for (name, bytes) in EmbeddedData.files {
-            try loader.add(file: "embedded:\(name)", text: String(decoding: bytes, as: UTF8.self))
-        }
+        try loader.add(compiled: PackageResources.knowledge_json)
         return try loader.build()
     }
 
     /// The embedded knowledge with one more file's text added on top (tests, fuzzing).
     public static func embedded(adding text: String, file: String) throws(KnowledgeError) -> KnowledgeBase {
         var loader = KnowledgeLoader()
-        for (name, bytes) in EmbeddedData.files {
-            try loader.add(file: "embedded:\(name)", text: String(decoding: bytes, as: UTF8.self))
-        }
+        try loader.add(compiled: PackageResources.knowledge_json)
         try loader.add(file: file, text: text)
         return try loader.build()
+    }
+
+    /// The data files, in the order they are added (`Sources/Knowledge/Data/`).
+    public static let dataFiles = [
+        "roles.yaml", "ports.yaml", "signatures.yaml", "known-issues.yaml", "codes.yaml", "fields.yaml",
+        "firewall.yaml",
+    ]
+
+    /// The compiled form the binary embeds (`Data/knowledge.json`) of the data files' texts, given
+    /// in ``dataFiles`` order: the YAML as read, as JSON (a test checks the committed one is current).
+    public static func compile(_ files: [(name: String, text: String)]) throws(KnowledgeError) -> String {
+        try KnowledgeLoader.compile(files)
     }
 
     /// The embedded knowledge with a folder's YAML files added on top (entries with the same id replace).
     public static func load(overrides directory: String?) throws(KnowledgeError) -> KnowledgeBase {
         var loader = KnowledgeLoader()
-        for (name, bytes) in EmbeddedData.files {
-            try loader.add(file: "embedded:\(name)", text: String(decoding: bytes, as: UTF8.self))
-        }
+        try loader.add(compiled: PackageResources.knowledge_json)
         if let directory {
             let files: [String]
             do {
@@ -303,17 +309,4 @@ public struct KnowledgeError: Error, CustomStringConvertible, Sendable {
         if let entry { return "\(file): entry '\(entry)': \(message)" }
         return "\(file): \(message)"
     }
-}
-
-/// The data files compiled into the binary.
-enum EmbeddedData {
-    static let files: [(String, [UInt8])] = [
-        ("roles.yaml", PackageResources.roles_yaml),
-        ("ports.yaml", PackageResources.ports_yaml),
-        ("signatures.yaml", PackageResources.signatures_yaml),
-        ("known-issues.yaml", PackageResources.known_issues_yaml),
-        ("codes.yaml", PackageResources.codes_yaml),
-        ("fields.yaml", PackageResources.fields_yaml),
-        ("firewall.yaml", PackageResources.firewall_yaml),
-    ]
 }

@@ -12,6 +12,10 @@ struct KnowledgeLoader {
     private var signatures: [(String, RawSignature)] = []
     private var knownIssues: [(String, RawKnownIssue)] = []
     private var codes: [(String, RawCode)] = []
+    /// Where each id's entry is in its list.
+    private var positions = (
+        roles: [String: Int](), signatures: [String: Int](), knownIssues: [String: Int](), codes: [String: Int]()
+    )
     private var definitions: [String: String] = [:]
     private var prefilter: [String] = []
     private var attention: (String, String)?
@@ -20,12 +24,45 @@ struct KnowledgeLoader {
 
     /// Adds one file's entries.
     mutating func add(file: String, text: String) throws(KnowledgeError) {
-        let raw: RawFile
+        try add(file: file, raw: try Self.read(file: file, text: text))
+    }
+
+    /// One YAML file as written.
+    fileprivate static func read(file: String, text: String) throws(KnowledgeError) -> RawFile {
         do {
-            raw = try YAMLDecoder().decode(RawFile.self, from: text)
+            return try YAMLDecoder().decode(RawFile.self, from: text)
         } catch {
             throw KnowledgeError(file: file, entry: nil, message: "not a valid knowledge file: \(Self.describe(error))")
         }
+    }
+
+    /// The compiled form of YAML files (name and text, in order): JSON, keys sorted, one file per entry.
+    static func compile(_ files: [(name: String, text: String)]) throws(KnowledgeError) -> String {
+        var compiled = CompiledKnowledge(files: [])
+        for (name, text) in files {
+            compiled.files.append(.init(name: name, raw: try read(file: name, text: text)))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(compiled), as: UTF8.self) + "\n"
+        } catch {
+            throw KnowledgeError(file: "knowledge.json", entry: nil, message: "cannot encode: \(error)")
+        }
+    }
+
+    /// Adds the files of a compiled form, each named `embedded:NAME`.
+    mutating func add(compiled bytes: [UInt8]) throws(KnowledgeError) {
+        let compiled: CompiledKnowledge
+        do {
+            compiled = try JSONDecoder().decode(CompiledKnowledge.self, from: Data(bytes))
+        } catch {
+            throw KnowledgeError(file: "embedded:knowledge.json", entry: nil, message: "not readable: \(error)")
+        }
+        for file in compiled.files { try add(file: "embedded:\(file.name)", raw: file.raw) }
+    }
+
+    private mutating func add(file: String, raw: RawFile) throws(KnowledgeError) {
         for (key, value) in raw.definitions ?? [:] { definitions[key] = value }
         for word in raw.prefilter ?? [] where !prefilter.contains(word.lowercased()) {
             prefilter.append(word.lowercased())
@@ -38,16 +75,20 @@ struct KnowledgeLoader {
             }
             firewall.merge(words)
         }
-        for role in raw.roles ?? [] { Self.replace(&roles, file, role, id: role.id) }
+        for role in raw.roles ?? [] { Self.replace(&roles, &positions.roles, file, role, id: role.id) }
         // Ports have no id: a file that lists ports for a role replaces that role's ports.
         let portRoles = Set((raw.ports ?? []).map(\.role))
         ports.removeAll { portRoles.contains($0.1.role) && $0.0 != file }
         ports += (raw.ports ?? []).map { (file, $0) }
         if let rules = raw.translation { translation = rules.map { (file, $0) } }
-        for signature in raw.signatures ?? [] { Self.replace(&signatures, file, signature, id: signature.id) }
-        for issue in raw.knownIssues ?? [] { Self.replace(&knownIssues, file, issue, id: issue.id) }
+        for signature in raw.signatures ?? [] {
+            Self.replace(&signatures, &positions.signatures, file, signature, id: signature.id)
+        }
+        for issue in raw.knownIssues ?? [] {
+            Self.replace(&knownIssues, &positions.knownIssues, file, issue, id: issue.id)
+        }
         for code in raw.codes ?? [] {
-            Self.replace(&codes, file, code, id: "\(code.kind)|\(ErrorCode.normalize(code.code))")
+            Self.replace(&codes, &positions.codes, file, code, id: "\(code.kind)|\(ErrorCode.normalize(code.code))")
         }
     }
 
@@ -114,21 +155,15 @@ struct KnowledgeLoader {
         return built
     }
 
-    private static func replace<T>(_ list: inout [(String, T)], _ file: String, _ entry: T, id: String) {
-        if let index = list.firstIndex(where: { Self.id(of: $0.1) == id }) {
+    /// Adds an entry, or replaces the one with the same id in place (`positions`: id → index).
+    private static func replace<T>(
+        _ list: inout [(String, T)], _ positions: inout [String: Int], _ file: String, _ entry: T, id: String
+    ) {
+        if let index = positions[id] {
             list[index] = (file, entry)
         } else {
+            positions[id] = list.count
             list.append((file, entry))
-        }
-    }
-
-    private static func id(of entry: Any) -> String? {
-        switch entry {
-        case let role as RawRole: role.id
-        case let signature as RawSignature: signature.id
-        case let issue as RawKnownIssue: issue.id
-        case let code as RawCode: "\(code.kind)|\(ErrorCode.normalize(code.code))"
-        default: nil
         }
     }
 
@@ -406,14 +441,14 @@ struct KnowledgeLoader {
 
 // MARK: - The files as written
 
-private struct RawCode: Decodable {
+private struct RawCode: Codable {
     var code: String
     var kind: String
     var meaning: String
     var origin: FactOrigin?
 }
 
-private struct RawFile: Decodable {
+private struct RawFile: Codable {
     var definitions: [String: String]?
     var prefilter: [String]?
     var attention: String?
@@ -432,7 +467,7 @@ private struct RawFile: Decodable {
     }
 }
 
-private struct RawVocabulary: Decodable {
+private struct RawVocabulary: Codable {
     var keys: [String: [String]]?
     var ranges: [String]?
     var lists: [String]?
@@ -475,7 +510,7 @@ private struct RawVocabulary: Decodable {
     }
 }
 
-private struct RawRole: Decodable {
+private struct RawRole: Codable {
     var id: String
     var name: String
     var weight: Int?
@@ -486,7 +521,7 @@ private struct RawRole: Decodable {
     var files: [String]?
 }
 
-private struct RawPort: Decodable {
+private struct RawPort: Codable {
     var role: String
     var interface: String?
     var ports: String
@@ -500,7 +535,7 @@ private struct RawPort: Decodable {
     var reference: String?
 }
 
-private struct RawTranslation: Decodable {
+private struct RawTranslation: Codable {
     var role: String
     var interface: String?
     var address: String
@@ -509,8 +544,8 @@ private struct RawTranslation: Decodable {
     var reference: String
 }
 
-private struct RawSignature: Decodable {
-    struct When: Decodable {
+private struct RawSignature: Codable {
+    struct When: Codable {
         var kinds: [String]?
         var numbers: [StringOrInt]?
         var outcome: String?
@@ -518,7 +553,7 @@ private struct RawSignature: Decodable {
         var context: String?
     }
 
-    struct Sample: Decodable {
+    struct Sample: Codable {
         var text: String
         var format: String?
         var context: String?
@@ -537,6 +572,14 @@ private struct RawSignature: Decodable {
         }
 
         enum CodingKeys: String, CodingKey { case text, format, context, yields }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(text, forKey: .text)
+            try container.encodeIfPresent(format, forKey: .format)
+            try container.encodeIfPresent(context, forKey: .context)
+            try container.encodeIfPresent(yields, forKey: .yields)
+        }
     }
 
     var id: String
@@ -547,8 +590,8 @@ private struct RawSignature: Decodable {
     var samples: [Sample]?
 }
 
-private struct RawKnownIssue: Decodable {
-    struct Match: Decodable {
+private struct RawKnownIssue: Codable {
+    struct Match: Codable {
         var codes: [String]?
         var events: [Int]?
         var signatures: [String]?
@@ -567,7 +610,7 @@ private struct RawKnownIssue: Decodable {
     var origin: FactOrigin?
 }
 
-private enum StringOrInt: Decodable {
+private enum StringOrInt: Codable {
     case string(String)
     case int(Int)
 
@@ -579,9 +622,17 @@ private enum StringOrInt: Decodable {
             self = .string(try container.decode(String.self))
         }
     }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let text): try container.encode(text)
+        case .int(let number): try container.encode(number)
+        }
+    }
 }
 
-private struct OneOrMany: Decodable {
+private struct OneOrMany: Codable {
     var values: [String]
 
     init(from decoder: Decoder) throws {
@@ -592,4 +643,21 @@ private struct OneOrMany: Decodable {
             values = try container.decode([String].self)
         }
     }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
+}
+
+/// The built-in knowledge files as read, in the order they are added: what the binary embeds
+/// (`Data/knowledge.json`, made from the YAML files by ``KnowledgeBase/compile(_:)``), so that
+/// start-up decodes JSON instead of YAML.
+struct CompiledKnowledge: Codable {
+    struct File: Codable {
+        var name: String
+        fileprivate var raw: RawFile
+    }
+
+    var files: [File]
 }

@@ -66,8 +66,14 @@ public struct ScanDiff: Sendable, Codable {
         }
         self.old = side(old, oldLabel)
         self.new = side(new, newLabel)
-        func exceptionKey(_ exception: FirewallException) -> String {
-            "\(exception.protocol)|\(exception.portFrom)|\(exception.portTo)|\(exception.interface?.rawValue ?? "")"
+        /// What makes two scans' exceptions the same: protocol, ports and Edge side.
+        struct ExceptionKey: Hashable {
+            var transport: TransportProtocol
+            var range: PortRange
+            var interface: EdgeInterface?
+        }
+        func exceptionKey(_ exception: FirewallException) -> ExceptionKey {
+            ExceptionKey(transport: exception.protocol, range: exception.range, interface: exception.interface)
         }
         func exceptionRef(_ exception: FirewallException) -> ExceptionRef {
             ExceptionRef(

@@ -92,7 +92,8 @@ extension FirewallException {
         let to = try container.decode(Int.self, forKey: .portTo)
         guard let range = PortRange(from: from, to: to) else {
             throw DecodingError.dataCorruptedError(
-                forKey: .portTo, in: container, debugDescription: "\(from)-\(to) is not a port range")
+                forKey: .portFrom, in: container,
+                debugDescription: "portFrom \(from), portTo \(to): not a range of ports 1-65535 in order")
         }
         self.init(
             role: try container.decode(RoleID.self, forKey: .role),

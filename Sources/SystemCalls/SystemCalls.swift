@@ -96,7 +96,12 @@ public enum OS {
         public var kind: Kind
         public var size: Int
         /// The device and inode: the file's identity (a file replaced under its name has another).
-        public var identity: [UInt64]
+        public var identity: Identity
+
+        public struct Identity: Sendable, Equatable {
+            public var device: UInt64
+            public var inode: UInt64
+        }
 
         init(_ info: Glibc.stat) {
             switch info.st_mode & S_IFMT {
@@ -109,7 +114,7 @@ public enum OS {
             default: kind = .other
             }
             size = Int(info.st_size)
-            identity = [UInt64(info.st_dev), UInt64(info.st_ino)]
+            identity = Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         }
     }
 
@@ -162,23 +167,28 @@ public enum OS {
         }
         guard descriptor >= 0 else { throw Errno(rawValue: errno) }
         let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var open = true
         do throws(Errno) {
             try writeAll(descriptor, bytes)
-            guard fchmod(descriptor, mode_t(mode)) == 0, fsync(descriptor) == 0 else { throw Errno(rawValue: errno) }
-            guard Glibc.close(descriptor) == 0 else {
-                unlink(temporary)
-                throw Errno(rawValue: errno)
-            }
-            guard rename(temporary, path) == 0 else {
-                let code = errno
-                unlink(temporary)
-                throw Errno(rawValue: code)
-            }
+            // The mode is a courtesy: a file system without modes (vfat, a CIFS share) refuses it.
+            _ = fchmod(descriptor, mode_t(mode))
+            guard fsync(descriptor) == 0 else { throw Errno(rawValue: errno) }
+            open = false
+            guard Glibc.close(descriptor) == 0 else { throw Errno(rawValue: errno) }
+            guard rename(temporary, path) == 0 else { throw Errno(rawValue: errno) }
         } catch {
-            Glibc.close(descriptor)
+            if open { Glibc.close(descriptor) }
             unlink(temporary)
             throw error
         }
+    }
+
+    /// Writes a scratch file (created or truncated, not flushed to disk): for temporary files only.
+    public static func writeScratch(_ path: String, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Errno(rawValue: errno) }
+        defer { Glibc.close(descriptor) }
+        try writeAll(descriptor, bytes)
     }
 
     /// Removes a file; a missing one is not an error.
@@ -234,7 +244,4 @@ public enum OS {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
-
-    /// Ends the process now with `status`.
-    public static func exit(_ status: Int32) -> Never { Glibc.exit(status) }
 }

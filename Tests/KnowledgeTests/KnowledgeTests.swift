@@ -1,6 +1,7 @@
 import Foundation
 import PCRE2
 import ScanModel
+import TestSupport
 import Testing
 
 @testable import Knowledge
@@ -170,5 +171,36 @@ import Testing
                 "0xC3E93C23", "0x80070005",
             ])
         #expect(ErrorCode.describeHRESULT(0x8007_0005) == "failure, Win32, code 5")
+    }
+}
+
+/// The binary embeds the knowledge compiled from its YAML files (`Data/knowledge.json`): it must be
+/// the compiled form of the YAML as committed.
+@Suite struct CompiledKnowledgeTests {
+    @Test func theEmbeddedCompiledKnowledgeIsTheYAMLsCompiledForm() throws {
+        let data = BinaryRunner.packageRoot.appendingPathComponent("Sources/Knowledge/Data")
+        let files = try KnowledgeBase.dataFiles.map { name in
+            (name: name, text: try String(contentsOf: data.appendingPathComponent(name), encoding: .utf8))
+        }
+        let compiled = try KnowledgeBase.compile(files)
+        let mismatch = try Snapshot.mismatch(compiled, file: data.appendingPathComponent("knowledge.json"))
+        #expect(
+            mismatch == nil,
+            "\(mismatch ?? ""): the YAML changed; record knowledge.json (OCSLOG_UPDATE_GOLDEN=1) and build again")
+    }
+
+    @Test func theCompiledFormLoadsTheSameKnowledgeAsTheYAML() throws {
+        let fromJSON = try KnowledgeBase.embedded()
+        let data = BinaryRunner.packageRoot.appendingPathComponent("Sources/Knowledge/Data")
+        // The YAML files read as overrides on top of the compiled ones replace every entry with itself.
+        let fromYAML = try KnowledgeBase.load(overrides: data.path)
+        #expect(fromJSON.roles == fromYAML.roles)
+        #expect(fromJSON.ports == fromYAML.ports)
+        #expect(fromJSON.signatures.map(\.id) == fromYAML.signatures.map(\.id))
+        #expect(fromJSON.knownIssues.map(\.id) == fromYAML.knownIssues.map(\.id))
+        #expect(fromJSON.codes == fromYAML.codes)
+        #expect(fromJSON.prefilterWords == fromYAML.prefilterWords)
+        #expect(fromJSON.vocabulary == fromYAML.vocabulary)
+        #expect(fromJSON.firewall == fromYAML.firewall)
     }
 }

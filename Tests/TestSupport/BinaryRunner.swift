@@ -19,13 +19,12 @@ public struct BinaryRunner {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The binary: `$OCSLOG_BIN`, else the `ocslog` built beside the running test bundle (debug or
-    /// release, whatever build folder `swift test` used), else the package's debug build.
+    /// release, whatever build folder `swift test` used; running it fails with "build it first"
+    /// when it is not there).
     public static var binary: String {
         if let path = ProcessInfo.processInfo.environment["OCSLOG_BIN"] { return path }
         let running = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let beside = running.deletingLastPathComponent().appendingPathComponent("ocslog").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        return packageRoot.appendingPathComponent(".build/debug/ocslog").path
+        return running.deletingLastPathComponent().appendingPathComponent("ocslog").path
     }
 
     /// A fresh temporary folder for one test.

@@ -409,8 +409,6 @@ public final class Analyzer {
         }
         var end = summary.skipped
         end.matchesAbandoned = AbandonedMatches.onThisThread - abandonedBefore
-        end.recordsCut = end.recordsCut ?? 0
-        end.recordBytesCut = end.recordBytesCut ?? 0
         if (end.matchesAbandoned ?? 0) > 0 { summary.skipped.matchesAbandoned = end.matchesAbandoned }
         finishLog(
             &state, firstOfInput: first, lines: summary.lines - state.firstLine + 1,

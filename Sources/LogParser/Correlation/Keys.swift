@@ -25,8 +25,7 @@ struct ExceptionKey: Hashable, Sendable {
     var role: RoleID
     var interface: EdgeInterface?
     var transport: TransportProtocol
-    var portFrom: Int
-    var portTo: Int
+    var range: PortRange
     var origin: ExceptionOrigin?
     var remote: [String]?
 
@@ -37,8 +36,7 @@ struct ExceptionKey: Hashable, Sendable {
         role = exception.role
         interface = exception.interface
         transport = exception.protocol
-        portFrom = exception.portFrom
-        portTo = exception.portTo
+        range = exception.range
         // What the firewall has stays apart from what setup logged (the two are compared), and a
         // rule open to some addresses from one open to all.
         self.origin = origin || exception.origin == .firewall ? exception.origin : nil

@@ -1,11 +1,11 @@
 import Knowledge
+import ScanModel
+
 /// Parses event-log exports: the text form (`wevtutil qe /f:text`: `Event[0]:` then `Key: value`
 /// lines and a `Description:` block; PowerShell's `Get-WinEvent | Format-List`: `TimeCreated :`,
 /// `ProviderName :`, `Id :`, `LevelDisplayName :`, an indented `Message :` and `MachineName :`) and
 /// Event Viewer's CSV (`Level,Date and Time,Source,Event ID,…`).
 /// One record per event, at the line where the event starts.
-import ScanModel
-
 struct EventParser {
     let path: String
     let format: LogFormat
@@ -67,8 +67,8 @@ struct EventParser {
     }
 
     /// The most a description holds, and the most a CSV row held open by a quote gathers: beyond
-    /// them a description is cut and a row is given out as read (an unbalanced quote would
-    /// otherwise hold the rest of the export).
+    /// them a description is cut (counted with its bytes), and a quote that never closed is closed
+    /// at its line, the lines it held read again as rows (counted as one record cut, 0 bytes lost).
     static let maximumMessageLength = 64 << 10
     static let maximumRowLength = 1 << 20
     /// Records cut or closed at those limits, and the bytes dropped, since last taken.
@@ -86,7 +86,8 @@ struct EventParser {
     mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         if format == .eventCSV {
             // A quote that never closed: its line is one row, and the lines it held are read again as rows.
-            while isInsideRecord { try rereadUnbalancedRow(emit) }
+            // (Once: the lines after the first hold balanced quotes, so none is left pending.)
+            if isInsideRecord { try rereadUnbalancedRow(emit) }
             if !pendingRow.isEmpty { try emitPendingRow(emit) }
         } else {
             try emitEvent(emit)

@@ -1,10 +1,5 @@
+import Glibc
 import ScanModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// One line of an input, as a view of the reader's buffer: non-escapable, so that it cannot be
 /// kept past the callback it is given to (the buffer is reused for the next line).

@@ -55,7 +55,7 @@ public final class FollowingSource: ByteSource {
     private var descriptor: Int32
     private var position = 0
     /// The file's device and inode (another file replaced under its name has others).
-    private var identity: [UInt64]
+    private var identity: OS.Status.Identity
     /// How often the file is looked at while nothing new is in it.
     static let pollInterval: Int32 = 100
     /// How many times the file began again (truncated or replaced); the reader starts a new log.
