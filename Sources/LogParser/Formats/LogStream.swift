@@ -19,12 +19,20 @@ public struct LogStream {
     private var block = KeyValueBlock()
     private var sawContent = false
 
+    /// The parser of the current log, held by reference: each line mutates it in place (a payload
+    /// taken out of the enum and put back copied the parser, a retain and a release per field, on
+    /// every line).
     private enum Parser {
-        case msi(MSIParser)
-        case markup(MarkupParser)
-        case event(EventParser)
-        case firewall(FirewallRecordParser)
+        case msi(Held<MSIParser>)
+        case markup(Held<MarkupParser>)
+        case event(Held<EventParser>)
+        case firewall(Held<FirewallRecordParser>)
         case plain
+    }
+
+    private final class Held<Value> {
+        var value: Value
+        init(_ value: Value) { self.value = value }
     }
 
     /// The deepest markup nesting tracked (deeper elements are counted, not kept): contexts stay short.
@@ -118,27 +126,19 @@ public struct LogStream {
             }
         }
         switch parser {
-        case .msi(var msi):
-            parser = nil
-            try msi.parse(line, emit)
-            hasEnded = msi.hasEnded
-            parser = .msi(msi)
-        case .markup(var markup):
-            parser = nil
-            try markup.parse(line, emit)
-            hasEnded = markup.hasEnded
-            parser = .markup(markup)
-        case .event(var event):
-            parser = nil
-            try event.parse(line, emit)
-            noteCut(event.takeCut())
-            parser = .event(event)
-        case .firewall(var record):
-            parser = nil
-            try record.parse(line, emit)
-            hasEnded = record.hasEnded
-            firewallBetweenRecords = record.isBetweenRecords
-            parser = .firewall(record)
+        case .msi(let msi):
+            try msi.value.parse(line, emit)
+            hasEnded = msi.value.hasEnded
+        case .markup(let markup):
+            try markup.value.parse(line, emit)
+            hasEnded = markup.value.hasEnded
+        case .event(let event):
+            try event.value.parse(line, emit)
+            noteCut(event.value.takeCut())
+        case .firewall(let record):
+            try record.value.parse(line, emit)
+            hasEnded = record.value.hasEnded
+            firewallBetweenRecords = record.value.isBetweenRecords
         case .plain:
             // A transcript's footer ("Windows PowerShell transcript end", "End time: …") closes with a ruler.
             if let vocabulary, vocabulary.endsLog(line.buffer) {
@@ -169,14 +169,8 @@ public struct LogStream {
     public mutating func flushIdle(_ emit: (RecordDraft) throws -> Void) rethrows {
         if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
         switch parser {
-        case .markup(var markup):
-            parser = nil
-            try markup.flushPending(emit)
-            parser = .markup(markup)
-        case .event(var event):
-            parser = nil
-            try event.flushPending(emit)
-            parser = .event(event)
+        case .markup(let markup): try markup.value.flushPending(emit)
+        case .event(let event): try event.value.flushPending(emit)
         default:
             break
         }
@@ -271,18 +265,18 @@ public struct LogStream {
     public mutating func finish(_ emit: (RecordDraft) throws -> Void) rethrows {
         if !block.isEmpty { try block.flush(path: path, vocabulary: vocabulary, emit) }
         switch parser {
-        case .markup(let markup): endedInsideRecord = markup.isInsideRecord
-        case .event(let event): endedInsideRecord = event.isInsideRecord
-        case .msi(let msi): endedInsideRecord = msi.isInsideRecord
-        case .firewall(let record): endedInsideRecord = record.isInsideRecord
+        case .markup(let markup): endedInsideRecord = markup.value.isInsideRecord
+        case .event(let event): endedInsideRecord = event.value.isInsideRecord
+        case .msi(let msi): endedInsideRecord = msi.value.isInsideRecord
+        case .firewall(let record): endedInsideRecord = record.value.isInsideRecord
         default: endedInsideRecord = false
         }
         switch parser {
-        case .markup(var markup): try markup.finish(emit)
-        case .event(var event):
-            try event.finish(emit)
-            noteCut(event.takeCut())
-        case .firewall(var record): try record.finish(emit)
+        case .markup(let markup): try markup.value.finish(emit)
+        case .event(let event):
+            try event.value.finish(emit)
+            noteCut(event.value.takeCut())
+        case .firewall(let record): try record.value.finish(emit)
         default: break
         }
         parser = nil
@@ -307,11 +301,12 @@ public struct LogStream {
     /// A new parser for a format.
     private func makeParser(_ format: LogFormat) -> Parser {
         switch format {
-        case .msiVerbose: .msi(MSIParser(path: path))
-        case .deploymentHTML, .lcscmdXML: .markup(MarkupParser(path: path, format: format, vocabulary: vocabulary))
-        case .eventText, .eventCSV: .event(EventParser(path: path, format: format))
+        case .msiVerbose: .msi(Held(MSIParser(path: path)))
+        case .deploymentHTML, .lcscmdXML:
+            .markup(Held(MarkupParser(path: path, format: format, vocabulary: vocabulary)))
+        case .eventText, .eventCSV: .event(Held(EventParser(path: path, format: format)))
         case .registryExport, .netshAdvfirewall, .netshFirewall, .eventXML:
-            .firewall(FirewallRecordParser(path: path, format: format, words: firewallWords))
+            .firewall(Held(FirewallRecordParser(path: path, format: format, words: firewallWords)))
         case .plainText: .plain
         }
     }
