@@ -150,7 +150,7 @@ public struct Signature: Sendable {
 public struct KnownIssue: Sendable {
     public var id: String
     public var title: String
-    public var severity: String
+    public var severity: Severity
     public var roles: [RoleID]
     public var codes: [String]
     public var events: [Int]

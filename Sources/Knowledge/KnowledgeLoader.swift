@@ -347,14 +347,14 @@ struct KnowledgeLoader {
                 }
                 conditions.append(parsed)
             }
-            guard ["error", "warning", "info"].contains(raw.severity) else {
+            guard let severity = Severity(rawValue: raw.severity) else {
                 throw KnowledgeError(file: file, entry: raw.id, message: "severity must be error, warning or info")
             }
             var patterns: [Pattern] = []
             for text in raw.match.patterns ?? [] { patterns.append(try compile(text, file: file, entry: raw.id)) }
             builtIssues.append(
                 KnownIssue(
-                    id: raw.id, title: raw.title, severity: raw.severity, roles: (raw.roles ?? []).map { RoleID($0) },
+                    id: raw.id, title: raw.title, severity: severity, roles: (raw.roles ?? []).map { RoleID($0) },
                     codes: (raw.match.codes ?? []).map { ErrorCode.normalize($0) }, events: raw.match.events ?? [],
                     signatures: raw.match.signatures ?? [], patterns: patterns, conditions: conditions,
                     explanation: raw.explanation, fix: raw.fix, references: raw.references ?? [],

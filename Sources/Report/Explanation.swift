@@ -20,7 +20,7 @@ public struct Explanation: Sendable, Codable {
     public struct Issue: Sendable, Codable {
         public var id: String
         public var title: String
-        public var severity: String
+        public var severity: Severity
         public var roles: [RoleID]
         public var explanation: String
         public var fix: String

@@ -159,7 +159,7 @@ enum HTMLReport {
         out += "<h2>Inputs</h2>\n<table><thead><tr><th>Input</th><th>Format</th><th>Encoding</th><th>Lines</th>"
         out += "<th>Role</th><th>Not read</th></tr></thead><tbody>\n"
         for input in document.inputs {
-            let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
+            let formats = input.formats.isEmpty ? "empty" : input.formats.map(\.rawValue).joined(separator: "+")
             out += "<tr><td>\(escape(input.name))</td><td>\(escape(formats))</td>"
             out += "<td>\(escape(input.encodings?.joined(separator: "+") ?? input.encoding))</td>"
             out += "<td class=\"n\">\(input.lines)</td><td>\(escape(input.role.rawValue))</td>"

@@ -105,7 +105,7 @@ enum MarkdownReport {
 
         out += "## Inputs\n\n| Input | Format | Encoding | Lines | Role | Not read |\n|---|---|---|---:|---|---|\n"
         for input in document.inputs {
-            let formats = input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+")
+            let formats = input.formats.isEmpty ? "empty" : input.formats.map(\.rawValue).joined(separator: "+")
             let encodings = input.encodings?.joined(separator: "+") ?? input.encoding
             out +=
                 "| \(cell(input.name)) | \(formats) | \(encodings) | \(input.lines) | \(cell(input.role.rawValue)) | "

@@ -107,7 +107,7 @@ public struct ReportDocument: Sendable, Codable {
         }
         let hasRecord =
             result.inputs.contains {
-                $0.server == group.server && (LogFormat(rawValue: $0.format)?.isFirewallRecord ?? false)
+                $0.server == group.server && $0.format.isFirewallRecord
             } || (result.firewallRules ?? []).contains { $0.server == group.server }
             || result.exceptions.contains { $0.server == group.server && $0.origin == .firewall }
         let inFirewall = result.exceptions.filter {
@@ -150,7 +150,7 @@ public struct ReportDocument: Sendable, Codable {
         }
         let roleName = knowledge.role(top.role)?.name ?? top.role.rawValue
         let cause = top.knownIssue.flatMap { id in knowledge.knownIssues.first { $0.id == id }?.title } ?? top.title
-        let isMSI = result.inputs.first { $0.path == top.evidence.first?.path }?.format == LogFormat.msiVerbose.rawValue
+        let isMSI = result.inputs.first { $0.path == top.evidence.first?.path }?.format == .msiVerbose
         let step = isMSI ? top.context.last.map { "action \($0)" } : top.context.first
         var headline = top.role == Role.unknownID ? "" : "\(roleName): "
         if top.severity == .error {

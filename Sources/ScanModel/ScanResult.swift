@@ -261,8 +261,8 @@ public struct InputResult: Sendable, Codable {
     public var title: String?
     /// The computer the log ran on: as the log states it, as its folder's other logs state it, or `--server`.
     public var server: String?
-    public var format: String
-    public var formats: [String]
+    public var format: LogFormat
+    public var formats: [LogFormat]
     public var logs: Int
     public var encoding: String
     public var encodings: [String]?
@@ -283,8 +283,8 @@ public struct InputResult: Sendable, Codable {
     }
 
     public init(
-        path: String, log: Int?, offset: Int?, firstLine: Int?, title: String?, server: String?, format: String,
-        formats: [String], logs: Int, encoding: String, encodings: [String]?, lines: Int, bytes: Int, role: RoleID,
+        path: String, log: Int?, offset: Int?, firstLine: Int?, title: String?, server: String?, format: LogFormat,
+        formats: [LogFormat], logs: Int, encoding: String, encodings: [String]?, lines: Int, bytes: Int, role: RoleID,
         skipped: SkippedText, notUnderstood: Int, candidateLines: Int
     ) {
         self.path = path

@@ -107,7 +107,7 @@ enum CommandSupport {
             case .success(let results):
                 progress.finished(
                     bytes: results.reduce(0) { $0 + $1.bytes }, lines: results.reduce(0) { $0 + $1.lines })
-                let plain = results.filter { $0.format == LogFormat.plainText.rawValue && $0.lines > 0 }
+                let plain = results.filter { $0.format == .plainText && $0.lines > 0 }
                 if !plain.isEmpty {
                     unrecognised += 1
                     if unrecognised <= maximumNotes {

@@ -81,7 +81,8 @@ enum ScanText {
         }
         output += "\ninputs:\n"
         for input in result.inputs {
-            var line = "  \(input.name): \(input.formats.isEmpty ? "empty" : input.formats.joined(separator: "+"))"
+            var line =
+                "  \(input.name): \(input.formats.isEmpty ? "empty" : input.formats.map(\.rawValue).joined(separator: "+"))"
             if input.logs > 1 { line += " (\(input.logs) logs)" }
             line +=
                 ", \(input.encodings?.joined(separator: "+") ?? input.encoding), \(input.lines) lines, role \(input.role)"

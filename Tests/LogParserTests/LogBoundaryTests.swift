@@ -92,7 +92,7 @@ import Testing
 
             """
         let result = try Self.scan(notes + excerpt)
-        #expect(result.inputs.map(\.format) == ["plain-text", "msi-verbose"])
+        #expect(result.inputs.map(\.format) == [.plainText, .msiVerbose])
         #expect(result.inputs.map(\.server) == [nil, "FE02"])
         #expect(result.inputs[1].firstLine == 26)
     }
@@ -121,7 +121,7 @@ import Testing
         // (Twenty lines and more: the text is a log of its own, not a preamble of the export.)
         let notes = (1...25).map { "VERBOSE: Installing database \($0) on sql01\\rtc" }.joined(separator: "\n") + "\n"
         let result = try Self.scan(notes + export)
-        #expect(result.inputs.map(\.format) == ["plain-text", "event-text"])
+        #expect(result.inputs.map(\.format) == [.plainText, .eventText])
         #expect(result.inputs.map(\.server) == [nil, "cwa01.fabrikam.local"])
         let first = try #require(result.findings.first { $0.event == 1002 })
         #expect(first.code == "0xC3E93C23")
@@ -133,7 +133,7 @@ import Testing
     /// A script's "=== Step 1: …" banner is no Windows Installer header (a date follows one's colon).
     @Test func aBannerIsNoMSIHeader() throws {
         let result = try Self.scan("=== Step 1: install the database on sql01\\rtc ===\nVERBOSE: done\n")
-        #expect(result.inputs.map(\.format) == ["plain-text"])
+        #expect(result.inputs.map(\.format) == [.plainText])
     }
 
     @Test func aByteOrderMarkBeginsALog() throws {

@@ -547,7 +547,7 @@ import Testing
         // Character references are text; named entities the DTD defines are never expanded.
         #expect(FirewallRecordTests.opened(result.exceptions) == ["tcp 5062-5062"])
         #expect(Self.notRead(result).count == 1)
-        #expect(result.inputs.first?.format == "event-xml")
+        #expect(result.inputs.first?.format == .eventXML)
     }
 
     @Test func aHundredThousandRuleExportIsReadWithItsListsBounded() throws {

@@ -416,8 +416,8 @@ public final class Analyzer {
 
         if inputs.count - first == 1 {
             // One log: the input's own summary (its encodings, every format it switched to).
-            inputs[first].format = (summary.format ?? .plainText).rawValue
-            inputs[first].formats = summary.formats.map(\.rawValue)
+            inputs[first].format = summary.format ?? .plainText
+            inputs[first].formats = summary.formats
             inputs[first].logs = 1  // (a preamble or trailer the stream counted is part of it)
             inputs[first].encoding = summary.encoding.rawValue
             inputs[first].encodings = summary.encodings?.map(\.rawValue)
@@ -513,8 +513,8 @@ public final class Analyzer {
         let result = InputResult(
             path: state.path, log: state.path == "-" ? inputs.count - firstOfInput + 1 : nil, offset: state.byteOffset,
             firstLine: state.firstLine, title: state.title,
-            server: options.server ?? state.server, format: format.rawValue,
-            formats: (formats.isEmpty ? [format] : formats).map(\.rawValue), logs: 1,
+            server: options.server ?? state.server, format: format,
+            formats: formats.isEmpty ? [format] : formats, logs: 1,
             encoding: (state.encoding ?? .utf8).rawValue, encodings: nil, lines: lines, bytes: bytes, role: role,
             skipped: skipped, notUnderstood: state.notUnderstood, candidateLines: state.candidates)
         inputs.append(result)

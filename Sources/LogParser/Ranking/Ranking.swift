@@ -348,7 +348,7 @@ extension Analyzer {
     func conditionFinding(_ issue: KnownIssue, input: Int, evidence: Evidence, condition: KnownIssueCondition)
         -> PendingFinding
     {
-        let severity = Severity(rawValue: issue.severity) ?? .warning
+        let severity = issue.severity
         return PendingFinding(
             severity: severity, explicitRole: issue.roles.count == 1 ? issue.roles.first : nil, input: input, code: nil,
             event: nil,
