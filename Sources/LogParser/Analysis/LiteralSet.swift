@@ -15,8 +15,9 @@ public struct LiteralSet: Sendable {
     /// Per byte value: the first spelling that starts with it (lower-cased), and how many do.
     private let bucketFirst: [UInt16]
     private let bucketCount: [UInt16]
-    /// A bit per pair of bytes (ASCII lower-cased) that starts some spelling: most positions are
-    /// ruled out by one table look-up. Words of one byte make every position a candidate.
+    /// A bit per pair of bytes, as they appear (every case of an ASCII letter set), that starts some
+    /// spelling: most positions are ruled out by one table look-up of the raw bytes, without
+    /// lower-casing them. Words of one byte make every position a candidate.
     private let pairs: [UInt64]
 
     public init(_ words: [String]) {
@@ -54,8 +55,15 @@ public struct LiteralSet: Sendable {
                 pairs = [UInt64](repeating: ~0, count: 1024)
                 break
             }
-            let pair = Int(spelling[0]) << 8 | Int(spelling[1])
-            pairs[pair >> 6] |= 1 << UInt64(pair & 63)
+            func cases(_ byte: UInt8) -> [UInt8] {
+                (0x61...0x7A).contains(byte) ? [byte, byte - 0x20] : [byte]
+            }
+            for first in cases(spelling[0]) {
+                for second in cases(spelling[1]) {
+                    let pair = Int(first) << 8 | Int(second)
+                    pairs[pair >> 6] |= 1 << UInt64(pair & 63)
+                }
+            }
         }
         self.pairs = pairs
         self.bytes = bytes
@@ -76,9 +84,9 @@ public struct LiteralSet: Sendable {
                         bucketCount.withUnsafeBufferPointer { bucketCount in
                             pairs.withUnsafeBufferPointer { pairs in
                                 var index = 0
-                                var next = count > 0 ? Int(Bytes.lower(base[0])) : 0
+                                var next = count > 0 ? Int(base[0]) : 0
                                 while index + 1 < count {
-                                    let pair = next << 8 | Int(Bytes.lower(base[index + 1]))
+                                    let pair = next << 8 | Int(base[index + 1])
                                     next = pair & 0xFF
                                     guard pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else {
                                         index += 1
