@@ -118,9 +118,13 @@ def main():
     wide = os.path.join(OUT, f"msi-utf16-{max(1, args.megabytes // 4)}mb.log")
     generate(bench, wide, max(1, args.megabytes // 4), "--only", "msi-utf16")
     wide_size = os.path.getsize(wide)
-    ocslog_wide = min(run(scan + [wide])[0] for _ in range(args.runs))
-    rg_wide = min(run(["rg", "-ci", "-f", patterns, wide], stdout_path=os.path.join(OUT, "peer.txt"))[0]
-                  for _ in range(args.runs))
+    def timed(command):
+        seconds, _, status = run(command, stdout_path=os.path.join(OUT, "peer.txt"))
+        if status > 1:
+            sys.exit(f"bench: {command[0]} failed with status {status}")
+        return seconds
+    ocslog_wide = min(timed(scan + [wide]) for _ in range(args.runs))
+    rg_wide = min(timed(["rg", "-ci", "-f", patterns, wide]) for _ in range(args.runs))
     print(f"input: {wide} ({wide_size / 1e6:.0f} MB, UTF-16LE MSI)")
     print(f"  ocslog scan FILE {wide_size / 1e6 / ocslog_wide:8.0f} MB/s ({ocslog_wide:.3f} s); "
           f"rg -ci -f PATTERNS {wide_size / 1e6 / rg_wide:8.0f} MB/s ({rg_wide:.3f} s); "
@@ -131,7 +135,7 @@ def main():
     with open(corpus, "rb") as source, open(small, "wb") as out:
         out.write(source.read(4096))
     def median(command):
-        times = sorted(run(command)[0] for _ in range(30))
+        times = sorted(timed(command) for _ in range(30))
         return times[len(times) // 2]
     start_ocslog = median([ocslog, "scan", "-q", small])
     start_rg = median(["rg", "-ci", "-f", patterns, small])

@@ -29,10 +29,53 @@ struct KnowledgeLoader {
 
     /// One YAML file as written.
     fileprivate static func read(file: String, text: String) throws(KnowledgeError) -> RawFile {
+        let raw: RawFile
         do {
-            return try YAMLDecoder().decode(RawFile.self, from: text)
+            raw = try YAMLDecoder().decode(RawFile.self, from: text)
         } catch {
             throw KnowledgeError(file: file, entry: nil, message: "not a valid knowledge file: \(Self.describe(error))")
+        }
+        try checkKeys(file: file, text: text)
+        return raw
+    }
+
+    /// The keys an entry of each list may have. A key not listed is refused, never dropped: in a
+    /// flow mapping an unquoted comma ends a value (`purpose: DCOM/RPC (WMI, move users)` makes a
+    /// key `move users)`), and a dropped key would shorten the text silently.
+    static let entryKeys: [String: Set<String>] = [
+        "roles": ["id", "name", "weight", "steps", "products", "programs", "services", "files"],
+        "ports": [
+            "role", "interface", "ports", "protocol", "purpose", "origin", "programs", "from", "to", "direction",
+            "reference",
+        ],
+        "translation": ["role", "interface", "address", "when", "message", "reference"],
+        "signatures": ["id", "type", "title", "pattern", "when", "samples"],
+        "known-issues": [
+            "id", "title", "severity", "roles", "match", "explanation", "fix", "references", "origin",
+        ],
+        "codes": ["code", "kind", "meaning", "origin"],
+    ]
+
+    private static func checkKeys(file: String, text: String) throws(KnowledgeError) {
+        guard case .mapping(let top)? = try? Yams.compose(yaml: text) else { return }
+        for (sectionKey, section) in top {
+            guard let name = sectionKey.string, let allowed = entryKeys[name], case .sequence(let entries) = section
+            else { continue }
+            for entry in entries {
+                guard case .mapping(let fields) = entry else { continue }
+                for key in fields.keys {
+                    guard let key = key.string, !allowed.contains(key) else { continue }
+                    let id =
+                        fields["id"]?.string
+                        ?? [fields["role"]?.string, fields["ports"]?.string]
+                        .compactMap { $0 }.joined(separator: " ")
+                    throw KnowledgeError(
+                        file: file, entry: id.isEmpty ? name : id,
+                        message:
+                            "unknown key '\(key)' (line \(entry.mark?.line ?? 0); keys: "
+                            + "\(allowed.sorted().joined(separator: ", ")); a comma in a value needs quotes)")
+                }
+            }
         }
     }
 

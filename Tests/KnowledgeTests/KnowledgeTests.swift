@@ -106,6 +106,20 @@ import Testing
         }
     }
 
+    /// An unquoted comma in a flow mapping ends the value and makes a key of the rest: refused, so
+    /// that a purpose is never shortened silently (ports.yaml had three such).
+    @Test func anUnknownKeyIsRefusedNotDropped() {
+        do {
+            _ = try loader(with: [
+                "ports.yaml": "ports:\n  - {role: edge, ports: \"25\", protocol: tcp, purpose: SMTP, relay}\n"
+            ])
+            Issue.record("a purpose cut at its comma loaded")
+        } catch {
+            #expect(error.message.contains("unknown key 'relay'"), "\(error)")
+            #expect(error.entry == "edge 25")
+        }
+    }
+
     @Test(arguments: ["0", "65536", "5061;", "70-60"])
     func aPortOutOfRangeIsRefused(port: String) {
         do {
