@@ -35,7 +35,10 @@ struct KnowledgeLoader {
         } catch {
             throw KnowledgeError(file: file, entry: nil, message: "not a valid knowledge file: \(Self.describe(error))")
         }
-        try checkKeys(file: file, text: text)
+        // (Composed again for the keys: a node composed here resolves `yes` as a boolean, which the
+        // decoder's own reading keeps a string. YAML is read only for `--knowledge DIR` and to
+        // compile the built-in files, not at start-up.)
+        if let node = try? Yams.compose(yaml: text) { try checkKeys(file: file, node) }
         return raw
     }
 
@@ -56,8 +59,8 @@ struct KnowledgeLoader {
         "codes": ["code", "kind", "meaning", "origin"],
     ]
 
-    private static func checkKeys(file: String, text: String) throws(KnowledgeError) {
-        guard case .mapping(let top)? = try? Yams.compose(yaml: text) else { return }
+    private static func checkKeys(file: String, _ node: Node) throws(KnowledgeError) {
+        guard case .mapping(let top) = node else { return }
         for (sectionKey, section) in top {
             guard let name = sectionKey.string, let allowed = entryKeys[name], case .sequence(let entries) = section
             else { continue }

@@ -161,12 +161,11 @@ import Testing
 
 /// A pattern that gives up at PCRE2's match limit is said per input, like every thing not read.
 @Suite struct MatchLimitTests {
-    @Test func anAbandonedMatchIsCountedInSkipped() throws {
-        let folder = try BinaryRunner.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+    /// A knowledge folder with one signature whose pattern backtracks without end on `error aa…a!b`
+    /// (nested repetition before a character that is there but never where it is wanted).
+    static func slowPatternKnowledge(in folder: URL) throws -> URL {
         let knowledge = folder.appendingPathComponent("knowledge")
         try FileManager.default.createDirectory(at: knowledge, withIntermediateDirectories: true)
-        // (Nested repetition before a character that is there but never where it is wanted.)
         try """
         signatures:
           - id: slow-pattern
@@ -175,6 +174,13 @@ import Testing
             pattern: '(?i)error (?:a+)+b'
             samples: ["error aab"]
         """.write(to: knowledge.appendingPathComponent("slow.yaml"), atomically: true, encoding: .utf8)
+        return knowledge
+    }
+
+    @Test func anAbandonedMatchIsCountedInSkipped() throws {
+        let folder = try BinaryRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let knowledge = try Self.slowPatternKnowledge(in: folder)
         let log = folder.appendingPathComponent("slow.log").path
         try "error \(String(repeating: "a", count: 40))!b\nfine\n".write(toFile: log, atomically: true, encoding: .utf8)
         let json = try AdversarialTests.run(["scan", "--format", "json", "--knowledge", knowledge.path, log])
@@ -193,16 +199,7 @@ import Testing
     @Test func cutsAndAbandonedMatchesLandOnTheirOwnLog() throws {
         let folder = try BinaryRunner.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let knowledge = folder.appendingPathComponent("knowledge")
-        try FileManager.default.createDirectory(at: knowledge, withIntermediateDirectories: true)
-        try """
-        signatures:
-          - id: slow-pattern
-            type: error
-            title: a pattern that backtracks without end
-            pattern: '(?i)error (?:a+)+b'
-            samples: ["error aab"]
-        """.write(to: knowledge.appendingPathComponent("slow.yaml"), atomically: true, encoding: .utf8)
+        let knowledge = try Self.slowPatternKnowledge(in: folder)
         let msi = { (time: String, line: String) in
             "=== Verbose logging started: 1/1/2010  \(time)  Build type: SHIP UNICODE 3.01.4000.4042 ===\n"
                 + "MSI (s) (A8:5C) [\(time):100]: \(line)\n"
