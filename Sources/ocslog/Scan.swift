@@ -89,6 +89,12 @@ struct Scan: ParsableCommand, TerminalConfigurable {
 
     @Flag(
         help:
+            "Parse every line into its record (the reference path: slower; the default reads lines that cannot change the result without parsing them, and must give the same result)."
+    )
+    var exact = false
+
+    @Flag(
+        help:
             "Keep reading the one file given as it grows, like tail -F (a truncated or replaced file is read anew); Ctrl-C ends with the summary."
     )
     var follow = false
@@ -185,7 +191,7 @@ struct Scan: ParsableCommand, TerminalConfigurable {
             knowledge: knowledgeBase,
             options: AnalysisOptions(
                 roles: roles, readOptions: readOptions, formatHint: hint, surroundingRecords: report == nil ? 0 : 2,
-                server: reading.server)
+                server: reading.server, parseEveryLine: exact)
         )
         // Live text on a terminal: a line per finding as it is read, the summary at the end.
         let liveText = live && format == .text && OS.isTerminal(OS.standardOutput)

@@ -41,12 +41,16 @@ public struct AnalysisOptions: Sendable {
     public var surroundingRecords: Int
     /// The computer every input ran on (`--server`), over what the logs state.
     public var server: String?
+    /// Parse every line into its record (`--exact`): the reference path that the fast one — which
+    /// reads lines that cannot change a result without making their records — must equal.
+    public var parseEveryLine: Bool
 
     public init(
         roles: [RoleID] = [], readOptions: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil,
-        surroundingRecords: Int = 0, server: String? = nil
+        surroundingRecords: Int = 0, server: String? = nil, parseEveryLine: Bool = false
     ) {
         self.server = server
+        self.parseEveryLine = parseEveryLine
         self.roles = roles
         self.readOptions = readOptions
         self.formatHint = formatHint
@@ -77,6 +81,15 @@ public final class Analyzer {
     let fieldSignatures: [CompiledSignature]
     let findingSignatures: [CompiledSignature]
     let knownIssuePatterns: [(KnownIssue, [Matcher])]
+    /// The MSI record kinds (``RecordKind/bit``: engine lines, properties, notes) that no error,
+    /// warning or note signature without a pattern can match (a noise signature's match changes
+    /// nothing): such a record without a prefilter word is classified as nothing, so its parser may
+    /// skip making it. 0 when every line is parsed (`--exact`) or records are kept for surroundings.
+    let quietKinds: UInt32
+    /// The numbers such a signature asks for: a note stating one is never skipped.
+    let loudNumbers: [ClosedRange<Int>]
+    /// Lines of the inputs analyzed so far that were read without making their records.
+    public private(set) var quietLines = 0
 
     var inputs: [InputResult] = []
     /// Exceptions found so far, one per distinct port and role (bounded by what the logs open, not their size).
@@ -224,6 +237,20 @@ public final class Analyzer {
         findingSignatures = knowledge.signatures.filter { [.error, .warning, .info, .noise].contains($0.type) }.map(
             CompiledSignature.init)
         knownIssuePatterns = knowledge.knownIssues.map { issue in (issue, issue.patterns.map { $0.makeMatcher() }) }
+        var quiet = RecordKind.engine.bit | RecordKind.property.bit | RecordKind.note.bit
+        var loud: [ClosedRange<Int>] = []
+        for compiled in findingSignatures where !compiled.hasPattern && compiled.type != .noise {
+            // A condition on an outcome or an event level fails on these records (they state neither).
+            guard compiled.outcome == nil, compiled.levels.isEmpty else { continue }
+            let kinds = compiled.kinds == 0 ? ~UInt32(0) : compiled.kinds
+            if compiled.numbers.isEmpty {
+                quiet &= ~kinds
+            } else if kinds & RecordKind.note.bit != 0 {
+                loud += compiled.numbers  // (engine lines and properties state no number)
+            }
+        }
+        quietKinds = options.parseEveryLine || options.surroundingRecords > 0 ? 0 : quiet
+        loudNumbers = loud
     }
 
     // MARK: - One input
@@ -324,20 +351,37 @@ public final class Analyzer {
         var line = (number: 0, isCandidate: false)
         let computerNames = self.computerNames
         var headerServer: (name: String, line: Int)?
-        let onLine: (Line) -> Void = { current in
+        // The kinds of record the last record left the analyzer ignoring (see `restingKinds`).
+        var resting: UInt32 = 0
+        let onLine: (Line) -> UInt32 = { current in
             line.number = current.number
             line.isCandidate = prefilter.firstMatch(in: current.rawBytes)
             if line.isCandidate { state.candidates += 1 }
+            untilProgress -= 1
+            if untilProgress == 0, let progress {
+                untilProgress = 4096
+                progress(current.byteOffset, current.number)
+            }
             // A log's header states its computer in its first lines, in any markup: read the line itself
             // (`<MachineName>FE01</MachineName>`, `<td>Computer:</td><td>FE01</td>`).
-            if state.server == nil, headerServer == nil, current.number - state.firstLine < Self.serverLines,
-                let name = computerNames.name(in: current.buffer)
-            {
+            let inHeader = state.server == nil && current.number - state.firstLine < Self.serverLines
+            if inHeader, headerServer == nil, let name = computerNames.name(in: current.buffer) {
                 headerServer = (name, current.number)
             }
+            guard resting != 0, !line.isCandidate, !inHeader, headerServer == nil else { return 0 }
+            // A property may still state the computer or the product (looked for in every property
+            // until found): one that might is read.
+            if resting & RecordKind.property.bit != 0,
+                (state.server == nil && computerNames.mayName(current.buffer))
+                    || (state.productRole == nil && Bytes.find("Product", in: current.buffer) != nil)
+            {
+                return resting & ~RecordKind.property.bit
+            }
+            return resting
         }
         let abandonedBefore = AbandonedMatches.onThisThread
         let onLogStart: (LogStart) -> Void = { start in
+            resting = 0
             if start.index > 1 {
                 let lines = start.line - state.firstLine
                 if self.inputs.count == first, !start.newFile, self.isTrivial(state, lines: lines) {
@@ -387,6 +431,7 @@ public final class Analyzer {
         var readOptions = options.readOptions
         readOptions.vocabulary = knowledge.vocabulary
         readOptions.firewall = knowledge.firewall
+        readOptions.loudNumbers = loudNumbers
         var summary = try input.parse(
             options: readOptions, formatHint: options.formatHint, onLine: onLine, onLogStart: onLogStart
         ) { draft in
@@ -401,12 +446,11 @@ public final class Analyzer {
             }
             classify(draft, &state, report)
             if keepSurroundings { remember(draft) }
-            untilProgress -= 1
-            if untilProgress == 0, let progress {
-                untilProgress = 4096
-                progress(draft.byteOffset, draft.line)
-            }
+            // What the analyzer would ignore next: an MSI log's engine lines, properties and notes,
+            // unless its text is a firewall paragraph (read on, line by line).
+            resting = quietKinds != 0 && !state.textSection && draft.format == .msiVerbose ? quietKinds : 0
         }
+        quietLines += summary.quietLines
         var end = summary.skipped
         end.matchesAbandoned = AbandonedMatches.onThisThread - abandonedBefore
         if (end.matchesAbandoned ?? 0) > 0 { summary.skipped.matchesAbandoned = end.matchesAbandoned }
@@ -433,6 +477,7 @@ public final class Analyzer {
             for (number, index) in (first..<inputs.count).enumerated() { inputs[index].log = number + 1 }
         }
         compact(findingsFrom: compacted.findings, exceptionsFrom: compacted.exceptions)
+
         return Array(inputs[first...])
     }
 

@@ -16,6 +16,11 @@ struct ComputerNames: Sendable {
         prefilter = LiteralSet(vocabulary.computerKeys)
     }
 
+    /// Whether a text holds a key that may name the computer (what ``name(in:)`` looks for first).
+    func mayName(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        !keys.isEmpty && prefilter.firstMatch(in: UnsafeRawBufferPointer(text))
+    }
+
     /// The computer name a text states, as written.
     func name(in text: UnsafeBufferPointer<UInt8>) -> String? {
         guard !keys.isEmpty, prefilter.firstMatch(in: UnsafeRawBufferPointer(text)) else { return nil }

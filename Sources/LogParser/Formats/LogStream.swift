@@ -35,6 +35,12 @@ public struct LogStream {
         init(_ value: Value) { self.value = value }
     }
 
+    /// Lines read without making their records (see ``parse(_:_:onLogStart:ignorable:)``).
+    public private(set) var quietLines = 0
+
+    /// The numbers that keep a line's record from being skipped (``ReadOptions/loudNumbers``).
+    public var loudNumbers: [ClosedRange<Int>] = []
+
     /// The deepest markup nesting tracked (deeper elements are counted, not kept): contexts stay short.
     public static let maximumNesting = MarkupParser.maximumDepth
 
@@ -59,8 +65,13 @@ public struct LogStream {
 
     /// Parses one line, emitting zero or more records; `onLogStart` hears where each log begins,
     /// after the records of the log before it were emitted.
+    ///
+    /// `ignorable` holds the record kinds (``RecordKind/bit``) whose record of this line the caller
+    /// would do nothing with: a parser that can tell, without making it, that the line gives only
+    /// such a record and changes nothing it keeps, reads it without making it (skip, don't parse).
     public mutating func parse(
-        _ line: Line, _ emit: (RecordDraft) throws -> Void, onLogStart: (LogStart) throws -> Void
+        _ line: Line, _ emit: (RecordDraft) throws -> Void, onLogStart: (LogStart) throws -> Void,
+        ignorable: UInt32 = 0
     ) rethrows {
         if formatHint == nil, !sawContent, currentFormat == .lcscmdXML, logStart(line.buffer) == .eventXML {
             // "<?xml …?>" then "<Events>": an event export, not an LCSCmd log.
@@ -127,6 +138,10 @@ public struct LogStream {
         }
         switch parser {
         case .msi(let msi):
+            if ignorable != 0, msi.value.skipQuiet(line, ignorable: ignorable) {
+                quietLines += 1
+                return
+            }
             try msi.value.parse(line, emit)
             hasEnded = msi.value.hasEnded
         case .markup(let markup):
@@ -301,7 +316,7 @@ public struct LogStream {
     /// A new parser for a format.
     private func makeParser(_ format: LogFormat) -> Parser {
         switch format {
-        case .msiVerbose: .msi(Held(MSIParser(path: path)))
+        case .msiVerbose: .msi(Held(MSIParser(path: path, loudNumbers: loudNumbers)))
         case .deploymentHTML, .lcscmdXML:
             .markup(Held(MarkupParser(path: path, format: format, vocabulary: vocabulary)))
         case .eventText, .eventCSV: .event(Held(EventParser(path: path, format: format)))
@@ -466,14 +481,17 @@ public struct LogStart: Sendable, Equatable {
 
 extension InputFile {
     /// Reads and parses the whole input, calling `body` with every record draft.
-    /// `onLine` sees each line (decoded to UTF-8) before the records it belongs to; `onLogStart`
+    /// `onLine` sees each line (decoded to UTF-8) before the records it belongs to, and answers with
+    /// the record kinds it would ignore for that line (see ``LogStream/parse(_:_:onLogStart:ignorable:)``;
+    /// 0 makes every record); `onLogStart`
     /// hears where each log of the input begins (with the encoding and the reader's counts there).
     public func parse(
-        options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, onLine: ((Line) -> Void)? = nil,
+        options: ReadOptions = ReadOptions(), formatHint: LogFormat? = nil, onLine: ((Line) -> UInt32)? = nil,
         onLogStart: ((LogStart) throws -> Void)? = nil, _ body: (RecordDraft) throws -> Void
     ) throws -> InputSummary {
         var stream = LogStream(
             path: path, formatHint: formatHint, vocabulary: options.vocabulary, firewall: options.firewall)
+        stream.loudNumbers = options.loudNumbers
         var summary = try withLineReader(options: options) { reader in
             // The reader's counts before the current line: a log's counts begin with its first line.
             var before = ReaderStatistics()
@@ -493,8 +511,8 @@ extension InputFile {
                         // Concatenated files: a byte-order mark or another encoding (UTF-16 after UTF-8) begins this line.
                         stream.nextLineStartsLog()
                     }
-                    onLine?(line)
-                    try stream.parse(line, body, onLogStart: logStarted)
+                    let ignorable = onLine?(line) ?? 0
+                    try stream.parse(line, body, onLogStart: logStarted, ignorable: ignorable)
                     before = now  // the reader counts a line before handing it out
                 },
                 onIdle: { try stream.flushIdle(body) })
@@ -505,6 +523,7 @@ extension InputFile {
         summary.format = stream.format
         summary.formats = stream.formats
         summary.logs = stream.logCount
+        summary.quietLines = stream.quietLines
         summary.skipped.endedInsideRecord = stream.endedInsideRecord
         if stream.cut.records > 0 {
             summary.skipped.recordsCut = stream.cut.records

@@ -17,8 +17,17 @@ struct MSIParser {
     private var scratch: [UInt8] = []
     private var hasRecord = false
     private var sawLogEnd = false
+    /// Whether the last record's context is the action stack as it stands: a quiet line would carry
+    /// the context the analyzer already saw (false after an action ended or a log began afresh).
+    private var contextSettled = false
 
-    init(path: String) { self.path = path }
+    /// Numbers whose note is never skipped (``ReadOptions/loudNumbers``).
+    let loudNumbers: [ClosedRange<Int>]
+
+    init(path: String, loudNumbers: [ClosedRange<Int>] = []) {
+        self.path = path
+        self.loudNumbers = loudNumbers
+    }
 
     /// Whether the log stopped with an action still running and no "Logging stopped" line (a cut log).
     var isInsideRecord: Bool { !actions.isEmpty && !sawLogEnd }
@@ -98,6 +107,7 @@ struct MSIParser {
         }
         if kind == .logEnd { sawLogEnd = true }
         hasRecord = true
+        contextSettled = context.count == actions.count
         let draftBytes = bytes
         if masked {
             try scratch.withUnsafeBufferPointer { maskedBytes in
@@ -114,6 +124,37 @@ struct MSIParser {
                     format: .msiVerbose, kind: kind, context: context, clock: clock, inRollback: inRollback,
                     outcome: outcome, number: number, event: nil))
         }
+    }
+
+    /// Reads a quiet line without making its record, when `ignorable` holds the record's kind (the
+    /// analyzer would do nothing with it): an engine line whose text has no shape of its own
+    /// (`MSI (s) (84:34) [12:12:03:391]: Doing action: …`), a property line, a note whose number is
+    /// not loud. Its time still moves the clock, as ``parse(_:_:)`` would; nothing else changes.
+    /// Returns false, having changed nothing, for any other line (actions, headers, free text, …).
+    mutating func skipQuiet(_ line: Line, ignorable: UInt32) -> Bool {
+        guard hasRecord, contextSettled else { return false }
+        let bytes = line.buffer
+        guard let first = bytes.first, first != 0xEF, first != UInt8(ascii: "=") else { return false }  // a BOM, a header
+        var body = bytes
+        var time: Int?
+        let isEngine = Bytes.hasPrefix(bytes, "MSI (")
+        if isEngine {
+            let (bodyStart, stated) = parseEnginePrefix(bytes)
+            body = UnsafeBufferPointer(rebasing: bytes[bodyStart...])
+            time = stated
+        }
+        let kind: RecordKind
+        if let shape = classifyBody(body) {
+            guard shape.kind == .property || shape.kind == .note, shape.time == nil else { return false }
+            if let number = shape.number, loudNumbers.contains(where: { $0.contains(number) }) { return false }
+            kind = shape.kind
+        } else {
+            guard isEngine else { return false }  // free text is structure: paragraphs, columns
+            kind = .engine
+        }
+        guard ignorable & kind.bit != 0 else { return false }
+        if let time { _ = stamp(time) }
+        return true
     }
 
     // MARK: - Header

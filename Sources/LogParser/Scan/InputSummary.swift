@@ -24,6 +24,9 @@ public struct InputSummary: Sendable, Equatable, Codable {
     public var lines: Int
     /// What could not be read as it was.
     public var skipped: Skipped
+    /// Lines read without making their records, because they could not change the result (the
+    /// fast path; 0 when every line is parsed).
+    public var quietLines = 0
 
     /// Counts of text that was cut, replaced or re-read.
     public typealias Skipped = SkippedText
@@ -72,6 +75,9 @@ public struct ReadOptions: Sendable {
     public var idleTimeout: Int32?
     /// Hears what happened to a followed file (truncated, replaced), for a note.
     public var onFileChange: (@Sendable (String) -> Void)?
+    /// The numbers that make a record loud: a line whose record states one of them (an MSI note
+    /// `Note: 1: 1708`) is never read without making its record (see ``LogStream/parse(_:_:onLogStart:ignorable:)``).
+    public var loudNumbers: [ClosedRange<Int>] = []
 
     public init(
         chunkSize: Int = LineReader.defaultChunkSize, maximumLineLength: Int = LineReader.defaultMaximumLineLength,
