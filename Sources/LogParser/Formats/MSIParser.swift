@@ -134,7 +134,8 @@ struct MSIParser {
     mutating func skipQuiet(_ line: Line, ignorable: UInt32) -> Bool {
         guard hasRecord, contextSettled else { return false }
         let bytes = line.buffer
-        guard let first = bytes.first, first != 0xEF, first != UInt8(ascii: "=") else { return false }  // a BOM, a header
+        // (A byte-order mark or a header line is never quiet.)
+        guard let first = bytes.first, first != 0xEF, first != UInt8(ascii: "=") else { return false }
         var body = bytes
         var time: Int?
         let isEngine = Bytes.hasPrefix(bytes, "MSI (")
